@@ -1,0 +1,111 @@
+/* app.c - see app.h. */
+#include "app.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "config.h"
+#include "log.h"
+#include "request.h"
+#include "response.h"
+#include "route.h"
+#include "tmpl.h"
+#include "todos.h"
+
+typedef void (*handler_fn)(struct ctx *);
+
+static const handler_fn handlers[] = {
+	[ROUTE_ROOT] = NULL,           /* a redirect, answered below */
+	[ROUTE_LIST] = todos_list,
+	[ROUTE_CREATE] = todos_create,
+	[ROUTE_EDIT] = todos_edit,
+	[ROUTE_UPDATE] = todos_update,
+	[ROUTE_TOGGLE] = todos_toggle,
+	[ROUTE_DELETE] = todos_delete,
+	[ROUTE_TOGGLE_ALL] = todos_toggle_all,
+	[ROUTE_CLEAR] = todos_clear_completed,
+	[ROUTE_HEALTH] = todos_health,
+};
+
+void
+app_error(struct app *app, struct arena *a, struct response *resp, int status,
+    const char *message)
+{
+	struct tv *v = tv_map(a);
+
+	resp->status = status;
+	resp->body.len = 0;
+	response_header(resp, "Content-Type", "text/html; charset=utf-8");
+	response_header(resp, "Cache-Control", "no-store");
+	if (v != NULL) {
+		tv_set_int(v, "status", status);
+		tv_set_str(v, "reason", response_reason(status));
+		tv_set_str(v, "message", message);
+		tv_set_str(v, "static_url", app->cfg->static_url);
+	}
+	if (v == NULL || tmpl_render(app->tmpl, "error", v, &resp->body) != TD_OK) {
+		/* Out of memory or no template: a plain page still tells. */
+		buf_init(&resp->body, a);
+		buf_printf(&resp->body, "<!doctype html><title>%d</title><p>%d %s</p>\n",
+		    status, status, response_reason(status));
+	}
+}
+
+/* A form post must come from this site: browsers say where a request comes
+ * from in Sec-Fetch-Site and Origin; requests without either (old browsers,
+ * curl) are let through. */
+static int
+same_site(const struct app *app, const struct request *req, struct arena *a)
+{
+	const char *expected;
+
+	if (req->fetch_site != NULL && strcmp(req->fetch_site, "same-origin") != 0 &&
+	    strcmp(req->fetch_site, "none") != 0)
+		return 0;
+	if (req->origin == NULL)
+		return 1;
+	if (app->cfg->public_origin[0] != '\0')
+		expected = app->cfg->public_origin;
+	else if ((expected = arena_printf(a, "%s://%s", req->scheme, req->host)) == NULL)
+		return 0;
+	return strcmp(req->origin, expected) == 0;
+}
+
+void
+app_handle(struct app *app, struct request *req, struct response *resp,
+    struct arena *a)
+{
+	struct route_match m;
+	struct ctx c;
+
+	switch (route_match(req->method, req->path, &m)) {
+	case TD_OK:
+		break;
+	case TD_EINVAL:
+		app_error(app, a, resp, 405, "This address does not take that kind of request.");
+		response_header(resp, "Allow", m.allow);
+		return;
+	default:
+		app_error(app, a, resp, 404, "There is nothing at this address.");
+		return;
+	}
+	if (strcmp(req->method, "POST") == 0 && !same_site(app, req, a)) {
+		log_warn("refused cross-site %s %s (origin %s, sec-fetch-site %s)",
+		    req->method, req->path, req->origin ? req->origin : "-",
+		    req->fetch_site ? req->fetch_site : "-");
+		app_error(app, a, resp, 403, "Forms can only be sent from this site.");
+		return;
+	}
+	if (m.route == ROUTE_ROOT) {
+		response_redirect(resp, 302, "/todos");
+		return;
+	}
+	c.app = app;
+	c.req = req;
+	c.resp = resp;
+	c.arena = a;
+	c.id = m.id;
+	handlers[m.route](&c);
+}

@@ -1,0 +1,32 @@
+/* buf.h - growable byte buffer living in an arena (response bodies, SQL
+ * text, rendered templates). A failed append leaves the buffer marked
+ * failed; check buf_ok() once at the end instead of after every call. */
+#ifndef TODO_BUF_H
+#define TODO_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct arena;
+
+struct buf {
+	struct arena *arena;
+	char *data;        /* always NUL-terminated when ok */
+	size_t len;
+	size_t cap;
+	bool failed;
+};
+
+void buf_init(struct buf *b, struct arena *a);
+void buf_append(struct buf *b, const char *s, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_putc(struct buf *b, char c);
+void buf_printf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Append s with HTML's five special characters escaped. */
+void buf_append_html(struct buf *b, const char *s, size_t n);
+/* Append s percent-encoded for a URL query component. */
+void buf_append_urlenc(struct buf *b, const char *s, size_t n);
+bool buf_ok(const struct buf *b);
+
+#endif

@@ -1,0 +1,317 @@
+/* db.c - see db.h. */
+#include "db.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+#define BACKOFF_MIN_MS 250
+#define BACKOFF_MAX_MS 4000
+
+struct db {
+	PGconn *conn;
+	char *conninfo;
+	int connect_timeout;
+	const struct db_stmt *stmts;
+	int nstmts;
+	int min_schema;
+	int64_t retry_at_ms;       /* no reconnect attempt before this */
+	int backoff_ms;
+	uint64_t round_trips;
+	char sqlstate[6];
+	char error[512];
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+set_error(struct db *db, const char *what, const char *detail)
+{
+	size_t n;
+
+	snprintf(db->error, sizeof(db->error), "%s: %s", what,
+	    detail != NULL ? detail : "");
+	n = strlen(db->error);
+	while (n > 0 && (db->error[n - 1] == '\n' || db->error[n - 1] == ' '))
+		db->error[--n] = '\0';
+}
+
+PGconn *
+db_connect_once(const char *conninfo, int connect_timeout,
+    const char *application_name, char *err, size_t errlen)
+{
+	/* Our defaults come first so that values in the URL win. */
+	const char *keys[] = { "connect_timeout", "application_name",
+	    "dbname", NULL };
+	char timeout[16];
+	const char *vals[4];
+	PGconn *conn;
+
+	snprintf(timeout, sizeof(timeout), "%d", connect_timeout);
+	vals[0] = timeout;
+	vals[1] = application_name;
+	vals[2] = conninfo != NULL && conninfo[0] != '\0' ? conninfo : NULL;
+	vals[3] = NULL;
+	if (vals[2] == NULL)
+		keys[2] = NULL;
+	conn = PQconnectdbParams(keys, vals, 1);
+	if (conn == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (PQstatus(conn) != CONNECTION_OK) {
+		snprintf(err, errlen, "%s", PQerrorMessage(conn));
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+enum td_status
+db_new(struct db **out, const char *conninfo, int connect_timeout,
+    const struct db_stmt *stmts, int nstmts, int min_schema)
+{
+	struct db *db = calloc(1, sizeof(*db));
+
+	if (db == NULL)
+		return TD_ENOMEM;
+	db->conninfo = strdup(conninfo != NULL ? conninfo : "");
+	if (db->conninfo == NULL) {
+		free(db);
+		return TD_ENOMEM;
+	}
+	db->connect_timeout = connect_timeout;
+	db->stmts = stmts;
+	db->nstmts = nstmts;
+	db->min_schema = min_schema;
+	*out = db;
+	return TD_OK;
+}
+
+void
+db_free(struct db *db)
+{
+	if (db == NULL)
+		return;
+	if (db->conn != NULL)
+		PQfinish(db->conn);
+	free(db->conninfo);
+	free(db);
+}
+
+uint64_t
+db_round_trips(const struct db *db)
+{
+	return db->round_trips;
+}
+
+const char *
+db_last_error(const struct db *db)
+{
+	return db->error;
+}
+
+static void
+drop_connection(struct db *db)
+{
+	if (db->conn != NULL) {
+		PQfinish(db->conn);
+		db->conn = NULL;
+	}
+}
+
+/* Prepare every statement and read the schema version in one pipeline:
+ * one round trip however many statements there are. */
+static enum td_status
+prepare_all(struct db *db)
+{
+	enum td_status rc = TD_EDB;
+	PGresult *res;
+	int i, version = -1;
+
+	if (PQenterPipelineMode(db->conn) != 1)
+		goto fail;
+	for (i = 0; i < db->nstmts; i++)
+		if (PQsendPrepare(db->conn, db->stmts[i].name, db->stmts[i].sql,
+		    db->stmts[i].nparams, NULL) != 1)
+			goto fail;
+	if (db->min_schema > 0 && PQsendQueryParams(db->conn,
+	    "SELECT coalesce(max(version), 0) FROM schema_migrations",
+	    0, NULL, NULL, NULL, NULL, 0) != 1)
+		goto fail;
+	if (PQpipelineSync(db->conn) != 1)
+		goto fail;
+	db->round_trips++;
+
+	for (i = 0; i < db->nstmts + (db->min_schema > 0); i++) {
+		res = PQgetResult(db->conn);
+		if (res == NULL)
+			goto fail;
+		if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+		    PQresultStatus(res) != PGRES_TUPLES_OK) {
+			set_error(db, i < db->nstmts ? db->stmts[i].name :
+			    "schema version", PQresultErrorMessage(res));
+			if (i >= db->nstmts)
+				rc = TD_ECONFLICT;   /* no history table yet */
+			PQclear(res);
+			return rc;   /* the caller drops the connection */
+		}
+		if (i == db->nstmts)
+			version = atoi(PQgetvalue(res, 0, 0));
+		PQclear(res);
+		/* Each command's results end with a NULL. */
+		if ((res = PQgetResult(db->conn)) != NULL) {
+			PQclear(res);
+			goto fail;
+		}
+	}
+	res = PQgetResult(db->conn);
+	if (res == NULL || PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+		PQclear(res);
+		goto fail;
+	}
+	PQclear(res);
+	if (PQexitPipelineMode(db->conn) != 1)
+		goto fail;
+	if (db->min_schema > 0 && version < db->min_schema) {
+		snprintf(db->error, sizeof(db->error),
+		    "database schema is at version %d, this build needs %d: run `todoctl migrate up`",
+		    version, db->min_schema);
+		return TD_ECONFLICT;
+	}
+	return TD_OK;
+fail:
+	set_error(db, "prepare", PQerrorMessage(db->conn));
+	return TD_EDB;
+}
+
+/* A connection that has become readable while idle was closed by the
+ * server (restart, admin termination, idle timeout): find out without a
+ * round trip. */
+static int
+connection_alive(struct db *db)
+{
+	struct pollfd pfd;
+	int i;
+
+	if (PQstatus(db->conn) != CONNECTION_OK)
+		return 0;
+	for (i = 0; i < 4; i++) {
+		pfd.fd = PQsocket(db->conn);
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (pfd.fd < 0)
+			return 0;
+		if (poll(&pfd, 1, 0) <= 0)
+			return 1;          /* nothing pending: alive */
+		if (PQconsumeInput(db->conn) != 1 ||
+		    PQstatus(db->conn) != CONNECTION_OK)
+			return 0;
+	}
+	return PQstatus(db->conn) == CONNECTION_OK;
+}
+
+static enum td_status
+ensure_connected(struct db *db)
+{
+	enum td_status rc;
+	int64_t now;
+
+	if (db->conn != NULL && connection_alive(db))
+		return TD_OK;
+	if (db->conn != NULL) {
+		log_warn("database connection lost: %s; reconnecting",
+		    PQerrorMessage(db->conn));
+		drop_connection(db);
+		db->retry_at_ms = 0;      /* first attempt right away */
+	}
+	now = now_ms();
+	if (now < db->retry_at_ms)
+		return TD_EDB;
+	db->conn = db_connect_once(db->conninfo, db->connect_timeout,
+	    "todo-fcgi", db->error, sizeof(db->error));
+	if (db->conn == NULL) {
+		rc = TD_EDB;
+		goto backoff;
+	}
+	if ((rc = prepare_all(db)) != TD_OK) {
+		drop_connection(db);
+		goto backoff;
+	}
+	db->backoff_ms = 0;
+	db->retry_at_ms = 0;
+	return TD_OK;
+backoff:
+	/* Exponential back-off with jitter so a pool of workers does not
+	 * reconnect in lock step. */
+	db->backoff_ms = db->backoff_ms == 0 ? BACKOFF_MIN_MS :
+	    (db->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : db->backoff_ms * 2);
+	db->retry_at_ms = now_ms() + db->backoff_ms / 2 +
+	    rand() % (db->backoff_ms / 2 + 1);
+	log_error("database unavailable: %s", db->error);
+	return rc;
+}
+
+enum td_status
+db_exec(struct db *db, int stmt, const char *const *params, PGresult **res,
+    const char **sqlstate)
+{
+	enum td_status rc;
+	PGresult *r;
+	int attempt;
+
+	*res = NULL;
+	if (sqlstate != NULL)
+		*sqlstate = NULL;
+	if (stmt < 0 || stmt >= db->nstmts)
+		return TD_EINVAL;
+	for (attempt = 0; attempt < 2; attempt++) {
+		if ((rc = ensure_connected(db)) != TD_OK)
+			return rc;
+		db->round_trips++;
+		r = PQexecPrepared(db->conn, db->stmts[stmt].name,
+		    db->stmts[stmt].nparams, params, NULL, NULL, 0);
+		if (r != NULL && (PQresultStatus(r) == PGRES_TUPLES_OK ||
+		    PQresultStatus(r) == PGRES_COMMAND_OK)) {
+			*res = r;
+			return TD_OK;
+		}
+		if (PQstatus(db->conn) == CONNECTION_OK) {
+			/* The statement failed; the connection is fine. */
+			set_error(db, db->stmts[stmt].name,
+			    r != NULL ? PQresultErrorMessage(r) : PQerrorMessage(db->conn));
+			if (sqlstate != NULL && r != NULL) {
+				const char *s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+				snprintf(db->sqlstate, sizeof(db->sqlstate), "%s",
+				    s != NULL ? s : "");
+				*sqlstate = db->sqlstate;
+			}
+			PQclear(r);
+			return TD_EINVAL;
+		}
+		set_error(db, db->stmts[stmt].name, PQerrorMessage(db->conn));
+		PQclear(r);
+		log_warn("database connection lost during %s: %s",
+		    db->stmts[stmt].name, db->error);
+		drop_connection(db);
+		db->retry_at_ms = 0;
+		/* Only statements that are safe to run twice are retried: the
+		 * first attempt may have been executed before the loss. */
+		if (!db->stmts[stmt].idempotent)
+			break;
+	}
+	return TD_EDB;
+}

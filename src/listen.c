@@ -1,0 +1,157 @@
+/* listen.c - see listen.h. */
+#include "listen.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <grp.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static enum td_status
+open_unix(const char *path, int mode, const char *group, int backlog, int *out,
+    char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	struct group *gr;
+	int fd = -1;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "TODO_LISTEN: socket path too long: %s", path);
+		return TD_EINVAL;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	/* A socket file left by a previous run is replaced; another kind of
+	 * file is never removed. */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "TODO_LISTEN: %s exists and is not a socket", path);
+			return TD_EINVAL;
+		}
+		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0 &&
+		    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+			close(fd);
+			snprintf(err, errlen, "TODO_LISTEN: %s is in use by another process", path);
+			return TD_EINVAL;
+		}
+		if (fd >= 0)
+			close(fd);
+		unlink(path);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
+		goto fail;
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0)
+		goto fail;
+	if (chmod(path, (mode_t)mode) != 0)
+		goto fail;
+	if (group != NULL && group[0] != '\0') {
+		if ((gr = getgrnam(group)) == NULL) {
+			snprintf(err, errlen, "TODO_SOCKET_GROUP: no group named %s", group);
+			close(fd);
+			return TD_EINVAL;
+		}
+		if (chown(path, (uid_t)-1, gr->gr_gid) != 0)
+			goto fail;
+	}
+	if (listen(fd, backlog) != 0)
+		goto fail;
+	*out = fd;
+	return TD_OK;
+fail:
+	snprintf(err, errlen, "TODO_LISTEN: %s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return TD_ESYSTEM;
+}
+
+static enum td_status
+open_tcp(const char *spec, int backlog, int *out, char *err, size_t errlen)
+{
+	struct addrinfo hints, *ai = NULL, *p;
+	char host[256];
+	const char *colon = strrchr(spec, ':');
+	size_t hlen;
+	int fd = -1, one = 1, e;
+
+	if (colon == NULL || colon == spec || colon[1] == '\0') {
+		snprintf(err, errlen, "TODO_LISTEN: \"%s\" is not unix:/path, HOST:PORT or fd:0", spec);
+		return TD_EINVAL;
+	}
+	hlen = (size_t)(colon - spec);
+	if (spec[0] == '[' && hlen >= 2 && spec[hlen - 1] == ']') {
+		spec++;
+		hlen -= 2;
+	}
+	if (hlen >= sizeof(host)) {
+		snprintf(err, errlen, "TODO_LISTEN: host name too long");
+		return TD_EINVAL;
+	}
+	memcpy(host, spec, hlen);
+	host[hlen] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((e = getaddrinfo(host, colon + 1, &hints, &ai)) != 0) {
+		snprintf(err, errlen, "TODO_LISTEN: %s: %s", host, gai_strerror(e));
+		return TD_EINVAL;
+	}
+	for (p = ai; p != NULL; p = p->ai_next) {
+		if ((fd = socket(p->ai_family, p->ai_socktype, p->ai_protocol)) < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, p->ai_addr, p->ai_addrlen) == 0 && listen(fd, backlog) == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		snprintf(err, errlen, "TODO_LISTEN: cannot listen on %s:%s: %s", host,
+		    colon + 1, strerror(errno));
+		freeaddrinfo(ai);
+		return TD_ESYSTEM;
+	}
+	if (strcmp(host, "127.0.0.1") != 0 && strcmp(host, "::1") != 0 &&
+	    strcmp(host, "localhost") != 0)
+		log_warn("FastCGI has no authentication: listening on %s exposes the app beyond this host", host);
+	freeaddrinfo(ai);
+	*out = fd;
+	return TD_OK;
+}
+
+enum td_status
+listen_open(const char *spec, int mode, const char *group, int backlog,
+    int *fd, char *err, size_t errlen)
+{
+	int accepting = 0;
+	socklen_t len = sizeof(accepting);
+
+	if (strncmp(spec, "unix:", 5) == 0)
+		return open_unix(spec + 5, mode, group, backlog, fd, err, errlen);
+	if (strcmp(spec, "fd:0") == 0) {
+		if (getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) != 0 || !accepting) {
+			snprintf(err, errlen, "TODO_LISTEN=fd:0 but standard input is not a listening socket");
+			return TD_EINVAL;
+		}
+		*fd = 0;
+		return TD_OK;
+	}
+	return open_tcp(spec, backlog, fd, err, errlen);
+}
+
+void
+listen_cleanup(const char *spec)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		unlink(spec + 5);
+}

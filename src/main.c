@@ -1,0 +1,199 @@
+/* main.c - todo-fcgi: read settings, compile templates, check the schema,
+ * open the socket, then hand over to the pool (pool.c). */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fcgiapp.h>
+#include <libpq-fe.h>
+
+#include "config.h"
+#include "db.h"
+#include "listen.h"
+#include "log.h"
+#include "migrate.h"
+#include "pool.h"
+#include "schema.h"
+#include "tmpl.h"
+#include "worker.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "dev"
+#endif
+
+struct master {
+	const char *env_file;
+	struct config cfg;
+	struct worker_env env;
+	struct pool_opts opts;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: todo-fcgi [--env-file FILE] [--check]\n"
+	    "       todo-fcgi --help | --version\n\n"
+	    "The Todo app's FastCGI worker pool. Put nginx in front of it.\n\n"
+	    "  --env-file FILE  read settings from FILE (NAME=VALUE lines);\n"
+	    "                   the environment overrides the file\n"
+	    "  --check          validate settings and templates, then exit\n\n"
+	    "Signals: TERM/INT stop gracefully, HUP reloads settings and templates.\n\n");
+	if (f == stdout)
+		config_print_help();
+}
+
+static enum log_level
+level_of(const char *s)
+{
+	if (strcmp(s, "debug") == 0)
+		return LOG_DEBUG;
+	if (strcmp(s, "warn") == 0)
+		return LOG_WARN;
+	if (strcmp(s, "error") == 0)
+		return LOG_ERROR;
+	return LOG_INFO;
+}
+
+static enum td_status
+load(const char *env_file, struct config *cfg, struct tmpl_set **tmpl)
+{
+	char err[512];
+	enum td_status rc;
+
+	if ((rc = config_load(cfg, env_file, err, sizeof(err))) != TD_OK) {
+		log_error("bad setting: %s", err);
+		return rc;
+	}
+	if ((rc = tmpl_load_dir(cfg->template_dir, tmpl, err, sizeof(err))) != TD_OK) {
+		log_error("templates (%s): %s", cfg->template_dir, err);
+		return rc;
+	}
+	log_set_level(level_of(cfg->log_level));
+	return TD_OK;
+}
+
+/* SIGHUP: new settings and templates for the next generation of workers;
+ * on any error the running ones stay. */
+static enum td_status
+reload(void *arg)
+{
+	struct master *m = arg;
+	struct config cfg;
+	struct tmpl_set *tmpl = NULL;
+	enum td_status rc;
+
+	if ((rc = load(m->env_file, &cfg, &tmpl)) != TD_OK) {
+		log_error("reload refused: keeping the running settings and templates");
+		return rc;
+	}
+	if (strcmp(cfg.listen, m->cfg.listen) != 0)
+		log_warn("TODO_LISTEN changed: takes effect on restart, not reload");
+	strcpy(cfg.listen, m->cfg.listen);
+	m->cfg = cfg;
+	tmpl_set_free(m->env.tmpl);
+	m->env.tmpl = tmpl;
+	m->opts.workers = cfg.workers;
+	m->opts.request_timeout = cfg.request_timeout;
+	m->opts.shutdown_timeout = cfg.shutdown_timeout;
+	log_info("reloaded settings and templates");
+	return TD_OK;
+}
+
+/* Refuse to start against an older schema; a database that is down only
+ * warns (it may be waking up), workers check again when they connect. */
+static int
+check_schema(const struct config *cfg)
+{
+	char err[512];
+	PGconn *conn;
+	int version = 0;
+
+	conn = db_connect_once(cfg->database_url, cfg->db_connect_timeout,
+	    "todo-fcgi", err, sizeof(err));
+	if (conn == NULL) {
+		log_warn("database not reachable at start-up (%s); starting anyway", err);
+		return 0;
+	}
+	if (migrate_current_version(conn, &version) != TD_OK) {
+		log_error("cannot read the schema version: %s", PQerrorMessage(conn));
+		PQfinish(conn);
+		return -1;
+	}
+	PQfinish(conn);
+	if (version < TODO_SCHEMA_VERSION) {
+		log_error("database schema is at version %d but this build needs %d: run `todoctl migrate up` first",
+		    version, TODO_SCHEMA_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "env-file", required_argument, NULL, 'e' },
+		{ "check", no_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct master m;
+	char err[512];
+	int ch, check = 0, fd = -1, status = 1;
+
+	while ((ch = getopt_long(argc, argv, "e:chV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'e': m.env_file = optarg; break;
+		case 'c': check = 1; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("todo-fcgi %s\n", PACKAGE_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (load(m.env_file, &m.cfg, &m.env.tmpl) != TD_OK)
+		return 1;
+	if (check) {
+		printf("settings and templates are valid\n");
+		status = 0;
+		goto out;
+	}
+	if (check_schema(&m.cfg) != 0)
+		goto out;
+	if (listen_open(m.cfg.listen, m.cfg.socket_mode, m.cfg.socket_group,
+	    m.cfg.backlog, &fd, err, sizeof(err)) != TD_OK) {
+		log_error("%s", err);
+		goto out;
+	}
+	if (FCGX_Init() != 0) {
+		log_error("FCGX_Init failed");
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	m.env.cfg = &m.cfg;
+	m.opts.listen_fd = fd;
+	m.opts.workers = m.cfg.workers;
+	m.opts.request_timeout = m.cfg.request_timeout;
+	m.opts.shutdown_timeout = m.cfg.shutdown_timeout;
+	m.opts.crash_limit = 5;
+	m.opts.crash_window = 10;
+	m.opts.worker = worker_main;
+	m.opts.reload = reload;
+	m.opts.arg = &m;
+	log_info("todo-fcgi %s listening on %s with %d workers", PACKAGE_VERSION,
+	    m.cfg.listen, m.cfg.workers);
+	if (pool_run(&m.opts) == TD_OK)
+		status = 0;
+	log_info("stopped");
+	listen_cleanup(m.cfg.listen);
+out:
+	tmpl_set_free(m.env.tmpl);
+	return status;
+}

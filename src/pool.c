@@ -1,0 +1,752 @@
+/* pool.c - master process: forks, supervises and replaces the workers. */
+#include "pool.h"
+
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define TICK_MS		250	/* watchdog and delayed respawn resolution */
+#define MAX_GENS	4	/* the serving generation + ones draining */
+#define MAX_WORKERS	1024
+#define MAX_CRASH_LIMIT	1000
+#define MAX_WINDOW	86400
+#define BACKOFF_MIN_MS	1000
+#define BACKOFF_MAX_MS	32000
+#define RETRY_MS	1000	/* fork failed: try again this much later */
+
+/* The master's own view of a slot; the shared one is writable by workers. */
+struct wstate {
+	pid_t		 pid;		/* 0: no process */
+	int64_t		 respawn_at;	/* 0: no respawn pending */
+	int		 timed_out;	/* SIGKILLed by the watchdog */
+};
+
+/* One scoreboard mapping per generation so a reload never moves the
+ * slots of workers still draining. */
+struct gen {
+	struct pool_slot *slots;	/* NULL: entry unused */
+	struct wstate	*ws;
+	int		 n;
+	int		 alive;
+	int		 retiring;
+	int64_t		 kill_at;
+	int		 killed;
+};
+
+struct pool {
+	const struct pool_opts *o;
+	struct gen	 gens[MAX_GENS];
+	int		 cur;		/* serving generation, -1 when none */
+	int		 sfd;
+	pid_t		 master;
+	int		 stopping;
+	sigset_t	 oldmask;
+	int64_t		*crashes;	/* ring of the last crash times */
+	int		 ncrash;
+	int		 crash_idx;
+	int64_t		 window_ms;
+	int64_t		 backoff;	/* ms; 0 when not braking */
+	int64_t		 brake_until;
+};
+
+static volatile sig_atomic_t worker_stop;
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 1;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Copy at most cap-1 bytes of a string that may not be terminated. */
+static void
+copy_bounded(char *dst, size_t cap, const char *src, size_t srccap)
+{
+	size_t n;
+
+	n = strnlen(src, srccap);
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* Slot memory is writable by workers: keep ids to a logfmt-safe set. */
+static void
+copy_id(char *dst, size_t cap, const char *src, size_t srccap)
+{
+	char *p;
+
+	copy_bounded(dst, cap, src, srccap);
+	for (p = dst; *p != '\0'; p++)
+		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789-_.:", *p) == NULL)
+			*p = '_';
+}
+
+static enum td_status
+opts_check(const struct pool_opts *o)
+{
+	if (o->listen_fd < 0 || o->worker == NULL ||
+	    o->workers < 1 || o->workers > MAX_WORKERS ||
+	    o->request_timeout < 0 || o->request_timeout > MAX_WINDOW ||
+	    o->shutdown_timeout < 0 || o->shutdown_timeout > MAX_WINDOW ||
+	    o->crash_limit < 0 || o->crash_limit > MAX_CRASH_LIMIT ||
+	    o->crash_window < 0 || o->crash_window > MAX_WINDOW)
+		return TD_EINVAL;
+	return TD_OK;
+}
+
+static const char *
+sig_name(int sig)
+{
+	const char *s;
+
+	s = sigabbrev_np(sig);
+	return s != NULL ? s : "?";
+}
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	worker_stop = 1;
+}
+
+/* In the freshly forked worker: never returns. */
+static void __attribute__((noreturn))
+child_main(struct pool *p, int gi, int i)
+{
+	static const int dfl[] = { SIGINT, SIGQUIT, SIGCHLD, SIGUSR1,
+	    SIGUSR2, SIGALRM };
+	struct sigaction sa;
+	sigset_t none;
+	size_t k;
+	int g;
+
+	if (close(p->sfd) == -1)
+		goto fail;
+	for (g = 0; g < MAX_GENS; g++) {
+		if (g == gi || p->gens[g].slots == NULL)
+			continue;
+		if (munmap(p->gens[g].slots,
+		    (size_t)p->gens[g].n * sizeof(struct pool_slot)) == -1)
+			goto fail;
+	}
+	memset(&sa, 0, sizeof(sa));
+	if (sigemptyset(&sa.sa_mask) == -1)
+		goto fail;
+	sa.sa_handler = SIG_DFL;
+	for (k = 0; k < sizeof(dfl) / sizeof(dfl[0]); k++)
+		if (sigaction(dfl[k], &sa, NULL) == -1)
+			goto fail;
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) == -1 ||
+	    sigaction(SIGHUP, &sa, NULL) == -1)
+		goto fail;
+	/* No SA_RESTART: a blocking accept() must return EINTR on stop. */
+	sa.sa_handler = on_term;
+	sa.sa_flags = 0;
+	if (sigaction(SIGTERM, &sa, NULL) == -1)
+		goto fail;
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
+		goto fail;
+	/* The master may have died before prctl took effect. */
+	if (getppid() != p->master)
+		exit(EXIT_SUCCESS);
+	if (sigemptyset(&none) == -1 ||
+	    sigprocmask(SIG_SETMASK, &none, NULL) == -1)
+		goto fail;
+	/* exit(), not _exit(): atexit handlers and leak checks must run. */
+	exit(p->o->worker(p->o->listen_fd, &p->gens[gi].slots[i],
+	    p->o->arg));
+fail:
+	log_error("worker slot %d setup failed: %s", i, strerror(errno));
+	exit(EXIT_FAILURE);
+}
+
+static int
+gen_open(struct pool *p, int n)
+{
+	struct gen *g;
+	void *m;
+	int gi;
+
+	for (gi = 0; gi < MAX_GENS; gi++)
+		if (p->gens[gi].slots == NULL)
+			break;
+	if (gi == MAX_GENS)
+		return -1;
+	g = &p->gens[gi];
+	memset(g, 0, sizeof(*g));
+	if ((g->ws = calloc((size_t)n, sizeof(*g->ws))) == NULL) {
+		log_error("scoreboard: out of memory");
+		return -1;
+	}
+	m = mmap(NULL, (size_t)n * sizeof(struct pool_slot),
+	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
+		log_error("scoreboard mmap: %s", strerror(errno));
+		free(g->ws);
+		g->ws = NULL;
+		return -1;
+	}
+	g->slots = m;
+	g->n = n;
+	return gi;
+}
+
+static void
+gen_close(struct pool *p, int gi)
+{
+	struct gen *g = &p->gens[gi];
+
+	if (g->slots != NULL &&
+	    munmap(g->slots, (size_t)g->n * sizeof(struct pool_slot)) == -1)
+		log_error("scoreboard munmap: %s", strerror(errno));
+	free(g->ws);
+	memset(g, 0, sizeof(*g));
+	if (p->cur == gi)
+		p->cur = -1;
+}
+
+static void
+spawn(struct pool *p, int gi, int i, int64_t now)
+{
+	struct gen *g = &p->gens[gi];
+	pid_t pid;
+
+	memset(&g->slots[i], 0, sizeof(g->slots[i]));
+	g->ws[i].respawn_at = 0;
+	g->ws[i].timed_out = 0;
+	if ((pid = fork()) == -1) {
+		log_error("worker slot %d: fork: %s, retrying", i,
+		    strerror(errno));
+		g->ws[i].respawn_at = now + RETRY_MS;
+		return;
+	}
+	if (pid == 0)
+		child_main(p, gi, i);
+	g->ws[i].pid = pid;
+	g->slots[i].pid = pid;
+	g->alive++;
+	log_info("worker slot %d pid %ld started", i, (long)pid);
+}
+
+/* Log "slot, pid, what happened" plus the request the worker was on. */
+static void
+log_worker(enum log_level lvl, const struct pool_slot *s, int i, pid_t pid,
+    const char *what)
+{
+	char id[sizeof(s->request_id)], line[sizeof(s->request_line)];
+
+	if (__atomic_load_n(&s->busy_since_ms, __ATOMIC_ACQUIRE) == 0) {
+		log_msg(lvl, "worker slot %d pid %ld %s", i, (long)pid, what);
+		return;
+	}
+	copy_id(id, sizeof(id), s->request_id, sizeof(s->request_id));
+	copy_bounded(line, sizeof(line), s->request_line,
+	    sizeof(s->request_line));
+	log_set_request_id(id[0] != '\0' ? id : NULL);
+	log_msg(lvl, "worker slot %d pid %ld %s while serving request %s "
+	    "\"%s\"", i, (long)pid, what, id, line);
+	log_set_request_id(NULL);
+}
+
+/* A crash: returns when its slot may be refilled (the crash brake). */
+static int64_t
+crash_note(struct pool *p, int64_t now)
+{
+	int64_t oldest;
+	int k, count;
+
+	p->crashes[p->crash_idx] = now;
+	p->crash_idx = (p->crash_idx + 1) % p->ncrash;
+	if (p->backoff > 0 && now < p->brake_until)
+		return p->brake_until;
+	if (p->backoff > 0 && now - p->brake_until <= p->window_ms) {
+		/* Respawned after the delay and crashed again soon. */
+		p->backoff *= 2;
+		if (p->backoff > BACKOFF_MAX_MS)
+			p->backoff = BACKOFF_MAX_MS;
+	} else {
+		p->backoff = 0;
+		oldest = p->crashes[p->crash_idx];
+		if (oldest == 0 || now - oldest > p->window_ms)
+			return now;
+		p->backoff = BACKOFF_MIN_MS;
+	}
+	p->brake_until = now + p->backoff;
+	for (count = 0, k = 0; k < p->ncrash; k++)
+		if (p->crashes[k] != 0 && now - p->crashes[k] <= p->window_ms)
+			count++;
+	log_error("crash loop: %d crashes in %llds, next respawn in %llds",
+	    count, (long long)(p->window_ms / 1000),
+	    (long long)(p->backoff / 1000));
+	return p->brake_until;
+}
+
+static void
+on_death(struct pool *p, pid_t pid, int status, int64_t now)
+{
+	struct gen *g = NULL;
+	struct pool_slot *s;
+	char what[96];
+	enum log_level lvl = LOG_ERROR;
+	int gi, i = 0, crashed = 0;
+
+	for (gi = 0; gi < MAX_GENS; gi++) {
+		g = &p->gens[gi];
+		if (g->slots == NULL)
+			continue;
+		for (i = 0; i < g->n; i++)
+			if (g->ws[i].pid == pid)
+				break;
+		if (i < g->n)
+			break;
+	}
+	if (gi == MAX_GENS) {
+		log_warn("reaped unknown child pid %ld", (long)pid);
+		return;
+	}
+	s = &g->slots[i];
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		lvl = LOG_INFO;
+		snprintf(what, sizeof(what), "%s after %llu requests",
+		    g->retiring ? "stopped" : "recycled",
+		    (unsigned long long)s->requests);
+	} else if (WIFEXITED(status)) {
+		snprintf(what, sizeof(what), "exited with status %d",
+		    WEXITSTATUS(status));
+		crashed = 1;
+	} else if (WIFSIGNALED(status)) {
+		snprintf(what, sizeof(what), "killed by signal %d (SIG%s)",
+		    WTERMSIG(status), sig_name(WTERMSIG(status)));
+		crashed = 1;
+	} else {
+		snprintf(what, sizeof(what), "ended with wait status %#x",
+		    (unsigned)status);
+		crashed = 1;
+	}
+	/* Our own kills are reported but are not a crash loop. */
+	if (crashed && (g->retiring || g->ws[i].timed_out)) {
+		crashed = 0;
+		lvl = LOG_WARN;
+	}
+	log_worker(lvl, s, i, pid, what);
+	g->ws[i].pid = 0;
+	s->pid = 0;
+	g->alive--;
+	if (g->retiring)
+		return;
+	g->ws[i].respawn_at = crashed ? crash_note(p, now) : now;
+}
+
+static enum td_status
+reap(struct pool *p)
+{
+	pid_t pid;
+	int status;
+
+	for (;;) {
+		pid = waitpid(-1, &status, WNOHANG);
+		if (pid > 0) {
+			on_death(p, pid, status, now_ms());
+			continue;
+		}
+		if (pid == 0 || errno == ECHILD)
+			return TD_OK;
+		if (errno == EINTR)
+			continue;
+		log_error("waitpid: %s", strerror(errno));
+		return TD_ESYSTEM;
+	}
+}
+
+static void
+retire(struct pool *p, int gi, int64_t now)
+{
+	struct gen *g = &p->gens[gi];
+	int i;
+
+	g->retiring = 1;
+	g->kill_at = now + (int64_t)p->o->shutdown_timeout * 1000;
+	for (i = 0; i < g->n; i++) {
+		g->ws[i].respawn_at = 0;
+		if (g->ws[i].pid > 0 && kill(g->ws[i].pid, SIGTERM) == -1)
+			log_error("kill %ld: %s", (long)g->ws[i].pid,
+			    strerror(errno));
+	}
+}
+
+/* Free drained generations; SIGKILL what outlived its timeout. */
+static void
+retire_tick(struct pool *p, int64_t now)
+{
+	struct gen *g;
+	int gi, i;
+
+	for (gi = 0; gi < MAX_GENS; gi++) {
+		g = &p->gens[gi];
+		if (g->slots == NULL || !g->retiring)
+			continue;
+		if (g->alive == 0) {
+			gen_close(p, gi);
+			continue;
+		}
+		if (g->killed || now < g->kill_at)
+			continue;
+		g->killed = 1;
+		for (i = 0; i < g->n; i++) {
+			if (g->ws[i].pid <= 0)
+				continue;
+			log_worker(LOG_WARN, &g->slots[i], i, g->ws[i].pid,
+			    "still running at shutdown timeout, sending SIGKILL");
+			if (kill(g->ws[i].pid, SIGKILL) == -1)
+				log_error("kill %ld: %s", (long)g->ws[i].pid,
+				    strerror(errno));
+		}
+	}
+}
+
+static void
+watchdog(struct pool *p, int64_t now)
+{
+	struct gen *g;
+	int64_t since, limit;
+	char what[96];
+	int gi, i;
+
+	if (p->o->request_timeout == 0)
+		return;
+	limit = (int64_t)p->o->request_timeout * 1000;
+	for (gi = 0; gi < MAX_GENS; gi++) {
+		g = &p->gens[gi];
+		if (g->slots == NULL)
+			continue;
+		for (i = 0; i < g->n; i++) {
+			if (g->ws[i].pid <= 0 || g->ws[i].timed_out)
+				continue;
+			since = __atomic_load_n(&g->slots[i].busy_since_ms,
+			    __ATOMIC_ACQUIRE);
+			if (since == 0 || now - since <= limit)
+				continue;
+			snprintf(what, sizeof(what), "request timeout after "
+			    "%ds, sending SIGKILL", p->o->request_timeout);
+			log_worker(LOG_ERROR, &g->slots[i], i, g->ws[i].pid,
+			    what);
+			if (kill(g->ws[i].pid, SIGKILL) == -1)
+				log_error("kill %ld: %s", (long)g->ws[i].pid,
+				    strerror(errno));
+			g->ws[i].timed_out = 1;
+		}
+	}
+}
+
+static void
+respawn_tick(struct pool *p, int64_t now)
+{
+	struct gen *g;
+	int i;
+
+	if (p->cur < 0 || p->stopping)
+		return;
+	g = &p->gens[p->cur];
+	for (i = 0; i < g->n; i++)
+		if (g->ws[i].pid == 0 && g->ws[i].respawn_at != 0 &&
+		    g->ws[i].respawn_at <= now)
+			spawn(p, p->cur, i, now);
+	if (p->backoff > 0 && now - p->brake_until > p->window_ms) {
+		log_info("crash loop over: no crash in %llds",
+		    (long long)(p->window_ms / 1000));
+		p->backoff = 0;
+	}
+}
+
+static void
+stop(struct pool *p)
+{
+	int64_t now = now_ms();
+	int gi, n = 0;
+
+	if (p->stopping) {
+		log_info("already stopping");
+		return;
+	}
+	p->stopping = 1;
+	for (gi = 0; gi < MAX_GENS; gi++) {
+		if (p->gens[gi].slots == NULL)
+			continue;
+		n += p->gens[gi].alive;
+		if (!p->gens[gi].retiring)
+			retire(p, gi, now);
+	}
+	log_info("stopping: %d workers", n);
+}
+
+static void
+reload(struct pool *p)
+{
+	const struct pool_opts *o = p->o;
+	enum td_status st;
+	int64_t now;
+	int gi, i, old;
+
+	if (p->stopping) {
+		log_info("reload ignored: stopping");
+		return;
+	}
+	for (gi = 0; gi < MAX_GENS; gi++)
+		if (p->gens[gi].slots == NULL)
+			break;
+	if (gi == MAX_GENS) {
+		log_warn("reload refused: old workers are still draining");
+		return;
+	}
+	if (o->reload != NULL && (st = o->reload(o->arg)) != TD_OK) {
+		log_error("reload failed (status %d), old workers keep "
+		    "serving", (int)st);
+		return;
+	}
+	if (opts_check(o) != TD_OK) {
+		log_error("reload: invalid settings, old workers keep serving");
+		return;
+	}
+	if ((gi = gen_open(p, o->workers)) == -1) {
+		log_error("reload: no scoreboard, old workers keep serving");
+		return;
+	}
+	/* New workers first, so the socket is never left unserved. */
+	now = now_ms();
+	for (i = 0; i < o->workers; i++)
+		spawn(p, gi, i, now);
+	old = p->cur;
+	p->cur = gi;
+	if (old >= 0) {
+		log_info("reload: %d new workers, retiring %d", o->workers,
+		    p->gens[old].alive);
+		retire(p, old, now);
+	}
+}
+
+static enum td_status
+read_signals(struct pool *p)
+{
+	struct signalfd_siginfo si[8];
+	ssize_t n;
+	size_t k;
+
+	for (;;) {
+		n = read(p->sfd, si, sizeof(si));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return TD_OK;
+		if (n <= 0 || (size_t)n % sizeof(si[0]) != 0) {
+			log_error("signalfd read: %s",
+			    n == -1 ? strerror(errno) : "short read");
+			return TD_ESYSTEM;
+		}
+		for (k = 0; k < (size_t)n / sizeof(si[0]); k++) {
+			switch (si[k].ssi_signo) {
+			case SIGTERM:
+			case SIGINT:
+				stop(p);
+				break;
+			case SIGHUP:
+				reload(p);
+				break;
+			default:	/* SIGCHLD: reap() runs every tick */
+				break;
+			}
+		}
+	}
+}
+
+static int
+gens_used(const struct pool *p)
+{
+	int gi, n = 0;
+
+	for (gi = 0; gi < MAX_GENS; gi++)
+		if (p->gens[gi].slots != NULL)
+			n++;
+	return n;
+}
+
+static enum td_status
+loop(struct pool *p)
+{
+	struct pollfd pfd;
+	enum td_status rc;
+	int64_t now;
+
+	for (;;) {
+		pfd.fd = p->sfd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, TICK_MS) == -1 && errno != EINTR) {
+			log_error("poll: %s", strerror(errno));
+			return TD_ESYSTEM;
+		}
+		if ((rc = read_signals(p)) != TD_OK)
+			return rc;
+		if ((rc = reap(p)) != TD_OK)
+			return rc;
+		now = now_ms();
+		watchdog(p, now);
+		retire_tick(p, now);
+		respawn_tick(p, now);
+		if (p->stopping && gens_used(p) == 0)
+			return TD_OK;
+	}
+}
+
+/* Error path only: leave no worker behind. */
+static void
+kill_all(struct pool *p)
+{
+	struct gen *g;
+	int gi, i;
+
+	for (gi = 0; gi < MAX_GENS; gi++) {
+		g = &p->gens[gi];
+		if (g->slots == NULL)
+			continue;
+		for (i = 0; i < g->n; i++) {
+			if (g->ws[i].pid <= 0)
+				continue;
+			if (kill(g->ws[i].pid, SIGKILL) == -1)
+				log_error("kill %ld: %s", (long)g->ws[i].pid,
+				    strerror(errno));
+			while (waitpid(g->ws[i].pid, NULL, 0) == -1 &&
+			    errno == EINTR)
+				continue;
+			g->ws[i].pid = 0;
+		}
+	}
+}
+
+enum td_status
+pool_run(const struct pool_opts *opts)
+{
+	struct pool p;
+	struct sigaction sa, oldchld;
+	sigset_t mask;
+	enum td_status rc = TD_ESYSTEM;
+	int gi, i, masked = 0, chld = 0;
+
+	if (opts == NULL || opts_check(opts) != TD_OK)
+		return TD_EINVAL;
+	memset(&p, 0, sizeof(p));
+	p.o = opts;
+	p.cur = -1;
+	p.sfd = -1;
+	p.master = getpid();
+	p.ncrash = opts->crash_limit > 0 ? opts->crash_limit : 5;
+	p.window_ms = (int64_t)(opts->crash_window > 0 ?
+	    opts->crash_window : 10) * 1000;
+	if ((p.crashes = calloc((size_t)p.ncrash, sizeof(*p.crashes))) ==
+	    NULL) {
+		rc = TD_ENOMEM;
+		goto out;
+	}
+
+	/* SIG_IGN on SIGCHLD would auto-reap and hide worker deaths. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	if (sigemptyset(&sa.sa_mask) == -1 ||
+	    sigaction(SIGCHLD, &sa, &oldchld) == -1) {
+		log_error("sigaction: %s", strerror(errno));
+		goto out;
+	}
+	chld = 1;
+	if (sigemptyset(&mask) == -1 || sigaddset(&mask, SIGCHLD) == -1 ||
+	    sigaddset(&mask, SIGTERM) == -1 || sigaddset(&mask, SIGINT) == -1 ||
+	    sigaddset(&mask, SIGHUP) == -1 ||
+	    sigprocmask(SIG_BLOCK, &mask, &p.oldmask) == -1) {
+		log_error("sigprocmask: %s", strerror(errno));
+		goto out;
+	}
+	masked = 1;
+	if ((p.sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) == -1) {
+		log_error("signalfd: %s", strerror(errno));
+		goto out;
+	}
+	if ((gi = gen_open(&p, opts->workers)) == -1)
+		goto out;
+	p.cur = gi;
+	for (i = 0; i < opts->workers; i++)
+		spawn(&p, gi, i, now_ms());
+	log_info("pool started: %d workers", opts->workers);
+	rc = loop(&p);
+	if (rc == TD_OK)
+		log_info("pool stopped");
+out:
+	kill_all(&p);
+	for (gi = 0; gi < MAX_GENS; gi++)
+		if (p.gens[gi].slots != NULL)
+			gen_close(&p, gi);
+	free(p.crashes);
+	if (p.sfd != -1 && close(p.sfd) == -1)
+		log_error("close signalfd: %s", strerror(errno));
+	if (masked && sigprocmask(SIG_SETMASK, &p.oldmask, NULL) == -1)
+		log_error("sigprocmask: %s", strerror(errno));
+	if (chld && sigaction(SIGCHLD, &oldchld, NULL) == -1)
+		log_error("sigaction: %s", strerror(errno));
+	return rc;
+}
+
+void
+pool_worker_busy(struct pool_slot *slot, const char *request_id,
+    const char *request_line)
+{
+	int64_t now;
+
+	if (slot == NULL)
+		return;
+	if (request_id == NULL)
+		request_id = "";
+	if (request_line == NULL)
+		request_line = "";
+	copy_bounded(slot->request_id, sizeof(slot->request_id), request_id,
+	    strlen(request_id));
+	copy_bounded(slot->request_line, sizeof(slot->request_line),
+	    request_line, strlen(request_line));
+	if ((now = now_ms()) == 0)
+		now = 1;	/* 0 means idle */
+	/* Publish the strings before the master can see "busy". */
+	__atomic_store_n(&slot->busy_since_ms, now, __ATOMIC_RELEASE);
+}
+
+void
+pool_worker_idle(struct pool_slot *slot)
+{
+	if (slot == NULL)
+		return;
+	__atomic_store_n(&slot->busy_since_ms, 0, __ATOMIC_RELEASE);
+	slot->request_id[0] = '\0';
+	slot->request_line[0] = '\0';
+	slot->requests = slot->requests + 1;
+}
+
+int
+pool_worker_stopping(void)
+{
+	return worker_stop != 0;
+}

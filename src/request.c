@@ -1,0 +1,183 @@
+/* request.c - see request.h. */
+#include "request.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "arena.h"
+#include "utf8.h"
+
+#define MAX_FIELDS 64
+#define MAX_URI 4096
+#define MAX_HEADER 8192
+
+const char *
+request_param(char *const *params, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; params != NULL && *params != NULL; params++)
+		if (strncmp(*params, name, n) == 0 && (*params)[n] == '=')
+			return *params + n + 1;
+	return NULL;
+}
+
+/* Copy a header value; refuse over-long or non-UTF-8 ones. */
+static const char *
+header(struct arena *a, char *const *params, const char *name, int *bad)
+{
+	const char *v = request_param(params, name);
+	size_t n;
+
+	if (v == NULL)
+		return NULL;
+	n = strlen(v);
+	if (n > MAX_HEADER || !utf8_valid(v, n)) {
+		*bad = 1;
+		return NULL;
+	}
+	return arena_strndup(a, v, n);
+}
+
+/* nginx's $request_id is 32 hex digits; accept a safe token or use "-". */
+static const char *
+request_id(struct arena *a, char *const *params)
+{
+	const char *v = request_param(params, "REQUEST_ID");
+	size_t i, n;
+
+	if (v == NULL || (n = strlen(v)) == 0 || n > 64)
+		return "-";
+	for (i = 0; i < n; i++)
+		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.", v[i]) == NULL)
+			return "-";
+	return arena_strndup(a, v, n);
+}
+
+static enum td_status
+read_body(struct request *r, struct arena *a, char *const *params,
+    request_read_fn rd, void *ctx, size_t max_body, int *http_status)
+{
+	const char *cl = request_param(params, "CONTENT_LENGTH");
+	const char *ct = request_param(params, "CONTENT_TYPE");
+	unsigned long long len;
+	size_t got = 0;
+	char *body, *end, extra;
+	long n;
+
+	if (cl == NULL || *cl == '\0')
+		len = 0;
+	else {
+		errno = 0;
+		len = strtoull(cl, &end, 10);
+		if (*end != '\0' || errno != 0 || cl[0] == '-' || cl[0] == '+') {
+			*http_status = 400;
+			return TD_EINVAL;
+		}
+	}
+	if (len > max_body && strcmp(r->method, "POST") == 0) {
+		*http_status = 413;
+		return TD_ETOOBIG;
+	}
+	/* Only POST bodies are forms; other methods' bodies are ignored. */
+	if (len == 0 || strcmp(r->method, "POST") != 0)
+		return TD_OK;
+	if (ct == NULL || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0 ||
+	    (ct[33] != '\0' && ct[33] != ';' && ct[33] != ' ')) {
+		*http_status = 415;
+		return TD_EINVAL;
+	}
+	if ((body = arena_alloc(a, (size_t)len + 1)) == NULL) {
+		*http_status = 413;
+		return TD_ENOMEM;
+	}
+	while (got < len) {
+		n = rd(ctx, body + got, (size_t)len - got);
+		if (n < 0) {
+			*http_status = 400;
+			return TD_ESYSTEM;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	/* A body shorter than announced is an aborted upload; longer means
+	 * CONTENT_LENGTH lied. Neither is processed (FastCGI spec 6.2). */
+	if (got != len || rd(ctx, &extra, 1) != 0) {
+		*http_status = 400;
+		return TD_EINVAL;
+	}
+	body[len] = '\0';
+	switch (form_parse(a, body, (size_t)len, MAX_FIELDS, &r->body)) {
+	case TD_OK:
+		return TD_OK;
+	case TD_ENOMEM:
+		*http_status = 413;
+		return TD_ENOMEM;
+	default:
+		*http_status = 400;
+		return TD_EINVAL;
+	}
+}
+
+enum td_status
+request_parse(struct request *r, struct arena *a, char *const *params,
+    request_read_fn rd, void *ctx, size_t max_body, int *http_status)
+{
+	const char *uri, *q, *https, *v;
+	char *path;
+	size_t path_len;
+	int bad = 0;
+	enum td_status rc;
+
+	memset(r, 0, sizeof(*r));
+	*http_status = 400;
+	r->request_id = request_id(a, params);
+	v = request_param(params, "REQUEST_METHOD");
+	if (v == NULL || *v == '\0' || strlen(v) > 16)
+		return TD_EINVAL;
+	r->method = arena_strdup(a, v);
+
+	uri = request_param(params, "REQUEST_URI");
+	if (uri == NULL || uri[0] != '/' || strlen(uri) > MAX_URI) {
+		*http_status = uri != NULL && strlen(uri) > MAX_URI ? 414 : 400;
+		return TD_EINVAL;
+	}
+	q = strchr(uri, '?');
+	if ((rc = form_decode(a, uri, q != NULL ? (size_t)(q - uri) : strlen(uri),
+	    0, &path, &path_len)) != TD_OK)
+		return rc;
+	r->path = path;
+	v = request_param(params, "QUERY_STRING");
+	if (v == NULL)
+		v = q != NULL ? q + 1 : "";
+	if ((rc = form_parse(a, v, strlen(v), MAX_FIELDS, &r->query)) != TD_OK)
+		return rc;
+
+	r->host = header(a, params, "HTTP_HOST", &bad);
+	r->origin = header(a, params, "HTTP_ORIGIN", &bad);
+	r->fetch_site = header(a, params, "HTTP_SEC_FETCH_SITE", &bad);
+	if (bad)
+		return TD_EINVAL;
+	if (r->host == NULL)
+		r->host = "";
+	https = request_param(params, "HTTPS");
+	r->scheme = https != NULL && strcasecmp(https, "on") == 0 ? "https" : "http";
+
+	/* A malformed cookie must not lock a user out: ignore them all. */
+	v = request_param(params, "HTTP_COOKIE");
+	if (v != NULL && (strlen(v) > MAX_HEADER ||
+	    form_parse_cookies(a, v, strlen(v), MAX_FIELDS, &r->cookies) != TD_OK)) {
+		r->cookies.fields = NULL;
+		r->cookies.n = 0;
+	}
+
+	if (r->method == NULL || r->path == NULL)
+		return TD_ENOMEM;
+	if ((rc = read_body(r, a, params, rd, ctx, max_body, http_status)) != TD_OK)
+		return rc;
+	*http_status = 200;
+	return TD_OK;
+}

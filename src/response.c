@@ -1,0 +1,90 @@
+/* response.c - see response.h. */
+#include "response.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "arena.h"
+#include "log.h"
+
+void
+response_init(struct response *r, struct arena *a)
+{
+	r->status = 200;
+	buf_init(&r->headers, a);
+	buf_init(&r->body, a);
+}
+
+static bool
+header_safe(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s == '\r' || *s == '\n')
+			return false;
+	return true;
+}
+
+void
+response_header(struct response *r, const char *name, const char *value)
+{
+	if (!header_safe(name) || !header_safe(value) || strchr(name, ':') != NULL) {
+		log_error("refused unsafe response header %s", name);
+		return;
+	}
+	buf_puts(&r->headers, name);
+	buf_append(&r->headers, ": ", 2);
+	buf_puts(&r->headers, value);
+	buf_append(&r->headers, "\r\n", 2);
+}
+
+void
+response_redirect(struct response *r, int status, const char *location)
+{
+	r->status = status;
+	response_header(r, "Location", location);
+}
+
+const char *
+response_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 302: return "Found";
+	case 303: return "See Other";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 411: return "Length Required";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	}
+	return "Unknown";
+}
+
+enum td_status
+response_send(struct response *r, bool head, response_write_fn write_fn,
+    void *ctx)
+{
+	char line[128];
+	int n;
+
+	if (!buf_ok(&r->headers) || !buf_ok(&r->body))
+		return TD_ENOMEM;
+	n = snprintf(line, sizeof(line), "Status: %d %s\r\nContent-Length: %zu\r\n",
+	    r->status, response_reason(r->status), r->body.len);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return TD_EINVAL;
+	if (write_fn(ctx, line, (size_t)n) != 0 ||
+	    (r->headers.len > 0 && write_fn(ctx, r->headers.data, r->headers.len) != 0) ||
+	    write_fn(ctx, "\r\n", 2) != 0)
+		return TD_ESYSTEM;
+	if (!head && r->body.len > 0 && write_fn(ctx, r->body.data, r->body.len) != 0)
+		return TD_ESYSTEM;
+	return TD_OK;
+}

@@ -1,0 +1,35 @@
+/* response.h - status, headers and body of one response, built in the
+ * request's arena and written in one piece as a FastCGI (CGI-style)
+ * response: "Status: 200 OK\r\nName: value\r\n...\r\n\r\nbody". */
+#ifndef TODO_RESPONSE_H
+#define TODO_RESPONSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "status.h"
+
+struct arena;
+
+struct response {
+	int status;
+	struct buf headers;        /* "Name: value\r\n" lines */
+	struct buf body;
+};
+
+void response_init(struct response *r, struct arena *a);
+/* Adds a header; a name or value holding CR, LF or NUL is dropped (and
+ * logged) so nothing from a request can split the response. */
+void response_header(struct response *r, const char *name, const char *value);
+/* 3xx with Location; location must be a path on this site. */
+void response_redirect(struct response *r, int status, const char *location);
+const char *response_reason(int status);
+
+/* Writes the whole response through write_fn (returns 0 or -1).
+ * head: leave the body out (HEAD requests). */
+typedef int (*response_write_fn)(void *ctx, const char *data, size_t n);
+enum td_status response_send(struct response *r, bool head,
+    response_write_fn write_fn, void *ctx);
+
+#endif

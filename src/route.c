@@ -1,0 +1,100 @@
+/* route.c - see route.h. */
+#include "route.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+struct route {
+	const char *method;
+	const char *pattern;   /* "{id}" matches a whole numeric segment */
+	enum route_id id;
+};
+
+static const struct route routes[] = {
+	{ "GET",  "/",                       ROUTE_ROOT },
+	{ "GET",  "/todos",                  ROUTE_LIST },
+	{ "POST", "/todos",                  ROUTE_CREATE },
+	{ "POST", "/todos/toggle-all",       ROUTE_TOGGLE_ALL },
+	{ "POST", "/todos/clear-completed",  ROUTE_CLEAR },
+	{ "GET",  "/todos/{id}/edit",        ROUTE_EDIT },
+	{ "POST", "/todos/{id}",             ROUTE_UPDATE },
+	{ "POST", "/todos/{id}/toggle",      ROUTE_TOGGLE },
+	{ "POST", "/todos/{id}/delete",      ROUTE_DELETE },
+	{ "GET",  "/healthz",                ROUTE_HEALTH },
+};
+
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+#define MAX_ID_DIGITS 18   /* keeps every id below INT64_MAX */
+
+/* Parse one "{id}" segment at *p; advances *p past it. */
+static bool
+match_id(const char **p, int64_t *id)
+{
+	const char *s = *p;
+	int64_t v = 0;
+	size_t n = 0;
+
+	if (*s < '1' || *s > '9')
+		return false;
+	while (*s >= '0' && *s <= '9') {
+		if (++n > MAX_ID_DIGITS)
+			return false;
+		v = v * 10 + (*s - '0');
+		s++;
+	}
+	if (*s != '\0' && *s != '/')
+		return false;
+	*p = s;
+	*id = v;
+	return true;
+}
+
+static bool
+match_path(const char *pattern, const char *path, int64_t *id)
+{
+	while (*pattern != '\0') {
+		if (strncmp(pattern, "{id}", 4) == 0) {
+			if (!match_id(&path, id))
+				return false;
+			pattern += 4;
+			continue;
+		}
+		if (*pattern != *path)
+			return false;
+		pattern++;
+		path++;
+	}
+	return *path == '\0';
+}
+
+enum td_status
+route_match(const char *method, const char *path, struct route_match *m)
+{
+	static const char *const allow_for[] = {
+		[0] = NULL,
+		[1] = "GET, HEAD",     /* GET only */
+		[2] = "POST",          /* POST only */
+		[3] = "GET, HEAD, POST",
+	};
+	bool head = strcmp(method, "HEAD") == 0;
+	unsigned allow = 0;
+	int64_t id = 0;
+	size_t i;
+
+	for (i = 0; i < NROUTES; i++) {
+		if (!match_path(routes[i].pattern, path, &id))
+			continue;
+		if (strcmp(routes[i].method, method) == 0 ||
+		    (head && strcmp(routes[i].method, "GET") == 0)) {
+			m->route = routes[i].id;
+			m->id = id;
+			m->allow = NULL;
+			return TD_OK;
+		}
+		allow |= strcmp(routes[i].method, "GET") == 0 ? 1 : 2;
+	}
+	if (allow == 0)
+		return TD_ENOTFOUND;
+	m->allow = allow_for[allow];
+	return TD_EINVAL;
+}

@@ -1,0 +1,35 @@
+/* route.h - method + path -> route, as a table. Knows no handlers, so it
+ * can be tested alone. A path that matches but with the wrong method gives
+ * TD_EINVAL and the Allow header value; no match at all TD_ENOTFOUND.
+ * "{id}" segments take 1 to 18 digits (no sign, no leading zero). HEAD is
+ * accepted wherever GET is. */
+#ifndef TODO_ROUTE_H
+#define TODO_ROUTE_H
+
+#include <stdint.h>
+
+#include "status.h"
+
+enum route_id {
+	ROUTE_ROOT,          /* GET  /                        */
+	ROUTE_LIST,          /* GET  /todos                   */
+	ROUTE_CREATE,        /* POST /todos                   */
+	ROUTE_EDIT,          /* GET  /todos/{id}/edit         */
+	ROUTE_UPDATE,        /* POST /todos/{id}              */
+	ROUTE_TOGGLE,        /* POST /todos/{id}/toggle       */
+	ROUTE_DELETE,        /* POST /todos/{id}/delete       */
+	ROUTE_TOGGLE_ALL,    /* POST /todos/toggle-all        */
+	ROUTE_CLEAR,         /* POST /todos/clear-completed   */
+	ROUTE_HEALTH,        /* GET  /healthz                 */
+};
+
+struct route_match {
+	enum route_id route;
+	int64_t id;          /* the {id} segment, when the route has one */
+	const char *allow;   /* on TD_EINVAL: value for the Allow header */
+};
+
+enum td_status route_match(const char *method, const char *path,
+    struct route_match *m);
+
+#endif

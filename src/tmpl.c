@@ -1,0 +1,1268 @@
+/* tmpl.c - Mustache templates compiled to op arrays, rendered per request. */
+#if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L	/* openat, dirfd, strndup under -std=c17 */
+#endif
+#include "tmpl.h"
+
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "log.h"
+
+/*
+ * Truthiness follows the Mustache spec: only a missing key, null, false
+ * and the empty list are falsy. The empty string and the integer 0 are
+ * truthy (some implementations differ; the spec does not).
+ * Lists and maps interpolate as nothing.
+ */
+
+#define TMPL_MAX_DEPTH	32		/* sections + partials while rendering */
+#define TMPL_MAX_SRC	(1024 * 1024)	/* bytes per template */
+#define TMPL_MAX_FILES	1024		/* templates per directory */
+#define TMPL_MAX_NAME	255
+#define TMPL_MAX_DELIM	16
+
+/* ---- values ---- */
+
+struct tv_pair {
+	const char *key;
+	struct tv *val;
+};
+
+struct tv {
+	enum tv_type type;
+	union {
+		bool b;
+		int64_t i;
+		struct {
+			const char *s;
+			size_t n;
+		} str;
+		struct {
+			struct arena *a;
+			struct tv **v;
+			size_t n, cap;
+		} list;
+		struct {
+			struct arena *a;
+			struct tv_pair *p;
+			size_t n, cap;
+		} map;
+	} u;
+};
+
+static struct tv *
+tv_new(struct arena *a, enum tv_type type)
+{
+	struct tv *v;
+
+	if (a == NULL || (v = arena_calloc(a, 1, sizeof(*v))) == NULL)
+		return NULL;
+	v->type = type;
+	return v;
+}
+
+struct tv *
+tv_null(struct arena *a)
+{
+	return tv_new(a, TV_NULL);
+}
+
+struct tv *
+tv_map(struct arena *a)
+{
+	struct tv *v = tv_new(a, TV_MAP);
+
+	if (v != NULL)
+		v->u.map.a = a;
+	return v;
+}
+
+struct tv *
+tv_list(struct arena *a)
+{
+	struct tv *v = tv_new(a, TV_LIST);
+
+	if (v != NULL)
+		v->u.list.a = a;
+	return v;
+}
+
+struct tv *
+tv_str(struct arena *a, const char *s)
+{
+	struct tv *v;
+
+	/* A NULL string (e.g. a NULL column) is the null value. */
+	if (s == NULL)
+		return tv_new(a, TV_NULL);
+	if ((v = tv_new(a, TV_STR)) == NULL)
+		return NULL;
+	v->u.str.s = s;
+	v->u.str.n = strlen(s);
+	return v;
+}
+
+struct tv *
+tv_strn(struct arena *a, const char *s, size_t n)
+{
+	struct tv *v;
+	char *copy;
+
+	if (s == NULL)
+		return tv_new(a, TV_NULL);
+	/* Copied: slices usually point into buffers freed before render. */
+	if ((v = tv_new(a, TV_STR)) == NULL ||
+	    (copy = arena_strndup(a, s, n)) == NULL)
+		return NULL;
+	v->u.str.s = copy;
+	v->u.str.n = n;
+	return v;
+}
+
+struct tv *
+tv_bool(struct arena *a, bool b)
+{
+	struct tv *v = tv_new(a, TV_BOOL);
+
+	if (v != NULL)
+		v->u.b = b;
+	return v;
+}
+
+struct tv *
+tv_int(struct arena *a, int64_t i)
+{
+	struct tv *v = tv_new(a, TV_INT);
+
+	if (v != NULL)
+		v->u.i = i;
+	return v;
+}
+
+/* Grow an arena array of elem-sized items to hold one more. */
+static enum td_status
+grow(struct arena *a, void **arr, size_t n, size_t *cap, size_t elem)
+{
+	size_t ncap;
+	void *p;
+
+	if (n < *cap)
+		return TD_OK;
+	ncap = *cap ? *cap * 2 : 8;
+	if (ncap > SIZE_MAX / 2 / elem)
+		return TD_ENOMEM;
+	if ((p = arena_realloc(a, *arr, *cap * elem, ncap * elem)) == NULL)
+		return TD_ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return TD_OK;
+}
+
+enum td_status
+tv_set(struct tv *map, const char *key, struct tv *v)
+{
+	enum td_status st;
+	struct tv_pair *p;
+	size_t i;
+
+	/* NULL map or value: its constructor hit the arena cap. */
+	if (map == NULL || v == NULL)
+		return TD_ENOMEM;
+	if (map->type != TV_MAP || key == NULL)
+		return TD_EINVAL;
+	for (i = 0; i < map->u.map.n; i++) {
+		if (strcmp(map->u.map.p[i].key, key) == 0) {
+			map->u.map.p[i].val = v;
+			return TD_OK;
+		}
+	}
+	st = grow(map->u.map.a, (void **)&map->u.map.p, map->u.map.n,
+	    &map->u.map.cap, sizeof(*p));
+	if (st != TD_OK)
+		return st;
+	p = &map->u.map.p[map->u.map.n++];
+	p->key = key;
+	p->val = v;
+	return TD_OK;
+}
+
+enum td_status
+tv_set_str(struct tv *map, const char *key, const char *s)
+{
+	if (map == NULL)
+		return TD_ENOMEM;
+	if (map->type != TV_MAP)
+		return TD_EINVAL;
+	return tv_set(map, key, tv_str(map->u.map.a, s));
+}
+
+enum td_status
+tv_set_bool(struct tv *map, const char *key, bool b)
+{
+	if (map == NULL)
+		return TD_ENOMEM;
+	if (map->type != TV_MAP)
+		return TD_EINVAL;
+	return tv_set(map, key, tv_bool(map->u.map.a, b));
+}
+
+enum td_status
+tv_set_int(struct tv *map, const char *key, int64_t i)
+{
+	if (map == NULL)
+		return TD_ENOMEM;
+	if (map->type != TV_MAP)
+		return TD_EINVAL;
+	return tv_set(map, key, tv_int(map->u.map.a, i));
+}
+
+enum td_status
+tv_push(struct tv *list, struct tv *v)
+{
+	enum td_status st;
+
+	if (list == NULL || v == NULL)
+		return TD_ENOMEM;
+	if (list->type != TV_LIST)
+		return TD_EINVAL;
+	st = grow(list->u.list.a, (void **)&list->u.list.v, list->u.list.n,
+	    &list->u.list.cap, sizeof(*list->u.list.v));
+	if (st != TD_OK)
+		return st;
+	list->u.list.v[list->u.list.n++] = v;
+	return TD_OK;
+}
+
+/* ---- compiled form ---- */
+
+enum op_kind {
+	OP_TEXT,	/* str/len: literal text */
+	OP_VAR,		/* name path, HTML-escaped */
+	OP_RAW,		/* name path, as is */
+	OP_SECTION,	/* name path; body is ops (this, end) */
+	OP_INVERTED,	/* same, rendered when falsy */
+	OP_PARTIAL,	/* str/len: partial name; ind: indentation */
+};
+
+struct seg {
+	const char *s;
+	size_t n;
+};
+
+struct op {
+	enum op_kind kind;
+	const char *str;	/* text, or the tag's name as written */
+	size_t len;
+	const char *ind;	/* OP_PARTIAL: whitespace before a standalone tag */
+	size_t indlen;
+	bool standalone;	/* OP_PARTIAL */
+	size_t seg, nseg;	/* name path in tmpl.segs; nseg 0 is "." */
+	size_t end;		/* sections: index of the op after the body */
+	size_t line;
+};
+
+struct tmpl {
+	char *name;
+	size_t namelen;
+	char *src;		/* private copy; ops and segs point into it */
+	size_t srclen;
+	struct op *ops;
+	size_t nops, opcap;
+	struct seg *segs;
+	size_t nsegs, segcap;
+};
+
+struct tmpl_set {
+	struct tmpl *t;
+	size_t n, cap;
+};
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static void
+tmpl_clear(struct tmpl *t)
+{
+	free(t->name);
+	free(t->src);
+	free(t->ops);
+	free(t->segs);
+	memset(t, 0, sizeof(*t));
+}
+
+struct tmpl_set *
+tmpl_set_new(void)
+{
+	return calloc(1, sizeof(struct tmpl_set));
+}
+
+void
+tmpl_set_free(struct tmpl_set *set)
+{
+	size_t i;
+
+	if (set == NULL)
+		return;
+	for (i = 0; i < set->n; i++)
+		tmpl_clear(&set->t[i]);
+	free(set->t);
+	free(set);
+}
+
+static const struct tmpl *
+find_tmpl(const struct tmpl_set *set, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		if (set->t[i].namelen == len &&
+		    memcmp(set->t[i].name, name, len) == 0)
+			return &set->t[i];
+	return NULL;
+}
+
+/* ---- compiler ---- */
+
+struct compiler {
+	struct tmpl *t;
+	char *err;
+	size_t errlen;
+	size_t line;		/* line of `pos` */
+	const char *pos;	/* newlines before pos are counted */
+};
+
+static size_t
+line_at(struct compiler *c, const char *p)
+{
+	for (; c->pos < p; c->pos++)
+		if (*c->pos == '\n')
+			c->line++;
+	return c->line;
+}
+
+static enum td_status
+cerr(struct compiler *c, size_t line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static enum td_status
+cerr(struct compiler *c, size_t line, const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	seterr(c->err, c->errlen, "%s.html:%zu: %s", c->t->name, line, what);
+	return TD_EINVAL;
+}
+
+static struct op *
+add_op(struct compiler *c, enum op_kind kind, size_t line)
+{
+	struct tmpl *t = c->t;
+	struct op *op;
+
+	if (t->nops == t->opcap) {
+		size_t ncap = t->opcap ? t->opcap * 2 : 32;
+		struct op *p;
+
+		if (ncap > SIZE_MAX / 2 / sizeof(*p) ||
+		    (p = realloc(t->ops, ncap * sizeof(*p))) == NULL)
+			return NULL;
+		t->ops = p;
+		t->opcap = ncap;
+	}
+	op = &t->ops[t->nops++];
+	memset(op, 0, sizeof(*op));
+	op->kind = kind;
+	op->line = line;
+	return op;
+}
+
+static enum td_status
+add_text(struct compiler *c, const char *s, size_t n)
+{
+	struct op *op;
+
+	if (n == 0)
+		return TD_OK;
+	if ((op = add_op(c, OP_TEXT, 0)) == NULL)
+		return TD_ENOMEM;
+	op->str = s;
+	op->len = n;
+	return TD_OK;
+}
+
+/* memmem(3) is not in C17 nor POSIX 2008. */
+static const char *
+find(const char *h, size_t hn, const char *n, size_t nn)
+{
+	const char *p, *e;
+
+	if (nn == 0 || hn < nn)
+		return NULL;
+	e = h + (hn - nn);
+	for (p = h; p <= e; p++) {
+		p = memchr(p, n[0], (size_t)(e - p) + 1);
+		if (p == NULL)
+			return NULL;
+		if (memcmp(p, n, nn) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+static bool
+is_blank(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+static bool
+is_space(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' ||
+	    ch == '\v' || ch == '\f';
+}
+
+/* A name is non-empty and holds no whitespace or control bytes. */
+static bool
+name_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return false;
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch <= 0x20 || ch == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/* Split a dotted name into t->segs; "." is the implicit iterator. */
+static enum td_status
+add_path(struct compiler *c, struct op *op, const char *s, size_t n,
+    size_t line)
+{
+	struct tmpl *t = c->t;
+	const char *p = s, *e = s + n, *dot;
+
+	op->str = s;
+	op->len = n;
+	op->seg = t->nsegs;
+	op->nseg = 0;
+	if (n == 1 && s[0] == '.')
+		return TD_OK;
+	for (;;) {
+		dot = memchr(p, '.', (size_t)(e - p));
+		if (dot == NULL)
+			dot = e;
+		if (dot == p)
+			return cerr(c, line, "bad tag name '%.*s'",
+			    (int)(n > 64 ? 64 : n), s);
+		if (t->nsegs == t->segcap) {
+			size_t ncap = t->segcap ? t->segcap * 2 : 16;
+			struct seg *sp;
+
+			if (ncap > SIZE_MAX / 2 / sizeof(*sp) ||
+			    (sp = realloc(t->segs, ncap * sizeof(*sp))) == NULL)
+				return TD_ENOMEM;
+			t->segs = sp;
+			t->segcap = ncap;
+		}
+		t->segs[t->nsegs].s = p;
+		t->segs[t->nsegs].n = (size_t)(dot - p);
+		t->nsegs++;
+		op->nseg++;
+		if (dot == e)
+			return TD_OK;
+		p = dot + 1;
+	}
+}
+
+/* Parse "<% %>" (already stripped of the '=' signs) into new delimiters. */
+static bool
+parse_delims(const char *s, size_t n, char *otag, size_t *olen, char *ctag,
+    size_t *clen)
+{
+	const char *e = s + n, *a, *ae, *b, *be, *p;
+
+	while (s < e && is_space(*s))
+		s++;
+	while (e > s && is_space(e[-1]))
+		e--;
+	for (a = s, ae = a; ae < e && !is_space(*ae); ae++)
+		continue;
+	for (b = ae; b < e && is_space(*b); b++)
+		continue;
+	be = e;
+	if (ae == a || be == b || b == ae)
+		return false;
+	if ((size_t)(ae - a) > TMPL_MAX_DELIM || (size_t)(be - b) > TMPL_MAX_DELIM)
+		return false;
+	for (p = a; p < ae; p++)
+		if (*p == '=')
+			return false;
+	for (p = b; p < be; p++)
+		if (*p == '=' || is_space(*p))
+			return false;
+	*olen = (size_t)(ae - a);
+	memcpy(otag, a, *olen);
+	*clen = (size_t)(be - b);
+	memcpy(ctag, b, *clen);
+	return true;
+}
+
+struct open_sec {
+	size_t op;
+	const char *name;
+	size_t len;
+	size_t line;
+};
+
+static enum td_status
+compile(struct compiler *c)
+{
+	struct tmpl *t = c->t;
+	const char *s = t->src, *end = s + t->srclen;
+	const char *text = s;	/* start of text not yet emitted */
+	char otag[TMPL_MAX_DELIM + 1] = "{{", ctag[TMPL_MAX_DELIM + 1] = "}}";
+	char close[TMPL_MAX_DELIM + 2];
+	size_t olen = 2, clen = 2, closelen, nopen = 0;
+	struct open_sec open[TMPL_MAX_DEPTH];
+	enum td_status st;
+
+	for (;;) {
+		const char *tag, *body, *bend, *after, *ls, *le, *name, *nend;
+		size_t line;
+		char sigil;
+		bool standalone;
+		struct op *op;
+
+		tag = find(text, (size_t)(end - text), otag, olen);
+		if (tag == NULL)
+			break;
+		line = line_at(c, tag);
+		body = tag + olen;
+		if (body >= end)
+			return cerr(c, line, "unclosed tag");
+		sigil = *body;
+		switch (sigil) {
+		case '#': case '^': case '/': case '!': case '>': case '&':
+			body++;
+			memcpy(close, ctag, clen);
+			closelen = clen;
+			break;
+		case '{': case '=':
+			/* {{{name}}} and {{=a b=}} end with the sigil's mate. */
+			body++;
+			close[0] = sigil == '{' ? '}' : '=';
+			memcpy(close + 1, ctag, clen);
+			closelen = clen + 1;
+			break;
+		default:
+			sigil = '\0';
+			memcpy(close, ctag, clen);
+			closelen = clen;
+			break;
+		}
+		bend = find(body, (size_t)(end - body), close, closelen);
+		if (bend == NULL)
+			return cerr(c, line, sigil == '=' ?
+			    "bad delimiter tag" : "unclosed tag");
+		after = bend + closelen;
+
+		/* Standalone: only blanks around the tag on its line. */
+		standalone = false;
+		ls = tag;
+		le = after;
+		if (sigil != '\0' && sigil != '&' && sigil != '{') {
+			while (ls > text && is_blank(ls[-1]))
+				ls--;
+			while (le < end && is_blank(*le))
+				le++;
+			if ((ls == s || ls[-1] == '\n') &&
+			    (le == end || *le == '\n' ||
+			    (*le == '\r' && le + 1 < end && le[1] == '\n'))) {
+				standalone = true;
+				if (le < end)
+					le += *le == '\r' ? 2 : 1;
+			}
+		}
+		if (!standalone) {
+			ls = tag;
+			le = after;
+		}
+		if ((st = add_text(c, text, (size_t)(ls - text))) != TD_OK)
+			return st;
+		text = le;
+
+		name = body;
+		nend = bend;
+		while (name < nend && is_space(*name))
+			name++;
+		while (nend > name && is_space(nend[-1]))
+			nend--;
+
+		switch (sigil) {
+		case '!':
+			continue;
+		case '=':
+			if (!parse_delims(body, (size_t)(bend - body), otag,
+			    &olen, ctag, &clen))
+				return cerr(c, line, "bad delimiter tag");
+			continue;
+		default:
+			break;
+		}
+		if (name == nend)
+			return cerr(c, line, "empty tag name");
+		if (!name_ok(name, (size_t)(nend - name)))
+			return cerr(c, line, "bad tag name '%.*s'",
+			    (int)(nend - name > 64 ? 64 : nend - name), name);
+
+		switch (sigil) {
+		case '/':
+			if (nopen == 0)
+				return cerr(c, line,
+				    "closing tag '%.*s' without open section",
+				    (int)(nend - name > 64 ? 64 : nend - name),
+				    name);
+			nopen--;
+			if (open[nopen].len != (size_t)(nend - name) ||
+			    memcmp(open[nopen].name, name, open[nopen].len) != 0)
+				return cerr(c, line, "closing tag '%.*s' does "
+				    "not match section '%.*s' opened at line %zu",
+				    (int)(nend - name > 64 ? 64 : nend - name),
+				    name, (int)(open[nopen].len > 64 ? 64 :
+				    open[nopen].len), open[nopen].name,
+				    open[nopen].line);
+			t->ops[open[nopen].op].end = t->nops;
+			continue;
+		case '>':
+			if ((op = add_op(c, OP_PARTIAL, line)) == NULL)
+				return TD_ENOMEM;
+			op->str = name;
+			op->len = (size_t)(nend - name);
+			op->standalone = standalone;
+			if (standalone) {
+				op->ind = ls;
+				op->indlen = (size_t)(tag - ls);
+			}
+			continue;
+		case '#':
+		case '^':
+			if (nopen == TMPL_MAX_DEPTH)
+				return cerr(c, line, "sections nested deeper "
+				    "than %d", TMPL_MAX_DEPTH);
+			op = add_op(c, sigil == '#' ? OP_SECTION : OP_INVERTED,
+			    line);
+			if (op == NULL)
+				return TD_ENOMEM;
+			open[nopen].op = t->nops - 1;
+			open[nopen].name = name;
+			open[nopen].len = (size_t)(nend - name);
+			open[nopen].line = line;
+			nopen++;
+			break;
+		default:
+			op = add_op(c, sigil == '\0' ? OP_VAR : OP_RAW, line);
+			if (op == NULL)
+				return TD_ENOMEM;
+			break;
+		}
+		if ((st = add_path(c, op, name, (size_t)(nend - name), line))
+		    != TD_OK)
+			return st;
+	}
+	if ((st = add_text(c, text, (size_t)(end - text))) != TD_OK)
+		return st;
+	if (nopen > 0)
+		return cerr(c, open[nopen - 1].line, "unclosed section '%.*s'",
+		    (int)(open[nopen - 1].len > 64 ? 64 : open[nopen - 1].len),
+		    open[nopen - 1].name);
+	return TD_OK;
+}
+
+enum td_status
+tmpl_add(struct tmpl_set *set, const char *name, const char *src, size_t len,
+    char *err, size_t errlen)
+{
+	struct compiler c;
+	struct tmpl t;
+	enum td_status st = TD_ENOMEM;
+	size_t namelen;
+
+	memset(&t, 0, sizeof(t));
+	if (set == NULL || name == NULL || (src == NULL && len > 0)) {
+		seterr(err, errlen, "tmpl_add: bad arguments");
+		return TD_EINVAL;
+	}
+	namelen = strnlen(name, TMPL_MAX_NAME + 1);
+	if (namelen == 0 || namelen > TMPL_MAX_NAME) {
+		seterr(err, errlen, "bad template name");
+		return TD_EINVAL;
+	}
+	if (find_tmpl(set, name, namelen) != NULL) {
+		seterr(err, errlen, "%s.html: duplicate template", name);
+		return TD_EINVAL;
+	}
+	if (len > TMPL_MAX_SRC) {
+		seterr(err, errlen, "%s.html: larger than %d bytes", name,
+		    TMPL_MAX_SRC);
+		return TD_ETOOBIG;
+	}
+	/* Make room first so a compiled template is never lost. */
+	if (set->n == set->cap) {
+		size_t ncap = set->cap ? set->cap * 2 : 16;
+		struct tmpl *p;
+
+		if ((p = realloc(set->t, ncap * sizeof(*p))) == NULL)
+			goto out;
+		set->t = p;
+		set->cap = ncap;
+	}
+	if ((t.name = strndup(name, namelen)) == NULL ||
+	    (t.src = malloc(len + 1)) == NULL)
+		goto out;
+	t.namelen = namelen;
+	if (len > 0)
+		memcpy(t.src, src, len);
+	t.src[len] = '\0';
+	t.srclen = len;
+
+	c.t = &t;
+	c.err = err;
+	c.errlen = errlen;
+	c.line = 1;
+	c.pos = t.src;
+	if ((st = compile(&c)) != TD_OK)
+		goto out;
+	set->t[set->n++] = t;
+	return TD_OK;
+out:
+	if (st == TD_ENOMEM)
+		seterr(err, errlen, "%s.html: out of memory", name);
+	tmpl_clear(&t);
+	return st;
+}
+
+/* ---- loading a directory ---- */
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Read dir/name (a regular file, at most TMPL_MAX_SRC bytes) into *out. */
+static enum td_status
+read_file(int dfd, const char *name, char **out, size_t *outlen, char *err,
+    size_t errlen)
+{
+	enum td_status st = TD_ESYSTEM;
+	struct stat sb;
+	char *data = NULL, *p;
+	size_t len = 0, cap;
+	ssize_t n;
+	int fd;
+
+	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd == -1) {
+		seterr(err, errlen, "%s: %s", name, strerror(errno));
+		return TD_ESYSTEM;
+	}
+	if (fstat(fd, &sb) == -1) {
+		seterr(err, errlen, "%s: %s", name, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		seterr(err, errlen, "%s: not a regular file", name);
+		st = TD_EINVAL;
+		goto out;
+	}
+	if (sb.st_size > TMPL_MAX_SRC) {
+		seterr(err, errlen, "%s: larger than %d bytes", name,
+		    TMPL_MAX_SRC);
+		st = TD_ETOOBIG;
+		goto out;
+	}
+	/* One byte over the size seen, to notice a file that grew. */
+	cap = (size_t)sb.st_size + 1;
+	if ((data = malloc(cap)) == NULL) {
+		seterr(err, errlen, "%s: out of memory", name);
+		st = TD_ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		if (len == cap) {
+			if (cap > TMPL_MAX_SRC) {
+				seterr(err, errlen, "%s: larger than %d bytes",
+				    name, TMPL_MAX_SRC);
+				st = TD_ETOOBIG;
+				goto out;
+			}
+			cap = cap * 2 > TMPL_MAX_SRC + 1 ?
+			    TMPL_MAX_SRC + 1 : cap * 2;
+			if ((p = realloc(data, cap)) == NULL) {
+				seterr(err, errlen, "%s: out of memory", name);
+				st = TD_ENOMEM;
+				goto out;
+			}
+			data = p;
+		}
+		n = read(fd, data + len, cap - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			seterr(err, errlen, "%s: %s", name, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	*out = data;
+	*outlen = len;
+	data = NULL;
+	st = TD_OK;
+out:
+	free(data);
+	if (close(fd) == -1 && st == TD_OK) {
+		seterr(err, errlen, "%s: %s", name, strerror(errno));
+		free(*out);
+		*out = NULL;
+		st = TD_ESYSTEM;
+	}
+	return st;
+}
+
+/* Every {{> name}} must name a template of the set. */
+static enum td_status
+check_partials(const struct tmpl_set *set, char *err, size_t errlen)
+{
+	size_t i, j;
+
+	for (i = 0; i < set->n; i++) {
+		const struct tmpl *t = &set->t[i];
+
+		for (j = 0; j < t->nops; j++) {
+			const struct op *op = &t->ops[j];
+
+			if (op->kind != OP_PARTIAL ||
+			    find_tmpl(set, op->str, op->len) != NULL)
+				continue;
+			seterr(err, errlen, "%s.html:%zu: unknown partial '%.*s'",
+			    t->name, op->line, (int)(op->len > 64 ? 64 :
+			    op->len), op->str);
+			return TD_EINVAL;
+		}
+	}
+	return TD_OK;
+}
+
+enum td_status
+tmpl_load_dir(const char *dir, struct tmpl_set **out, char *err,
+    size_t errlen)
+{
+	enum td_status st = TD_ENOMEM;
+	struct tmpl_set *set = NULL;
+	struct dirent *de;
+	char **names = NULL, **np, *src = NULL;
+	size_t n = 0, cap = 0, i, len, srclen;
+	DIR *d = NULL;
+
+	if (out == NULL || dir == NULL) {
+		seterr(err, errlen, "tmpl_load_dir: bad arguments");
+		return TD_EINVAL;
+	}
+	*out = NULL;
+	if ((set = tmpl_set_new()) == NULL) {
+		seterr(err, errlen, "%s: out of memory", dir);
+		goto out;
+	}
+	if ((d = opendir(dir)) == NULL) {
+		seterr(err, errlen, "%s: %s", dir, strerror(errno));
+		st = TD_ESYSTEM;
+		goto out;
+	}
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			if (errno != 0) {
+				seterr(err, errlen, "%s: %s", dir,
+				    strerror(errno));
+				st = TD_ESYSTEM;
+				goto out;
+			}
+			break;
+		}
+		len = strlen(de->d_name);
+		/* Dot files are editor droppings, not templates. */
+		if (de->d_name[0] == '.' || len <= 5 ||
+		    strcmp(de->d_name + len - 5, ".html") != 0)
+			continue;
+		if (n == TMPL_MAX_FILES) {
+			seterr(err, errlen, "%s: more than %d templates", dir,
+			    TMPL_MAX_FILES);
+			st = TD_ETOOBIG;
+			goto out;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			if ((np = realloc(names, cap * sizeof(*np))) == NULL) {
+				seterr(err, errlen, "%s: out of memory", dir);
+				goto out;
+			}
+			names = np;
+		}
+		if ((names[n] = strdup(de->d_name)) == NULL) {
+			seterr(err, errlen, "%s: out of memory", dir);
+			goto out;
+		}
+		n++;
+	}
+	/* Sorted, so the first error reported is the same every time. */
+	if (n > 0)
+		qsort(names, n, sizeof(*names), cmp_names);
+	for (i = 0; i < n; i++) {
+		st = read_file(dirfd(d), names[i], &src, &srclen, err, errlen);
+		if (st != TD_OK)
+			goto out;
+		names[i][strlen(names[i]) - 5] = '\0';
+		st = tmpl_add(set, names[i], src, srclen, err, errlen);
+		free(src);
+		src = NULL;
+		if (st != TD_OK)
+			goto out;
+	}
+	if ((st = check_partials(set, err, errlen)) != TD_OK)
+		goto out;
+	*out = set;
+	set = NULL;
+	st = TD_OK;
+out:
+	if (d != NULL && closedir(d) == -1 && st == TD_OK) {
+		seterr(err, errlen, "%s: %s", dir, strerror(errno));
+		tmpl_set_free(*out);
+		*out = NULL;
+		st = TD_ESYSTEM;
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	tmpl_set_free(set);
+	return st;
+}
+
+/* ---- renderer ---- */
+
+/* Indentation of nested standalone partials, outermost last. */
+struct indent {
+	const struct indent *up;
+	const char *s;
+	size_t n;
+};
+
+struct render {
+	const struct tmpl_set *set;
+	struct buf *out;
+	const struct tv *stack[TMPL_MAX_DEPTH + 2];	/* root + 1 per level */
+	size_t sp;
+	const struct indent *ind;
+	bool bol;		/* at the start of an output line */
+	int depth;
+};
+
+static void
+put_indent(struct buf *out, const struct indent *ind)
+{
+	if (ind == NULL)
+		return;
+	put_indent(out, ind->up);
+	buf_append(out, ind->s, ind->n);
+}
+
+/* Inside an indented partial each line starts with the indentation. */
+static void
+emit_text(struct render *r, const char *s, size_t n)
+{
+	const char *nl;
+	size_t k;
+
+	if (r->ind == NULL) {
+		buf_append(r->out, s, n);
+		r->bol = s[n - 1] == '\n';
+		return;
+	}
+	while (n > 0) {
+		nl = memchr(s, '\n', n);
+		k = nl != NULL ? (size_t)(nl - s) + 1 : n;
+		if (r->bol)
+			put_indent(r->out, r->ind);
+		buf_append(r->out, s, k);
+		r->bol = nl != NULL;
+		s += k;
+		n -= k;
+	}
+}
+
+static const struct tv_pair *
+map_get(const struct tv *m, const struct seg *k)
+{
+	size_t i;
+
+	for (i = 0; i < m->u.map.n; i++) {
+		const struct tv_pair *p = &m->u.map.p[i];
+
+		if (strncmp(p->key, k->s, k->n) == 0 && p->key[k->n] == '\0')
+			return p;
+	}
+	return NULL;
+}
+
+/*
+ * The spec's resolution: the first name part is looked up through the
+ * context stack, innermost first; the rest only inside what it found.
+ */
+static const struct tv *
+resolve(const struct render *r, const struct tmpl *t, const struct op *op)
+{
+	const struct seg *seg = &t->segs[op->seg];
+	const struct tv_pair *p = NULL;
+	const struct tv *v;
+	size_t i;
+
+	if (op->nseg == 0)
+		return r->sp > 0 ? r->stack[r->sp - 1] : NULL;
+	for (i = r->sp; i-- > 0;) {
+		v = r->stack[i];
+		if (v->type == TV_MAP && (p = map_get(v, &seg[0])) != NULL)
+			break;
+	}
+	if (p == NULL)
+		return NULL;
+	v = p->val;
+	for (i = 1; i < op->nseg; i++) {
+		if (v->type != TV_MAP || (p = map_get(v, &seg[i])) == NULL)
+			return NULL;
+		v = p->val;
+	}
+	return v;
+}
+
+static bool
+truthy(const struct tv *v)
+{
+	if (v == NULL)
+		return false;
+	switch (v->type) {
+	case TV_NULL:
+		return false;
+	case TV_BOOL:
+		return v->u.b;
+	case TV_LIST:
+		return v->u.list.n > 0;
+	default:
+		return true;
+	}
+}
+
+static void
+emit_value(struct render *r, const struct tv *v, bool escape)
+{
+	char num[24];
+	const char *s;
+	size_t n;
+	int k;
+
+	if (v == NULL)
+		return;
+	switch (v->type) {
+	case TV_STR:
+		s = v->u.str.s;
+		n = v->u.str.n;
+		break;
+	case TV_INT:
+		k = snprintf(num, sizeof(num), "%" PRId64, v->u.i);
+		if (k < 0 || (size_t)k >= sizeof(num))
+			return;
+		s = num;
+		n = (size_t)k;
+		break;
+	case TV_BOOL:
+		s = v->u.b ? "true" : "false";
+		n = strlen(s);
+		break;
+	default:
+		return;
+	}
+	if (n == 0)
+		return;
+	if (r->bol && r->ind != NULL)
+		put_indent(r->out, r->ind);
+	r->bol = false;
+	if (escape)
+		buf_append_html(r->out, s, n);
+	else
+		buf_append(r->out, s, n);
+}
+
+static enum td_status render_ops(struct render *, const struct tmpl *,
+    size_t, size_t);
+
+static enum td_status
+render_section(struct render *r, const struct tmpl *t, size_t i)
+{
+	const struct op *op = &t->ops[i];
+	const struct tv *v = resolve(r, t, op);
+	enum td_status st = TD_OK;
+	size_t k;
+
+	if (op->kind == OP_INVERTED) {
+		if (truthy(v))
+			return TD_OK;
+		return render_ops(r, t, i + 1, op->end);
+	}
+	if (!truthy(v))
+		return TD_OK;
+	if (v->type != TV_LIST) {
+		r->stack[r->sp++] = v;
+		st = render_ops(r, t, i + 1, op->end);
+		r->sp--;
+		return st;
+	}
+	for (k = 0; k < v->u.list.n && st == TD_OK; k++) {
+		r->stack[r->sp++] = v->u.list.v[k];
+		st = render_ops(r, t, i + 1, op->end);
+		r->sp--;
+	}
+	return st;
+}
+
+static enum td_status
+render_partial(struct render *r, const struct op *op)
+{
+	const struct indent *saved = r->ind;
+	const struct tmpl *p;
+	struct indent ind;
+	enum td_status st = TD_OK;
+
+	/* An inline partial sits mid-line: the line's indentation comes
+	 * first and the partial's own lines are not indented. */
+	if (!op->standalone && r->bol && r->ind != NULL) {
+		put_indent(r->out, r->ind);
+		r->bol = false;
+	}
+	/* A missing partial renders as nothing (the spec). */
+	if ((p = find_tmpl(r->set, op->str, op->len)) != NULL) {
+		if (op->standalone) {
+			ind.up = r->ind;
+			ind.s = op->ind;
+			ind.n = op->indlen;
+			r->ind = &ind;
+		} else
+			r->ind = NULL;
+		st = render_ops(r, p, 0, p->nops);
+		r->ind = saved;
+	}
+	/* A standalone tag took its whole line: what follows starts a new
+	 * one. An inline one leaves us on the caller's line. */
+	r->bol = op->standalone;
+	return st;
+}
+
+static enum td_status
+render_ops(struct render *r, const struct tmpl *t, size_t from, size_t to)
+{
+	enum td_status st = TD_OK;
+	const struct op *op;
+	size_t i;
+
+	/* A self-including partial must not exhaust the stack. */
+	if (r->depth > TMPL_MAX_DEPTH)
+		return TD_EINVAL;
+	r->depth++;
+	for (i = from; i < to && st == TD_OK; i++) {
+		if (!buf_ok(r->out)) {
+			st = TD_ENOMEM;
+			break;
+		}
+		op = &t->ops[i];
+		switch (op->kind) {
+		case OP_TEXT:
+			emit_text(r, op->str, op->len);
+			break;
+		case OP_VAR:
+		case OP_RAW:
+			emit_value(r, resolve(r, t, op), op->kind == OP_VAR);
+			break;
+		case OP_SECTION:
+		case OP_INVERTED:
+			st = render_section(r, t, i);
+			i = op->end - 1;
+			break;
+		case OP_PARTIAL:
+			st = render_partial(r, op);
+			break;
+		}
+	}
+	r->depth--;
+	if (st == TD_OK && !buf_ok(r->out))
+		st = TD_ENOMEM;
+	return st;
+}
+
+enum td_status
+tmpl_render(const struct tmpl_set *set, const char *name,
+    const struct tv *ctx, struct buf *out)
+{
+	const struct tmpl *t;
+	struct render r;
+	enum td_status st;
+
+	if (set == NULL || name == NULL || out == NULL)
+		return TD_EINVAL;
+	if ((t = find_tmpl(set, name, strlen(name))) == NULL)
+		return TD_ENOTFOUND;
+	memset(&r, 0, sizeof(r));
+	r.set = set;
+	r.out = out;
+	r.bol = true;
+	if (ctx != NULL)
+		r.stack[r.sp++] = ctx;
+	st = render_ops(&r, t, 0, t->nops);
+	if (st == TD_EINVAL)
+		log_error("template %s: sections and partials nested deeper "
+		    "than %d", name, TMPL_MAX_DEPTH);
+	return st;
+}

@@ -1,0 +1,366 @@
+/* todoctl.c - the admin command: schema migrations, later data import. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "log.h"
+#include "migrate.h"
+#include "status.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0.0.0-unknown"
+#endif
+#ifndef TODO_SQL_DIR
+#define TODO_SQL_DIR "sql"
+#endif
+
+/* Documented in usage(); scripts depend on them. */
+enum {
+	EXIT_OK = 0,
+	EXIT_ERROR = 1,
+	EXIT_USAGE = 2,
+	EXIT_PENDING = 3,
+	EXIT_MISMATCH = 4,
+};
+
+#define ENV_MAX_LINE	8192
+#define ENV_MAX_LINES	10000
+
+struct ctx {
+	const char	*sql_dir;
+	const char	*database_url;	/* "" = libpq defaults (PGHOST...) */
+};
+
+static int	cmd_migrate(const struct ctx *, int, char **);
+
+/* One line per subcommand. */
+static const struct command {
+	const char	*name;
+	int		(*run)(const struct ctx *, int, char **);
+	const char	*usage;		/* lines of "  synopsis  summary" */
+} commands[] = {
+	{ "migrate", cmd_migrate,
+	  "  migrate up [VERSION]  apply pending migrations (up to VERSION)\n"
+	  "  migrate down [N]      revert the N newest migrations (default 1)\n"
+	  "  migrate status        list migrations and their state\n" },
+};
+
+static void
+usage(FILE *out)
+{
+	size_t i;
+
+	fputs("usage: todoctl [--env-file FILE] [--sql-dir DIR] COMMAND "
+	    "[ARGS...]\n"
+	    "       todoctl --help | --version\n\ncommands:\n", out);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fputs(commands[i].usage, out);
+	fputs("\noptions:\n"
+	    "  --env-file FILE  read KEY=VALUE lines into the environment\n"
+	    "                   (variables already set win)\n"
+	    "  --sql-dir DIR    migrations directory (default: $TODO_SQL_DIR,\n"
+	    "                   else " TODO_SQL_DIR ")\n"
+	    "  -h, --help       this text\n"
+	    "  -V, --version    print the version\n"
+	    "\nenvironment:\n"
+	    "  DATABASE_URL     libpq connection string or URI; empty or unset\n"
+	    "                   means libpq's defaults (PGHOST, PGDATABASE...).\n"
+	    "                   Run migrations over a direct, not a pooled, host.\n"
+	    "\nexit status:\n"
+	    "  0  success\n"
+	    "  1  error\n"
+	    "  2  usage error\n"
+	    "  3  migrate status: migrations are pending\n"
+	    "  4  migrate status: an applied migration's file changed or is "
+	    "missing\n", out);
+}
+
+/* HOOK(config): stand-in for the shared config module, which will take
+ * over reading env files. Sets KEY=VALUE lines (blank lines, # comments
+ * and an "export " prefix allowed; one pair of quotes around the value is
+ * removed) without overwriting variables already set. Values are never
+ * printed: env files hold passwords. */
+static enum td_status
+env_file_load(const char *path)
+{
+	enum td_status rc = TD_EINVAL;
+	char *line = NULL, *k, *v, *eq, *end;
+	size_t cap = 0, len, i;
+	ssize_t n;
+	FILE *f;
+	int lineno = 0;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		log_error("cannot open env file %s: %s", path, strerror(errno));
+		return TD_ESYSTEM;
+	}
+	while ((n = getline(&line, &cap, f)) != -1) {
+		if (++lineno > ENV_MAX_LINES || n > ENV_MAX_LINE) {
+			log_error("%s:%d: file or line too long", path, lineno);
+			goto out;
+		}
+		len = (size_t)n;
+		while (len > 0 && isspace((unsigned char)line[len - 1]))
+			line[--len] = '\0';
+		for (k = line; isspace((unsigned char)*k); k++)
+			continue;
+		if (*k == '\0' || *k == '#')
+			continue;
+		if (strncmp(k, "export ", 7) == 0)
+			for (k += 7; isspace((unsigned char)*k); k++)
+				continue;
+		if ((eq = strchr(k, '=')) == NULL || eq == k) {
+			log_error("%s:%d: not a KEY=VALUE line", path, lineno);
+			goto out;
+		}
+		*eq = '\0';
+		for (i = 0; k[i] != '\0'; i++)
+			if (!(isalpha((unsigned char)k[i]) || k[i] == '_' ||
+			    (i > 0 && isdigit((unsigned char)k[i])))) {
+				log_error("%s:%d: bad variable name", path,
+				    lineno);
+				goto out;
+			}
+		v = eq + 1;
+		end = v + strlen(v);
+		if (end - v >= 2 && (*v == '"' || *v == '\'') && end[-1] == *v) {
+			v++;
+			end[-1] = '\0';
+		}
+		if (setenv(k, v, 0) == -1) {
+			log_error("%s:%d: setenv: %s", path, lineno,
+			    strerror(errno));
+			rc = TD_ESYSTEM;
+			goto out;
+		}
+	}
+	if (ferror(f)) {
+		log_error("cannot read env file %s", path);
+		rc = TD_ESYSTEM;
+		goto out;
+	}
+	rc = TD_OK;
+out:
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+/* The connection's target without secrets: host, port, dbname, user. */
+static void
+describe_conn(PGconn *c, char *buf, size_t size)
+{
+	static const char *const keys[] = { "host", "hostaddr", "port",
+	    "dbname", "user" };
+	PQconninfoOption *opts, *o;
+	size_t len = 0, i;
+	int n;
+
+	buf[0] = '\0';
+	if ((opts = PQconninfo(c)) == NULL)
+		return;
+	for (o = opts; o->keyword != NULL; o++) {
+		if (o->val == NULL || o->val[0] == '\0')
+			continue;
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			if (strcmp(o->keyword, keys[i]) != 0)
+				continue;
+			n = snprintf(buf + len, size - len, "%s%s=%s",
+			    len > 0 ? " " : "", o->keyword, o->val);
+			if (n < 0 || (size_t)n >= size - len) {
+				buf[len] = '\0';
+				goto out;
+			}
+			len += (size_t)n;
+		}
+	}
+out:
+	PQconninfoFree(opts);
+}
+
+static enum td_status
+db_connect(const struct ctx *ctx, PGconn **out)
+{
+	/* The URL's own settings override the first two; the last is ours. */
+	const char *keys[] = { "connect_timeout", "fallback_application_name",
+	    "dbname", "client_encoding", NULL };
+	const char *vals[] = { "15", "todoctl", ctx->database_url, "UTF8",
+	    NULL };
+	PQconninfoOption *opts, *o;
+	char *err = NULL, where[512], msg[512];
+	PGconn *c;
+	size_t len;
+
+	*out = NULL;
+	if (ctx->database_url[0] != '\0') {
+		/* libpq's parse error quotes the string, password included. */
+		if ((opts = PQconninfoParse(ctx->database_url, &err)) == NULL) {
+			PQfreemem(err);
+			log_error("DATABASE_URL is not a valid libpq connection "
+			    "string or URI");
+			return TD_EINVAL;
+		}
+		for (o = opts; o->keyword != NULL; o++)
+			if (strcmp(o->keyword, "host") == 0 && o->val != NULL &&
+			    strstr(o->val, "-pooler") != NULL)
+				log_warn("DATABASE_URL points at a pooled "
+				    "endpoint: migrations work there, but DDL "
+				    "belongs on the direct host");
+		PQconninfoFree(opts);
+	}
+	if ((c = PQconnectdbParams(keys, vals, 1)) == NULL) {
+		log_error("cannot allocate a database connection");
+		return TD_ENOMEM;
+	}
+	if (PQstatus(c) != CONNECTION_OK) {
+		describe_conn(c, where, sizeof(where));
+		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c));
+		for (len = strlen(msg); len > 0 &&
+		    isspace((unsigned char)msg[len - 1]); len--)
+			msg[len - 1] = '\0';
+		log_error("cannot connect to the database (%s): %s", where, msg);
+		log_error("hint: check DATABASE_URL");
+		PQfinish(c);
+		return TD_EDB;
+	}
+	*out = c;
+	return TD_OK;
+}
+
+/* Strict positive int argument. */
+static bool
+parse_count(const char *s, int *out)
+{
+	char *end;
+	long v;
+
+	if (!isdigit((unsigned char)s[0]))
+		return false;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 1 || v > INT_MAX)
+		return false;
+	*out = (int)v;
+	return true;
+}
+
+static int
+cmd_migrate(const struct ctx *ctx, int argc, char **argv)
+{
+	struct migrations *m = NULL;
+	enum migrate_state state;
+	enum td_status rc;
+	PGconn *c = NULL;
+	const char *sub = argc > 1 ? argv[1] : "";
+	int code = EXIT_ERROR, arg = 0;
+
+	if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(sub, "up") == 0 || strcmp(sub, "down") == 0) {
+		if (argc > 3 || (argc == 3 && !parse_count(argv[2], &arg))) {
+			fprintf(stderr, "todoctl: migrate %s takes one number "
+			    ">= 1\n", sub);
+			return EXIT_USAGE;
+		}
+		if (argc < 3 && strcmp(sub, "down") == 0)
+			arg = 1;
+	} else if (strcmp(sub, "status") != 0 || argc != 2) {
+		fprintf(stderr, "todoctl: migrate needs up, down or status\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+
+	if (migrate_load(ctx->sql_dir, &m) != TD_OK)
+		goto out;
+	if (db_connect(ctx, &c) != TD_OK)
+		goto out;
+	if (strcmp(sub, "up") == 0)
+		rc = migrate_up(c, m, arg);
+	else if (strcmp(sub, "down") == 0)
+		rc = migrate_down(c, m, arg);
+	else {
+		if ((rc = migrate_status(c, m, stdout, &state)) == TD_OK &&
+		    state != MIGRATE_CLEAN) {
+			code = state == MIGRATE_PENDING ? EXIT_PENDING :
+			    EXIT_MISMATCH;
+			goto out;
+		}
+	}
+	if (rc == TD_OK)
+		code = EXIT_OK;
+out:
+	PQfinish(c);
+	migrate_free(m);
+	return code;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "env-file", required_argument, NULL, 'e' },
+		{ "sql-dir", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctx ctx;
+	const char *env_file = NULL, *sql_dir = NULL, *s;
+	size_t i;
+	int ch;
+
+	/* "+": options end at the command name; its own follow it. */
+	while ((ch = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'e':
+			env_file = optarg;
+			break;
+		case 's':
+			sql_dir = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("todoctl %s\n", PACKAGE_VERSION);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	/* Before reading any variable, so the file can provide them. */
+	if (env_file != NULL && env_file_load(env_file) != TD_OK)
+		return EXIT_ERROR;
+	if (sql_dir == NULL)
+		sql_dir = (s = getenv("TODO_SQL_DIR")) != NULL && *s != '\0' ?
+		    s : TODO_SQL_DIR;
+	ctx.sql_dir = sql_dir;
+	ctx.database_url = (s = getenv("DATABASE_URL")) != NULL ? s : "";
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			return commands[i].run(&ctx, argc, argv);
+	fprintf(stderr, "todoctl: unknown command '%s'\n", argv[0]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,613 @@
+/* todos.c - the handlers: one function per route (see todos.h). */
+#include "todos.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "app.h"
+#include "arena.h"
+#include "buf.h"
+#include "config.h"
+#include "log.h"
+#include "request.h"
+#include "response.h"
+#include "store.h"
+#include "tmpl.h"
+#include "utf8.h"
+
+#define TITLE_MAX 200
+#define DESCRIPTION_MAX 2000
+#define FLASH_COOKIE "flash"
+
+/* Where a list page is: filter and keyset position. */
+struct list_state {
+	enum todo_filter filter;
+	enum page_dir dir;
+	struct page_cursor cursor;
+};
+
+/* A submitted add or edit form, after validation. */
+struct todo_input {
+	const char *title;               /* trimmed */
+	const char *description;         /* NULL when blank */
+	bool completed;
+	const char *title_value;         /* what to show back in the form */
+	const char *description_value;
+	const char *title_error;
+	const char *description_error;
+};
+
+/* Confirmation shown after a redirect, keyed by a short code in a cookie;
+ * only the code travels, so the cookie cannot inject text. */
+static const struct {
+	const char *code;
+	const char *message;
+} flashes[] = {
+	{ "added", "Todo added." },
+	{ "saved", "Changes saved." },
+	{ "toggled", "Todo updated." },
+	{ "deleted", "Todo deleted." },
+	{ "all", "All todos updated." },
+	{ "cleared", "Completed todos cleared." },
+};
+
+static const char *const filter_names[] = { "all", "active", "completed" };
+
+/* ---- small helpers ---- */
+
+static void
+set_html(struct ctx *c)
+{
+	response_header(c->resp, "Content-Type", "text/html; charset=utf-8");
+	response_header(c->resp, "Cache-Control", "no-store");
+}
+
+static void
+fail(struct ctx *c, enum td_status rc)
+{
+	switch (rc) {
+	case TD_ENOTFOUND:
+		app_error(c->app, c->arena, c->resp, 404, "There is no such todo. It may have been deleted.");
+		break;
+	case TD_EDB:
+	case TD_ECONFLICT:
+		response_header(c->resp, "Retry-After", "5");
+		app_error(c->app, c->arena, c->resp, 503,
+		    "The database is not answering right now. Please try again in a moment.");
+		break;
+	case TD_ENOMEM:
+		app_error(c->app, c->arena, c->resp, 413, "That request was too large to handle.");
+		break;
+	default:
+		app_error(c->app, c->arena, c->resp, 400, "The request could not be understood.");
+		break;
+	}
+}
+
+/* "1709307360691420_123": created_at in microseconds, then id. */
+static bool
+parse_cursor(const char *s, struct page_cursor *cur)
+{
+	char *end;
+
+	if (s == NULL || *s == '\0' || strlen(s) > 48)
+		return false;
+	errno = 0;
+	cur->created_us = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '_' || (s[0] != '-' && (s[0] < '0' || s[0] > '9')))
+		return false;
+	s = end + 1;
+	if (*s < '1' || *s > '9')
+		return false;
+	cur->id = strtoll(s, &end, 10);
+	return errno == 0 && *end == '\0';
+}
+
+/* Read filter/before/after from a query; false when a value is invalid. */
+static bool
+parse_list_state(const struct form *q, struct list_state *st)
+{
+	const char *f = form_get(q, "filter", NULL);
+	const char *before = form_get(q, "before", NULL);
+	const char *after = form_get(q, "after", NULL);
+
+	st->filter = FILTER_ALL;
+	st->dir = PAGE_FIRST;
+	if (f != NULL && *f != '\0') {
+		if (strcmp(f, "active") == 0)
+			st->filter = FILTER_ACTIVE;
+		else if (strcmp(f, "completed") == 0)
+			st->filter = FILTER_COMPLETED;
+		else if (strcmp(f, "all") != 0)
+			return false;
+	}
+	if (before != NULL && after != NULL)
+		return false;
+	if (before != NULL) {
+		st->dir = PAGE_OLDER;
+		return parse_cursor(before, &st->cursor);
+	}
+	if (after != NULL) {
+		st->dir = PAGE_NEWER;
+		return parse_cursor(after, &st->cursor);
+	}
+	return true;
+}
+
+/* Canonical URL of a list page; only values we produce go in it. */
+static const char *
+list_url(struct arena *a, enum todo_filter f, enum page_dir dir,
+    const struct page_cursor *cur)
+{
+	struct buf b;
+
+	buf_init(&b, a);
+	buf_puts(&b, "/todos");
+	if (f != FILTER_ALL)
+		buf_printf(&b, "?filter=%s", filter_names[f]);
+	if (dir != PAGE_FIRST)
+		buf_printf(&b, "%s%s=%" PRId64 "_%" PRId64, f != FILTER_ALL ? "&" : "?",
+		    dir == PAGE_OLDER ? "before" : "after", cur->created_us, cur->id);
+	return buf_ok(&b) ? b.data : "/todos";
+}
+
+/* The page a form came from, from its return_to field. Anything that is
+ * not a well-formed list URL becomes "/todos": no open redirects. */
+static const char *
+return_url(struct ctx *c, const char *raw)
+{
+	struct list_state st;
+	struct form q;
+	const char *qs;
+
+	if (raw == NULL || strncmp(raw, "/todos", 6) != 0)
+		return "/todos";
+	if (raw[6] == '\0')
+		return "/todos";
+	if (raw[6] != '?')
+		return "/todos";
+	qs = raw + 7;
+	if (form_parse(c->arena, qs, strlen(qs), 8, &q) != TD_OK ||
+	    !parse_list_state(&q, &st))
+		return "/todos";
+	return list_url(c->arena, st.filter, st.dir, &st.cursor);
+}
+
+static void
+redirect_back(struct ctx *c, const char *flash)
+{
+	const char *to = return_url(c, form_get(&c->req->body, "return_to", NULL));
+	char cookie[96];
+
+	snprintf(cookie, sizeof(cookie), FLASH_COOKIE "=%s; Path=/; Max-Age=60; HttpOnly; SameSite=Lax", flash);
+	response_header(c->resp, "Set-Cookie", cookie);
+	response_redirect(c->resp, 303, to);
+}
+
+static bool
+is_space(unsigned char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v';
+}
+
+static const char *
+trim(struct arena *a, const char *s)
+{
+	size_t n;
+
+	while (is_space((unsigned char)*s))
+		s++;
+	n = strlen(s);
+	while (n > 0 && is_space((unsigned char)s[n - 1]))
+		n--;
+	return arena_strndup(a, s, n);
+}
+
+static bool
+has_controls(const char *s, bool allow_newlines)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (allow_newlines && (ch == '\n' || ch == '\r' || ch == '\t'))
+			continue;
+		if (ch < 0x20 || ch == 0x7f)
+			return true;
+	}
+	return false;
+}
+
+/* Validate title/description (and completed for edits). Input strings are
+ * already valid UTF-8 without NUL (form.c refuses anything else). */
+static bool
+validate(struct ctx *c, struct todo_input *in)
+{
+	const char *title = form_get(&c->req->body, "title", NULL);
+	const char *desc = form_get(&c->req->body, "description", NULL);
+	const char *completed = form_get(&c->req->body, "completed", NULL);
+	size_t n;
+
+	memset(in, 0, sizeof(*in));
+	in->title_value = title != NULL ? title : "";
+	in->description_value = desc != NULL ? desc : "";
+	in->completed = completed != NULL && strcmp(completed, "on") == 0;
+	in->title = trim(c->arena, in->title_value);
+	in->description = trim(c->arena, in->description_value);
+	if (in->title == NULL || in->description == NULL)
+		return false;
+	n = utf8_count(in->title, strlen(in->title));
+	if (n == 0)
+		in->title_error = "Please enter a title.";
+	else if (n > TITLE_MAX)
+		in->title_error = arena_printf(c->arena,
+		    "The title is %zu characters long; at most %d are allowed.", n, TITLE_MAX);
+	else if (has_controls(in->title, false))
+		in->title_error = "The title cannot contain control characters.";
+	if (in->description[0] == '\0')
+		in->description = NULL;
+	else if ((n = utf8_count(in->description, strlen(in->description))) > DESCRIPTION_MAX)
+		in->description_error = arena_printf(c->arena,
+		    "The description is %zu characters long; at most %d are allowed.", n, DESCRIPTION_MAX);
+	else if (has_controls(in->description, true))
+		in->description_error = "The description cannot contain control characters.";
+	return in->title_error == NULL && in->description_error == NULL;
+}
+
+/* The add form's one-time token: a random UUID (version 4). */
+static const char *
+new_token(struct arena *a)
+{
+	unsigned char r[16];
+
+	randombytes_buf(r, sizeof(r));
+	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+	return arena_printf(a,
+	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+	    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
+	    r[11], r[12], r[13], r[14], r[15]);
+}
+
+static bool
+valid_token(const char *s)
+{
+	size_t i;
+
+	if (strlen(s) != 36)
+		return false;
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return false;
+		} else if (strchr("0123456789abcdefABCDEF", s[i]) == NULL || s[i] == '\0') {
+			return false;
+		}
+	}
+	return true;
+}
+
+static void
+set_form_fields(struct tv *v, const char *form_id, const struct todo_input *in)
+{
+	tv_set_str(v, "form_id", form_id);
+	tv_set_str(v, "title_value", in != NULL ? in->title_value : "");
+	tv_set_str(v, "description_value", in != NULL ? in->description_value : "");
+	if (in != NULL && in->title_error != NULL)
+		tv_set_str(v, "title_error", in->title_error);
+	if (in != NULL && in->description_error != NULL)
+		tv_set_str(v, "description_error", in->description_error);
+	tv_set_bool(v, "has_errors", in != NULL &&
+	    (in->title_error != NULL || in->description_error != NULL));
+}
+
+static struct tv *
+page_values(struct ctx *c, const char *page_title)
+{
+	struct tv *v = tv_map(c->arena);
+
+	if (v == NULL)
+		return NULL;
+	tv_set_str(v, "page_title", page_title);
+	tv_set_str(v, "static_url", c->app->cfg->static_url);
+	return v;
+}
+
+static void
+render(struct ctx *c, int status, const char *name, struct tv *v)
+{
+	enum td_status rc;
+
+	if (v == NULL) {
+		fail(c, TD_ENOMEM);
+		return;
+	}
+	c->resp->status = status;
+	set_html(c);
+	if ((rc = tmpl_render(c->app->tmpl, name, v, &c->resp->body)) != TD_OK) {
+		log_error("rendering %s: %s", name, td_strerror(rc));
+		fail(c, TD_ENOMEM);
+	}
+}
+
+/* The list page; in != NULL re-shows a rejected add form (422). */
+static void
+render_list(struct ctx *c, const struct list_state *st,
+    const struct todo_input *in, int status)
+{
+	static const char *const empty[] = {
+		"Nothing to do yet. Add your first todo above.",
+		"No active todos. Well done!",
+		"No completed todos yet.",
+	};
+	static const char *const labels[] = { "All", "Active", "Completed" };
+	struct todo_page page;
+	struct tv *v, *list;
+	const char *self, *flash;
+	struct buf enc;
+	enum td_status rc;
+	size_t i;
+
+	if ((rc = store_list(c->app->db, c->arena, st->filter, st->dir,
+	    &st->cursor, &page)) != TD_OK) {
+		fail(c, rc);
+		return;
+	}
+	self = list_url(c->arena, st->filter, st->dir, &st->cursor);
+	buf_init(&enc, c->arena);
+	buf_append_urlenc(&enc, self, strlen(self));
+	if ((v = page_values(c, labels[st->filter])) == NULL ||
+	    (list = tv_list(c->arena)) == NULL || !buf_ok(&enc)) {
+		fail(c, TD_ENOMEM);
+		return;
+	}
+	tv_set_str(v, "return_to", self);
+	tv_set_str(v, "return_to_enc", enc.data);
+	tv_set_str(v, "token", new_token(c->arena));
+	set_form_fields(v, "new", in);
+	tv_set_bool(v, "autofocus", in != NULL && in->title_error != NULL);
+	for (i = 0; i < page.n; i++) {
+		const struct todo *t = &page.items[i];
+		struct tv *item = tv_map(c->arena);
+
+		if (item == NULL || tv_push(list, item) != TD_OK) {
+			fail(c, TD_ENOMEM);
+			return;
+		}
+		tv_set_int(item, "id", t->id);
+		tv_set_str(item, "title", t->title);
+		if (t->description != NULL)
+			tv_set_str(item, "description", t->description);
+		else
+			tv_set_bool(item, "description", false);
+		tv_set_bool(item, "completed", t->completed);
+		tv_set_str(item, "created_at", t->created_at);
+	}
+	tv_set(v, "todos", list);
+	tv_set_str(v, "empty_message", empty[st->filter]);
+	tv_set_bool(v, "any_todos", page.active + page.completed > 0);
+	tv_set_bool(v, "all_completed", page.active == 0 && page.completed > 0);
+	tv_set_bool(v, "has_completed", page.completed > 0);
+	tv_set_int(v, "active_count", page.active);
+	tv_set_int(v, "completed_count", page.completed);
+	tv_set_str(v, "items_left", page.active == 1 ? "item" : "items");
+	tv_set_str(v, "filter_label", labels[st->filter]);
+	tv_set_bool(v, "filter_all", st->filter == FILTER_ALL);
+	tv_set_bool(v, "filter_active", st->filter == FILTER_ACTIVE);
+	tv_set_bool(v, "filter_completed", st->filter == FILTER_COMPLETED);
+	tv_set_bool(v, "has_pages", page.has_older || page.has_newer);
+	if (page.n > 0 && page.has_older) {
+		struct page_cursor cur = { page.items[page.n - 1].created_us,
+		    page.items[page.n - 1].id };
+		tv_set_str(v, "older_url", list_url(c->arena, st->filter, PAGE_OLDER, &cur));
+	}
+	if (page.n > 0 && page.has_newer) {
+		struct page_cursor cur = { page.items[0].created_us, page.items[0].id };
+		tv_set_str(v, "newer_url", list_url(c->arena, st->filter, PAGE_NEWER, &cur));
+	} else if (page.n == 0 && st->dir != PAGE_FIRST) {
+		/* Walked off the end (rows deleted meanwhile): offer the start. */
+		tv_set_str(v, "newer_url", list_url(c->arena, st->filter, PAGE_FIRST, NULL));
+		tv_set_bool(v, "has_pages", true);
+	}
+	/* Show a pending confirmation once, then clear its cookie. */
+	if (in == NULL && (flash = form_get(&c->req->cookies, FLASH_COOKIE, NULL)) != NULL) {
+		for (i = 0; i < sizeof(flashes) / sizeof(flashes[0]); i++)
+			if (strcmp(flash, flashes[i].code) == 0)
+				tv_set_str(v, "flash", flashes[i].message);
+		response_header(c->resp, "Set-Cookie",
+		    FLASH_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
+	}
+	render(c, status, "list", v);
+}
+
+/* ---- handlers ---- */
+
+void
+todos_list(struct ctx *c)
+{
+	struct list_state st;
+
+	if (!parse_list_state(&c->req->query, &st)) {
+		app_error(c->app, c->arena, c->resp, 400,
+		    "That list address is not valid: filter must be all, active or completed.");
+		return;
+	}
+	render_list(c, &st, NULL, 200);
+}
+
+void
+todos_create(struct ctx *c)
+{
+	const char *token = form_get(&c->req->body, "token", NULL);
+	struct todo_input in;
+	struct list_state st;
+	struct form q;
+	const char *ret;
+	enum td_status rc;
+
+	if (token != NULL && *token != '\0' && !valid_token(token)) {
+		app_error(c->app, c->arena, c->resp, 400, "The form was damaged in transit. Please reload the page.");
+		return;
+	}
+	if (token != NULL && *token == '\0')
+		token = NULL;
+	if (!validate(c, &in)) {
+		if (in.title == NULL) {
+			fail(c, TD_ENOMEM);
+			return;
+		}
+		/* Show the same page again, with the input and the errors. */
+		ret = return_url(c, form_get(&c->req->body, "return_to", NULL));
+		ret = strchr(ret, '?');
+		if (ret == NULL || form_parse(c->arena, ret + 1, strlen(ret + 1), 8, &q) != TD_OK ||
+		    !parse_list_state(&q, &st))
+			st = (struct list_state){ FILTER_ALL, PAGE_FIRST, { 0, 0 } };
+		render_list(c, &st, &in, 422);
+		return;
+	}
+	if ((rc = store_create(c->app->db, in.title, in.description, token)) != TD_OK) {
+		fail(c, rc);
+		return;
+	}
+	redirect_back(c, "added");
+}
+
+static void
+render_edit(struct ctx *c, const struct todo *t, const struct todo_input *in,
+    int status)
+{
+	const char *ret = return_url(c, in != NULL ?
+	    form_get(&c->req->body, "return_to", NULL) :
+	    form_get(&c->req->query, "return_to", NULL));
+	struct todo_input shown;
+	struct tv *v = page_values(c, "Edit");
+
+	if (v == NULL) {
+		fail(c, TD_ENOMEM);
+		return;
+	}
+	if (in == NULL) {
+		memset(&shown, 0, sizeof(shown));
+		shown.title_value = t->title;
+		shown.description_value = t->description != NULL ? t->description : "";
+		shown.completed = t->completed;
+		in = &shown;
+		set_form_fields(v, "edit", NULL);
+		tv_set_str(v, "title_value", shown.title_value);
+		tv_set_str(v, "description_value", shown.description_value);
+	} else {
+		set_form_fields(v, "edit", in);
+	}
+	tv_set_int(v, "id", t->id);
+	tv_set_bool(v, "completed", in->completed);
+	tv_set_str(v, "created_at", t->created_at);
+	tv_set_str(v, "updated_at", t->updated_at);
+	tv_set_str(v, "return_to", ret);
+	tv_set_bool(v, "autofocus", true);
+	render(c, status, "edit", v);
+}
+
+void
+todos_edit(struct ctx *c)
+{
+	struct todo t;
+	enum td_status rc;
+
+	if ((rc = store_get(c->app->db, c->arena, c->id, &t)) != TD_OK) {
+		fail(c, rc);
+		return;
+	}
+	render_edit(c, &t, NULL, 200);
+}
+
+void
+todos_update(struct ctx *c)
+{
+	struct todo_input in;
+	struct todo t;
+	enum td_status rc;
+
+	if (!validate(c, &in)) {
+		if (in.title == NULL) {
+			fail(c, TD_ENOMEM);
+			return;
+		}
+		/* One round trip: the todo must still exist to be edited. */
+		if ((rc = store_get(c->app->db, c->arena, c->id, &t)) != TD_OK) {
+			fail(c, rc);
+			return;
+		}
+		render_edit(c, &t, &in, 422);
+		return;
+	}
+	if ((rc = store_update(c->app->db, c->id, in.title, in.description,
+	    in.completed)) != TD_OK) {
+		fail(c, rc);
+		return;
+	}
+	redirect_back(c, "saved");
+}
+
+void
+todos_toggle(struct ctx *c)
+{
+	enum td_status rc = store_toggle(c->app->db, c->id);
+
+	if (rc != TD_OK) {
+		fail(c, rc);
+		return;
+	}
+	redirect_back(c, "toggled");
+}
+
+void
+todos_delete(struct ctx *c)
+{
+	enum td_status rc = store_delete(c->app->db, c->id);
+
+	if (rc != TD_OK) {
+		fail(c, rc);
+		return;
+	}
+	redirect_back(c, "deleted");
+}
+
+void
+todos_toggle_all(struct ctx *c)
+{
+	enum td_status rc = store_toggle_all(c->app->db);
+
+	if (rc != TD_OK) {
+		fail(c, rc);
+		return;
+	}
+	redirect_back(c, "all");
+}
+
+void
+todos_clear_completed(struct ctx *c)
+{
+	enum td_status rc = store_clear_completed(c->app->db);
+
+	if (rc != TD_OK) {
+		fail(c, rc);
+		return;
+	}
+	redirect_back(c, "cleared");
+}
+
+void
+todos_health(struct ctx *c)
+{
+	bool up = store_ping(c->app->db) == TD_OK;
+
+	c->resp->status = up ? 200 : 503;
+	response_header(c->resp, "Content-Type", "text/plain; charset=utf-8");
+	response_header(c->resp, "Cache-Control", "no-store");
+	buf_puts(&c->resp->body, up ? "ok\n" : "database unavailable\n");
+}

@@ -1,0 +1,161 @@
+/* worker.c - see worker.h. */
+#include "worker.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "app.h"
+#include "arena.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "pool.h"
+#include "request.h"
+#include "response.h"
+#include "schema.h"
+#include "store.h"
+
+static long
+read_stdin(void *ctx, char *buf, size_t n)
+{
+	FCGX_Stream *in = ctx;
+	int got = FCGX_GetStr(buf, n > 65536 ? 65536 : (int)n, in);
+
+	if (got < 0 || FCGX_GetError(in) != 0)
+		return -1;
+	return got;
+}
+
+static int
+write_stdout(void *ctx, const char *data, size_t n)
+{
+	FCGX_Stream *out = ctx;
+
+	while (n > 0) {
+		int chunk = n > 65536 ? 65536 : (int)n;
+
+		if (FCGX_PutStr(data, chunk, out) != chunk)
+			return -1;
+		data += chunk;
+		n -= (size_t)chunk;
+	}
+	return 0;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *
+parse_error_message(int status)
+{
+	switch (status) {
+	case 413: return "That request is larger than this site accepts.";
+	case 414: return "That address is too long.";
+	case 415: return "Forms must be sent as application/x-www-form-urlencoded.";
+	default: return "The request was malformed: check its encoding (UTF-8, percent-escapes) and length.";
+	}
+}
+
+static void
+serve(struct app *app, FCGX_Request *fr, struct arena *a, struct pool_slot *slot)
+{
+	const char *method = request_param(fr->envp, "REQUEST_METHOD");
+	const char *uri = request_param(fr->envp, "REQUEST_URI");
+	const char *rid = request_param(fr->envp, "REQUEST_ID");
+	uint64_t trips = db_round_trips(app->db);
+	int64_t start = now_ms(), elapsed;
+	struct response resp;
+	struct request req;
+	char line[128];
+	int status;
+	enum td_status rc;
+
+	snprintf(line, sizeof(line), "%s %s", method ? method : "-", uri ? uri : "-");
+	pool_worker_busy(slot, rid ? rid : "-", line);
+	response_init(&resp, a);
+	rc = request_parse(&req, a, fr->envp, read_stdin, fr->in,
+	    (size_t)app->cfg->max_body, &status);
+	log_set_request_id(req.request_id);
+	if (rc != TD_OK) {
+		log_info("rejected request %s: %d %s", line, status, td_strerror(rc));
+		app_error(app, a, &resp, status, parse_error_message(status));
+	} else {
+		app_handle(app, &req, &resp, a);
+	}
+	if (response_send(&resp, req.method != NULL && strcmp(req.method, "HEAD") == 0,
+	    write_stdout, fr->out) != TD_OK || FCGX_GetError(fr->out) != 0)
+		log_warn("could not send the response to %s (client gone?)", line);
+	elapsed = now_ms() - start;
+	if (resp.status >= 500)
+		log_error("%s answered %d: %s", line, resp.status, db_last_error(app->db));
+	if (elapsed >= app->cfg->slow_ms)
+		log_warn("slow request: %s status=%d ms=%lld db_round_trips=%llu",
+		    line, resp.status, (long long)elapsed,
+		    (unsigned long long)(db_round_trips(app->db) - trips));
+	log_set_request_id(NULL);
+	pool_worker_idle(slot);
+}
+
+int
+worker_main(int listen_fd, struct pool_slot *slot, void *arg)
+{
+	struct worker_env *env = arg;
+	struct app app = { env->cfg, env->tmpl, NULL };
+	const struct db_stmt *stmts;
+	struct arena *a = NULL;
+	FCGX_Request fr;
+	uint64_t served = 0;
+	int nstmts, rc, status = 1;
+
+	memset(&fr, 0, sizeof(fr));
+	if (sodium_init() < 0) {
+		log_error("libsodium failed to initialise");
+		return 1;
+	}
+	stmts = store_statements(&nstmts);
+	/* The connection is opened lazily by the first request, after fork:
+	 * a PGconn is never shared between processes. */
+	if (db_new(&app.db, env->cfg->database_url, env->cfg->db_connect_timeout,
+	    stmts, nstmts, TODO_SCHEMA_VERSION) != TD_OK ||
+	    (a = arena_new((size_t)env->cfg->arena_cap)) == NULL) {
+		log_error("worker start-up: out of memory");
+		goto out;
+	}
+	if (FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		log_error("FCGX_InitRequest failed");
+		goto out;
+	}
+	while (!pool_worker_stopping()) {
+		if (env->cfg->max_requests > 0 && served >= (uint64_t)env->cfg->max_requests)
+			break;
+		if ((rc = FCGX_Accept_r(&fr)) < 0) {
+			if (pool_worker_stopping())
+				break;
+			if (rc == -EINTR)
+				continue;
+			log_error("FCGX_Accept_r failed: %d", rc);
+			goto out;
+		}
+		serve(&app, &fr, a, slot);
+		FCGX_Finish_r(&fr);
+		arena_reset(a);
+		served++;
+	}
+	status = 0;
+out:
+	FCGX_Free(&fr, 0);
+	arena_free(a);
+	db_free(app.db);
+	return status;
+}

@@ -1,0 +1,763 @@
+/* test_pool.c - the worker pool, driven in a forked process with a fake
+ * worker that takes one-line commands on a unix socket. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pool.h"
+
+#define MAX_PIDS	256
+#define LONG_MS		5000	/* for things that must happen */
+#define QUIET_MS	700	/* for things that must not happen */
+
+enum mode { MODE_SERVE, MODE_CRASH };
+
+/* What the pool process and its workers see. */
+struct warg {
+	int		evfd;
+	enum mode	mode;
+	enum td_status	reload_rc;
+};
+
+struct cfg {
+	int		workers;
+	int		request_timeout;
+	int		shutdown_timeout;
+	int		crash_limit;
+	int		crash_window;
+	enum mode	mode;
+	enum td_status	reload_rc;
+};
+
+struct fx {
+	pid_t		pool;
+	int		evfd;		/* read end of the event pipe */
+	struct sockaddr_un addr;
+	socklen_t	addrlen;
+	char		logpath[64];
+	pid_t		seen[MAX_PIDS];
+	int		nseen;
+};
+
+static struct warg warg;
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sleep ms, carrying on through signal handlers. */
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		continue;
+}
+
+static void
+event(const char *fmt, ...)
+{
+	char b[64];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(b, sizeof(b), fmt, ap);
+	va_end(ap);
+	if (n > 0 && (size_t)n < sizeof(b))
+		(void)!write(warg.evfd, b, (size_t)n);
+}
+
+static void
+reply(int c, const char *fmt, ...)
+{
+	char b[64];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(b, sizeof(b), fmt, ap);
+	va_end(ap);
+	if (n > 0 && (size_t)n < sizeof(b))
+		(void)!write(c, b, (size_t)n);
+}
+
+/* Reads one command line; returns 1 when the worker should return 0. */
+static int
+handle(int c, struct pool_slot *slot)
+{
+	char cmd[32];
+	size_t len = 0;
+	ssize_t n;
+	int i;
+
+	while (len + 1 < sizeof(cmd)) {
+		n = read(c, cmd + len, 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0 || cmd[len] == '\n')
+			break;
+		len++;
+	}
+	cmd[len] = '\0';
+	if (strcmp(cmd, "pid") == 0) {
+		reply(c, "%ld\n", (long)getpid());
+	} else if (strcmp(cmd, "exit") == 0) {
+		reply(c, "bye\n");
+		return 1;
+	} else if (strcmp(cmd, "slow") == 0) {
+		/* Must finish even if SIGTERM arrives meanwhile. */
+		pool_worker_busy(slot, "req-slow", "POST /slow");
+		reply(c, "started\n");
+		sleep_ms(600);
+		reply(c, "done\n");
+		pool_worker_idle(slot);
+	} else if (strcmp(cmd, "hang") == 0 || strcmp(cmd, "stubborn") == 0) {
+		/* Stuck until killed; bounded so no orphan lingers. */
+		if (cmd[0] == 'h')
+			pool_worker_busy(slot, "req-hang", "GET /hang");
+		else
+			pool_worker_busy(slot, "req-stub", "GET /stub");
+		reply(c, "busy %ld\n", (long)getpid());
+		for (i = 0; i < 100; i++)
+			sleep_ms(100);
+		pool_worker_idle(slot);
+	} else {
+		reply(c, "?\n");
+	}
+	return 0;
+}
+
+static int
+fake_worker(int lfd, struct pool_slot *slot, void *arg)
+{
+	struct warg *a = arg;
+	int c, done;
+
+	event("S %ld\n", (long)getpid());
+	if (a->mode == MODE_CRASH)
+		return 3;
+	/* A blocking accept() like libfcgi: SIGTERM must interrupt it. */
+	while (!pool_worker_stopping()) {
+		if ((c = accept(lfd, NULL, NULL)) == -1) {
+			if (errno == EINTR || errno == EAGAIN ||
+			    errno == ECONNABORTED)
+				continue;
+			return 2;
+		}
+		done = handle(c, slot);
+		close(c);
+		if (done)
+			return 0;
+	}
+	return 0;
+}
+
+static enum td_status
+fake_reload(void *arg)
+{
+	struct warg *a = arg;
+
+	event("R\n");
+	return a->reload_rc;
+}
+
+static int
+setup(void **state)
+{
+	struct fx *fx;
+
+	if ((fx = calloc(1, sizeof(*fx))) == NULL)
+		return -1;
+	fx->pool = -1;
+	fx->evfd = -1;
+	*state = fx;
+	return 0;
+}
+
+static void
+dump_log(const struct fx *fx)
+{
+	char b[4096];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(fx->logpath, O_RDONLY)) == -1)
+		return;
+	while ((n = read(fd, b, sizeof(b))) > 0)
+		(void)!write(STDERR_FILENO, b, (size_t)n);
+	close(fd);
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *fx = *state;
+	int i;
+
+	if (fx->pool > 0) {
+		kill(fx->pool, SIGKILL);
+		waitpid(fx->pool, NULL, 0);
+	}
+	for (i = 0; i < fx->nseen; i++)
+		kill(fx->seen[i], SIGKILL);
+	/* We are a subreaper: orphaned workers are ours to reap. */
+	for (i = 0; i < 50; i++) {
+		if (waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD)
+			break;
+		sleep_ms(10);
+	}
+	if (fx->evfd != -1)
+		close(fx->evfd);
+	if (fx->logpath[0] != '\0') {
+		/* TEST_POOL_LOG=1 shows what the pool logged. */
+		if (getenv("TEST_POOL_LOG") != NULL)
+			dump_log(fx);
+		unlink(fx->logpath);
+	}
+	free(fx);
+	return 0;
+}
+
+static void
+start(struct fx *fx, const struct cfg *cfg)
+{
+	struct pool_opts o;
+	int ev[2], lfd, logfd, rc;
+
+	snprintf(fx->logpath, sizeof(fx->logpath), "/tmp/test_pool.XXXXXX");
+	logfd = mkstemp(fx->logpath);
+	assert_true(logfd != -1);
+	assert_int_equal(pipe2(ev, O_CLOEXEC), 0);
+
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(lfd != -1);
+	memset(&fx->addr, 0, sizeof(fx->addr));
+	fx->addr.sun_family = AF_UNIX;
+	/* Abstract name: nothing to clean up on disk. */
+	snprintf(fx->addr.sun_path + 1, sizeof(fx->addr.sun_path) - 1,
+	    "test_pool.%ld.%s", (long)getpid(), fx->logpath + 15);
+	fx->addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+	    strlen(fx->addr.sun_path + 1));
+	assert_int_equal(bind(lfd, (struct sockaddr *)&fx->addr,
+	    fx->addrlen), 0);
+	assert_int_equal(listen(lfd, 16), 0);
+
+	fx->pool = fork();
+	assert_true(fx->pool != -1);
+	if (fx->pool == 0) {
+		close(ev[0]);
+		if (dup2(logfd, STDERR_FILENO) == -1)
+			_exit(99);
+		close(logfd);
+		/* The workers need the pipe across fork (not exec). */
+		warg.evfd = ev[1];
+		warg.mode = cfg->mode;
+		warg.reload_rc = cfg->reload_rc;
+		memset(&o, 0, sizeof(o));
+		o.listen_fd = lfd;
+		o.workers = cfg->workers;
+		o.request_timeout = cfg->request_timeout;
+		o.shutdown_timeout = cfg->shutdown_timeout;
+		o.crash_limit = cfg->crash_limit;
+		o.crash_window = cfg->crash_window;
+		o.worker = fake_worker;
+		o.reload = fake_reload;
+		o.arg = &warg;
+		rc = pool_run(&o);
+		exit(rc == TD_OK ? 0 : 10 + (int)rc);
+	}
+	close(logfd);
+	close(lfd);
+	close(ev[1]);
+	fx->evfd = ev[0];
+}
+
+/* Next line from the event pipe; 0 on timeout. */
+static int
+next_event(struct fx *fx, char *buf, size_t cap, int timeout_ms)
+{
+	struct pollfd pfd;
+	int64_t end = mono_ms() + timeout_ms;
+	size_t len = 0;
+	int left;
+
+	while (len + 1 < cap) {
+		left = (int)(end - mono_ms());
+		if (left < 0)
+			left = 0;
+		pfd.fd = fx->evfd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, left) <= 0)
+			return 0;
+		if (read(fx->evfd, buf + len, 1) != 1)
+			return 0;
+		if (buf[len] == '\n')
+			break;
+		len++;
+	}
+	buf[len] = '\0';
+	return 1;
+}
+
+static int
+seen(const struct fx *fx, pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < fx->nseen; i++)
+		if (fx->seen[i] == pid)
+			return 1;
+	return 0;
+}
+
+/* Wait for n worker starts; their pids go to pids[]. */
+static void
+wait_starts(struct fx *fx, int n, pid_t *pids)
+{
+	char line[64];
+	long pid;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		assert_true(next_event(fx, line, sizeof(line), LONG_MS));
+		assert_int_equal(sscanf(line, "S %ld", &pid), 1);
+		assert_false(seen(fx, (pid_t)pid));
+		assert_true(fx->nseen < MAX_PIDS);
+		fx->seen[fx->nseen++] = (pid_t)pid;
+		if (pids != NULL)
+			pids[i] = (pid_t)pid;
+	}
+}
+
+static int
+alive(pid_t pid)
+{
+	int st;
+
+	/* Orphans come back to us (subreaper): reap them. */
+	if (waitpid(pid, &st, WNOHANG) == pid)
+		return 0;
+	return kill(pid, 0) == 0;
+}
+
+static int
+wait_dead(pid_t pid, int timeout_ms)
+{
+	int64_t end = mono_ms() + timeout_ms;
+
+	while (alive(pid)) {
+		if (mono_ms() > end)
+			return 0;
+		sleep_ms(20);
+	}
+	return 1;
+}
+
+/* Exit status of the pool process, -1 if it is still running. */
+static int
+wait_pool(struct fx *fx, int timeout_ms)
+{
+	int64_t end = mono_ms() + timeout_ms;
+	int st;
+
+	for (;;) {
+		if (waitpid(fx->pool, &st, WNOHANG) == fx->pool) {
+			fx->pool = -1;
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+		}
+		if (mono_ms() > end)
+			return -1;
+		sleep_ms(20);
+	}
+}
+
+static int
+log_has(const struct fx *fx, const char *s)
+{
+	char b[65536];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(fx->logpath, O_RDONLY)) == -1)
+		return 0;
+	n = read(fd, b, sizeof(b) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	b[n] = '\0';
+	return strstr(b, s) != NULL;
+}
+
+static int
+wait_log(const struct fx *fx, const char *s, int timeout_ms)
+{
+	int64_t end = mono_ms() + timeout_ms;
+
+	while (!log_has(fx, s)) {
+		if (mono_ms() > end)
+			return 0;
+		sleep_ms(20);
+	}
+	return 1;
+}
+
+static int
+conn(struct fx *fx, const char *cmd)
+{
+	struct timeval tv = { LONG_MS / 1000, 0 };
+	int c;
+
+	c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(c != -1);
+	assert_int_equal(setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)), 0);
+	assert_int_equal(connect(c, (struct sockaddr *)&fx->addr,
+	    fx->addrlen), 0);
+	assert_int_equal(write(c, cmd, strlen(cmd)), (ssize_t)strlen(cmd));
+	return c;
+}
+
+static void
+read_line(int c, char *buf, size_t cap)
+{
+	size_t len = 0;
+
+	while (len + 1 < cap && read(c, buf + len, 1) == 1 &&
+	    buf[len] != '\n')
+		len++;
+	buf[len] = '\0';
+}
+
+static void
+ask(struct fx *fx, const char *cmd, char *buf, size_t cap)
+{
+	int c;
+
+	c = conn(fx, cmd);
+	read_line(c, buf, cap);
+	close(c);
+}
+
+static void
+stop_pool(struct fx *fx)
+{
+	assert_int_equal(kill(fx->pool, SIGTERM), 0);
+	assert_int_equal(wait_pool(fx, LONG_MS), 0);
+}
+
+static void
+test_busy_idle(void **state)
+{
+	struct pool_slot s;
+	char longline[300];
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	memset(longline, 'x', sizeof(longline) - 1);
+	longline[sizeof(longline) - 1] = '\0';
+	pool_worker_busy(&s, "abc-123", longline);
+	assert_true(s.busy_since_ms > 0);
+	assert_string_equal(s.request_id, "abc-123");
+	assert_int_equal(strlen(s.request_line), sizeof(s.request_line) - 1);
+	assert_int_equal(s.requests, 0);
+	pool_worker_idle(&s);
+	assert_int_equal(s.busy_since_ms, 0);
+	assert_int_equal(s.requests, 1);
+	pool_worker_busy(&s, NULL, NULL);
+	assert_string_equal(s.request_id, "");
+	pool_worker_idle(&s);
+	assert_int_equal(s.requests, 2);
+	assert_false(pool_worker_stopping());
+}
+
+static void
+test_bad_opts(void **state)
+{
+	struct pool_opts o;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.listen_fd = 0;
+	o.workers = 0;
+	o.worker = fake_worker;
+	assert_int_equal(pool_run(&o), TD_EINVAL);
+	o.workers = 1;
+	o.worker = NULL;
+	assert_int_equal(pool_run(&o), TD_EINVAL);
+	o.worker = fake_worker;
+	o.request_timeout = -1;
+	assert_int_equal(pool_run(&o), TD_EINVAL);
+	assert_int_equal(pool_run(NULL), TD_EINVAL);
+}
+
+static void
+test_respawn_after_kill(void **state)
+{
+	struct fx *fx = *state;
+	struct cfg cfg = { .workers = 3, .shutdown_timeout = 2 };
+	pid_t pids[3], fresh;
+	char b[32];
+
+	start(fx, &cfg);
+	wait_starts(fx, 3, pids);
+	assert_true(pids[0] != pids[1] && pids[1] != pids[2] &&
+	    pids[0] != pids[2]);
+	ask(fx, "pid\n", b, sizeof(b));
+	fresh = (pid_t)atol(b);
+	assert_true(fresh == pids[0] || fresh == pids[1] || fresh == pids[2]);
+
+	assert_int_equal(kill(pids[0], SIGKILL), 0);
+	wait_starts(fx, 1, &fresh);
+	assert_true(fresh != pids[0]);
+	assert_true(wait_dead(pids[0], LONG_MS));
+	assert_true(alive(pids[1]) && alive(pids[2]) && alive(fresh));
+	assert_true(wait_log(fx, "killed by signal 9 (SIGKILL)", LONG_MS));
+	/* Exactly one replacement. */
+	assert_false(next_event(fx, b, sizeof(b), QUIET_MS));
+	stop_pool(fx);
+	assert_false(alive(pids[1]) || alive(pids[2]) || alive(fresh));
+	assert_true(log_has(fx, "pool stopped"));
+	/* Idle workers left their blocking accept() on SIGTERM. */
+	assert_false(log_has(fx, "sending SIGKILL"));
+}
+
+static void
+test_recycle(void **state)
+{
+	struct fx *fx = *state;
+	struct cfg cfg = { .workers = 1, .shutdown_timeout = 2 };
+	pid_t old, fresh;
+	char b[32];
+
+	start(fx, &cfg);
+	wait_starts(fx, 1, &old);
+	ask(fx, "exit\n", b, sizeof(b));
+	assert_string_equal(b, "bye");
+	wait_starts(fx, 1, &fresh);
+	assert_true(fresh != old);
+	assert_true(wait_dead(old, LONG_MS));
+	assert_true(wait_log(fx, "recycled after 0 requests", LONG_MS));
+	assert_true(log_has(fx, "level=info"));
+	assert_false(log_has(fx, "level=error"));
+	ask(fx, "pid\n", b, sizeof(b));
+	assert_int_equal(atol(b), fresh);
+	stop_pool(fx);
+}
+
+static void
+test_crash_brake(void **state)
+{
+	struct fx *fx = *state;
+	struct cfg cfg = { .workers = 2, .shutdown_timeout = 1,
+	    .crash_limit = 3, .crash_window = 10, .mode = MODE_CRASH };
+	int64_t end;
+	char b[32];
+	int forks = 0;
+
+	start(fx, &cfg);
+	end = mono_ms() + 2000;
+	while (mono_ms() < end)
+		if (next_event(fx, b, sizeof(b), (int)(end - mono_ms())))
+			forks++;
+	/* Unbraked this would be hundreds; braked: 2 + 2 + 2 by ~1 s. */
+	assert_true(forks >= 4);
+	assert_true(forks <= 10);
+	assert_true(log_has(fx, "exited with status 3"));
+	assert_true(log_has(fx, "crash loop: 3 crashes in 10s, next respawn "
+	    "in 1s"));
+	/* Stopping does not wait for the delayed respawns. */
+	stop_pool(fx);
+}
+
+static void
+test_request_timeout(void **state)
+{
+	struct fx *fx = *state;
+	struct cfg cfg = { .workers = 1, .request_timeout = 1,
+	    .shutdown_timeout = 2 };
+	pid_t old, fresh;
+	char b[32];
+
+	start(fx, &cfg);
+	wait_starts(fx, 1, &old);
+	ask(fx, "hang\n", b, sizeof(b));
+	assert_int_equal(strncmp(b, "busy ", 5), 0);
+	assert_int_equal(atol(b + 5), old);
+	assert_true(wait_dead(old, LONG_MS));
+	wait_starts(fx, 1, &fresh);
+	assert_true(wait_log(fx, "request timeout after 1s", LONG_MS));
+	assert_true(wait_log(fx, "req=req-hang", LONG_MS));
+	assert_true(wait_log(fx, "GET /hang", LONG_MS));
+	/* Our own kill is not a crash. */
+	assert_false(log_has(fx, "crash loop"));
+	stop_pool(fx);
+}
+
+static void
+test_graceful_stop(void **state)
+{
+	struct fx *fx = *state;
+	struct cfg cfg = { .workers = 2, .shutdown_timeout = 5 };
+	pid_t pids[2];
+	char b[32];
+	int c;
+
+	start(fx, &cfg);
+	wait_starts(fx, 2, pids);
+	c = conn(fx, "slow\n");
+	read_line(c, b, sizeof(b));
+	assert_string_equal(b, "started");
+	assert_int_equal(kill(fx->pool, SIGTERM), 0);
+	read_line(c, b, sizeof(b));
+	assert_string_equal(b, "done");
+	close(c);
+	assert_int_equal(wait_pool(fx, LONG_MS), 0);
+	assert_false(alive(pids[0]) || alive(pids[1]));
+	assert_true(log_has(fx, "stopped after 1 requests"));
+	assert_false(log_has(fx, "sending SIGKILL"));
+	assert_false(log_has(fx, "level=error"));
+}
+
+static void
+test_shutdown_timeout(void **state)
+{
+	struct fx *fx = *state;
+	struct cfg cfg = { .workers = 1, .shutdown_timeout = 1 };
+	pid_t pid;
+	char b[32];
+
+	start(fx, &cfg);
+	wait_starts(fx, 1, &pid);
+	ask(fx, "stubborn\n", b, sizeof(b));
+	assert_int_equal(atol(b + 5), pid);
+	assert_int_equal(kill(fx->pool, SIGTERM), 0);
+	assert_int_equal(wait_pool(fx, LONG_MS), 0);
+	assert_false(alive(pid));
+	assert_true(log_has(fx, "still running at shutdown timeout, "
+	    "sending SIGKILL"));
+	assert_true(log_has(fx, "req=req-stub"));
+	assert_true(log_has(fx, "killed by signal 9"));
+}
+
+static void
+test_reload(void **state)
+{
+	struct fx *fx = *state;
+	struct cfg cfg = { .workers = 2, .shutdown_timeout = 5 };
+	pid_t old[2], fresh[2];
+	char b[32];
+	int c;
+
+	start(fx, &cfg);
+	wait_starts(fx, 2, old);
+	c = conn(fx, "slow\n");
+	read_line(c, b, sizeof(b));
+	assert_string_equal(b, "started");
+	assert_int_equal(kill(fx->pool, SIGHUP), 0);
+	assert_true(next_event(fx, b, sizeof(b), LONG_MS));
+	assert_string_equal(b, "R");
+	wait_starts(fx, 2, fresh);
+	/* The old generation drains: its in-flight request completes. */
+	read_line(c, b, sizeof(b));
+	assert_string_equal(b, "done");
+	close(c);
+	assert_true(wait_dead(old[0], LONG_MS));
+	assert_true(wait_dead(old[1], LONG_MS));
+	assert_true(alive(fresh[0]) && alive(fresh[1]));
+	/* Old-generation deaths are not respawned. */
+	assert_false(next_event(fx, b, sizeof(b), QUIET_MS));
+	ask(fx, "pid\n", b, sizeof(b));
+	assert_true(atol(b) == fresh[0] || atol(b) == fresh[1]);
+	assert_false(log_has(fx, "sending SIGKILL"));
+	stop_pool(fx);
+}
+
+static void
+test_reload_fails(void **state)
+{
+	struct fx *fx = *state;
+	struct cfg cfg = { .workers = 2, .shutdown_timeout = 2,
+	    .reload_rc = TD_EINVAL };
+	pid_t old[2];
+	char b[32];
+
+	start(fx, &cfg);
+	wait_starts(fx, 2, old);
+	assert_int_equal(kill(fx->pool, SIGHUP), 0);
+	assert_true(next_event(fx, b, sizeof(b), LONG_MS));
+	assert_string_equal(b, "R");
+	assert_false(next_event(fx, b, sizeof(b), QUIET_MS));
+	assert_true(alive(old[0]) && alive(old[1]));
+	assert_true(wait_log(fx, "reload failed", LONG_MS));
+	stop_pool(fx);
+}
+
+static void
+test_master_killed(void **state)
+{
+	struct fx *fx = *state;
+	struct cfg cfg = { .workers = 2, .shutdown_timeout = 2 };
+	pid_t pids[2];
+
+	start(fx, &cfg);
+	wait_starts(fx, 2, pids);
+	assert_int_equal(kill(fx->pool, SIGKILL), 0);
+	assert_int_equal(wait_pool(fx, LONG_MS), 128);
+	/* PR_SET_PDEATHSIG: workers do not outlive the master. */
+	assert_true(wait_dead(pids[0], LONG_MS));
+	assert_true(wait_dead(pids[1], LONG_MS));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_busy_idle),
+		cmocka_unit_test(test_bad_opts),
+		cmocka_unit_test_setup_teardown(test_respawn_after_kill,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_brake, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_request_timeout, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_graceful_stop, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_shutdown_timeout, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_fails, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_master_killed, setup,
+		    teardown),
+	};
+
+	/* Workers orphaned by a killed master come back to us. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+		return 1;
+	return cmocka_run_group_tests_name("pool", tests, NULL, NULL);
+}

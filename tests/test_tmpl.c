@@ -1,0 +1,789 @@
+/* test_tmpl.c - Mustache compiler and renderer, spec-style cases. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "status.h"
+#include "tmpl.h"
+
+struct fx {
+	struct arena *a;
+	struct tmpl_set *set;
+	int n;			/* for unique template names */
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	f->a = arena_new(0);
+	f->set = tmpl_set_new();
+	if (f->a == NULL || f->set == NULL)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	tmpl_set_free(f->set);
+	arena_free(f->a);
+	free(f);
+	return 0;
+}
+
+static void
+add(struct fx *f, const char *name, const char *src)
+{
+	char err[256] = "";
+
+	if (tmpl_add(f->set, name, src, strlen(src), err, sizeof(err)) != TD_OK)
+		fail_msg("tmpl_add %s: %s", name, err);
+}
+
+/* Compile src as a fresh template, render it with ctx, compare. */
+static void
+check(struct fx *f, const char *src, const struct tv *ctx, const char *want)
+{
+	char name[32];
+	struct buf b;
+	enum td_status st;
+
+	snprintf(name, sizeof(name), "t%d", f->n++);
+	add(f, name, src);
+	buf_init(&b, f->a);
+	st = tmpl_render(f->set, name, ctx, &b);
+	assert_int_equal(st, TD_OK);
+	assert_true(buf_ok(&b));
+	assert_string_equal(b.len ? b.data : "", want);
+	assert_int_equal(b.len, strlen(want));
+}
+
+/* Compile must fail with exactly this message. */
+static void
+check_err(struct fx *f, const char *src, const char *want)
+{
+	char err[256] = "";
+	enum td_status st;
+
+	st = tmpl_add(f->set, "bad", src, strlen(src), err, sizeof(err));
+	assert_int_equal(st, TD_EINVAL);
+	assert_string_equal(err, want);
+}
+
+static struct tv *
+m1(struct fx *f, const char *k, const char *v)
+{
+	struct tv *m = tv_map(f->a);
+
+	assert_int_equal(tv_set_str(m, k, v), TD_OK);
+	return m;
+}
+
+static struct tv *
+mb(struct fx *f, const char *k, bool v)
+{
+	struct tv *m = tv_map(f->a);
+
+	assert_int_equal(tv_set_bool(m, k, v), TD_OK);
+	return m;
+}
+
+/* ---- interpolation ---- */
+
+static void
+test_interpolation(void **state)
+{
+	struct fx *f = *state;
+	struct tv *m;
+
+	check(f, "Hello from {Mustache}!\n", NULL, "Hello from {Mustache}!\n");
+	check(f, "Hello, {{subject}}!\n", m1(f, "subject", "world"),
+	    "Hello, world!\n");
+	check(f, "I ({{cannot}}) be seen!", tv_map(f->a), "I () be seen!");
+	check(f, "|{{ string }}|{{{ string }}}|{{& string }}|",
+	    m1(f, "string", "---"), "|---|---|---|");
+	/* Interpolation tags are never standalone. */
+	check(f, "  {{string}}\n", m1(f, "string", "---"), "  ---\n");
+	check(f, "\t{{{string}}}\n", m1(f, "string", "---"), "\t---\n");
+
+	m = tv_map(f->a);
+	assert_int_equal(tv_set_int(m, "mph", 85), TD_OK);
+	assert_int_equal(tv_set_int(m, "neg", INT64_MIN), TD_OK);
+	assert_int_equal(tv_set_int(m, "zero", 0), TD_OK);
+	assert_int_equal(tv_set_bool(m, "yes", true), TD_OK);
+	assert_int_equal(tv_set_bool(m, "no", false), TD_OK);
+	assert_int_equal(tv_set(m, "nil", tv_null(f->a)), TD_OK);
+	assert_int_equal(tv_set(m, "list", tv_list(f->a)), TD_OK);
+	assert_int_equal(tv_set(m, "map", tv_map(f->a)), TD_OK);
+	check(f, "{{mph}} {{{mph}}} {{neg}} {{zero}} {{yes}} {{no}} "
+	    "[{{nil}}{{{nil}}}] [{{list}}{{map}}]", m,
+	    "85 85 -9223372036854775808 0 true false [] []");
+}
+
+static void
+test_escaping(void **state)
+{
+	struct fx *f = *state;
+	struct tv *m = tv_map(f->a);
+
+	assert_int_equal(tv_set_str(m, "forbidden", "& \" < > '"), TD_OK);
+	assert_int_equal(tv_set_str(m, "js",
+	    "<script>alert('x\"y')</script>"), TD_OK);
+	check(f, "{{forbidden}}|{{{forbidden}}}|{{&forbidden}}", m,
+	    "&amp; &quot; &lt; &gt; &#39;|& \" < > '|& \" < > '");
+	check(f, "<p title=\"{{js}}\">{{js}}</p>", m,
+	    "<p title=\"&lt;script&gt;alert(&#39;x&quot;y&#39;)&lt;/script&gt;\">"
+	    "&lt;script&gt;alert(&#39;x&quot;y&#39;)&lt;/script&gt;</p>");
+	/* tv_strn copies exactly n bytes, NUL or not. */
+	m = tv_map(f->a);
+	assert_int_equal(tv_set(m, "s", tv_strn(f->a, "<b>xyz", 4)), TD_OK);
+	check(f, "{{s}}", m, "&lt;b&gt;x");
+}
+
+static void
+test_dotted(void **state)
+{
+	struct fx *f = *state;
+	struct tv *root = tv_map(f->a), *a = tv_map(f->a), *b = tv_map(f->a);
+	struct tv *c = tv_map(f->a), *person = m1(f, "name", "Joe");
+	struct tv *root2, *a2, *b2;
+
+	assert_int_equal(tv_set(root, "person", person), TD_OK);
+	check(f, "\"{{person.name}}\" == \"{{#person}}{{name}}{{/person}}\"",
+	    root, "\"Joe\" == \"Joe\"");
+	check(f, "{{{person.name}}}{{&person.name}}", root, "JoeJoe");
+
+	/* a.b.c = "Phil" three levels down. */
+	assert_int_equal(tv_set_str(c, "c", "Phil"), TD_OK);
+	assert_int_equal(tv_set(b, "b", c), TD_OK);
+	assert_int_equal(tv_set(a, "a", b), TD_OK);
+	check(f, "{{a.b.c}} == Phil", a, "Phil == Phil");
+	/* Broken chains resolve to nothing. */
+	check(f, "[{{a.x.c}}][{{a.b.c.d}}][{{person.name.x}}]", a, "[][][]");
+	/* Only the first part walks the context stack. */
+	root2 = tv_map(f->a);
+	a2 = tv_map(f->a);
+	b2 = tv_map(f->a);
+	assert_int_equal(tv_set(a2, "b", b2), TD_OK);   /* a.b = {} */
+	assert_int_equal(tv_set(root2, "a", a2), TD_OK);
+	assert_int_equal(tv_set(root2, "b", m1(f, "c", "ERROR")), TD_OK);
+	check(f, "{{#a}}{{b.c}}{{/a}}", root2, "");
+	/* Initial resolution: the innermost context that has "b" wins. */
+	root2 = tv_map(f->a);
+	a2 = tv_map(f->a);
+	assert_int_equal(tv_set(a2, "b", m1(f, "name", "Phil")), TD_OK);
+	assert_int_equal(tv_set(root2, "a", a2), TD_OK);
+	assert_int_equal(tv_set(root2, "b", m1(f, "name", "Wrong")), TD_OK);
+	check(f, "{{#a}}{{b.name}}{{/a}}", root2, "Phil");
+	/* A key present with a null value stops the walk too. */
+	root2 = tv_map(f->a);
+	a2 = tv_map(f->a);
+	assert_int_equal(tv_set(a2, "x", tv_null(f->a)), TD_OK);
+	assert_int_equal(tv_set(root2, "a", a2), TD_OK);
+	assert_int_equal(tv_set_str(root2, "x", "outer"), TD_OK);
+	check(f, "{{#a}}[{{x}}]{{/a}}[{{x}}]", root2, "[][outer]");
+}
+
+static void
+test_implicit_iterator(void **state)
+{
+	struct fx *f = *state;
+	struct tv *m = tv_map(f->a), *l = tv_list(f->a), *in1, *in2;
+
+	check(f, "Hello, {{.}}!", tv_str(f->a, "world"), "Hello, world!");
+	check(f, "{{.}}", tv_int(f->a, 42), "42");
+	check(f, "[{{.}}]", NULL, "[]");
+	assert_int_equal(tv_push(l, tv_str(f->a, "a")), TD_OK);
+	assert_int_equal(tv_push(l, tv_str(f->a, "<b>")), TD_OK);
+	assert_int_equal(tv_push(l, tv_int(f->a, 3)), TD_OK);
+	assert_int_equal(tv_set(m, "list", l), TD_OK);
+	check(f, "{{#list}}({{.}}){{/list}}", m, "(a)(&lt;b&gt;)(3)");
+	check(f, "{{#list}}({{{.}}}){{/list}}", m, "(a)(<b>)(3)");
+	/* Lists of lists. */
+	in1 = tv_list(f->a);
+	in2 = tv_list(f->a);
+	assert_int_equal(tv_push(in1, tv_str(f->a, "1")), TD_OK);
+	assert_int_equal(tv_push(in1, tv_str(f->a, "2")), TD_OK);
+	assert_int_equal(tv_push(in2, tv_str(f->a, "x")), TD_OK);
+	l = tv_list(f->a);
+	assert_int_equal(tv_push(l, in1), TD_OK);
+	assert_int_equal(tv_push(l, in2), TD_OK);
+	m = tv_map(f->a);
+	assert_int_equal(tv_set(m, "list", l), TD_OK);
+	check(f, "{{#list}}({{#.}}{{.}}{{/.}}){{/list}}", m, "(12)(x)");
+}
+
+/* ---- sections ---- */
+
+static void
+test_sections(void **state)
+{
+	struct fx *f = *state;
+	struct tv *m, *l, *item;
+	char want[512];
+	size_t len = 0;
+	int i;
+
+	check(f, "\"{{#boolean}}This should be rendered.{{/boolean}}\"",
+	    mb(f, "boolean", true), "\"This should be rendered.\"");
+	check(f, "\"{{#boolean}}This should not be rendered.{{/boolean}}\"",
+	    mb(f, "boolean", false), "\"\"");
+	check(f, "[{{#missing}}Found key 'missing'!{{/missing}}]",
+	    tv_map(f->a), "[]");
+
+	/* A map is pushed as the context. */
+	m = tv_map(f->a);
+	assert_int_equal(tv_set(m, "context", m1(f, "name", "Joe")), TD_OK);
+	check(f, "\"{{#context}}Hi {{name}}.{{/context}}\"", m, "\"Hi Joe.\"");
+
+	/* Lists iterate; growth well past the first allocation. */
+	m = tv_map(f->a);
+	l = tv_list(f->a);
+	for (i = 0; i < 3; i++) {
+		item = tv_map(f->a);
+		assert_int_equal(tv_set_int(item, "item", i + 1), TD_OK);
+		assert_int_equal(tv_push(l, item), TD_OK);
+	}
+	assert_int_equal(tv_set(m, "list", l), TD_OK);
+	assert_int_equal(tv_set(m, "empty", tv_list(f->a)), TD_OK);
+	assert_int_equal(tv_set(m, "nil", tv_null(f->a)), TD_OK);
+	assert_int_equal(tv_set_str(m, "s", "str"), TD_OK);
+	assert_int_equal(tv_set_str(m, "estr", ""), TD_OK);
+	assert_int_equal(tv_set_int(m, "zero", 0), TD_OK);
+	check(f, "\"{{#list}}{{item}}{{/list}}\"", m, "\"123\"");
+	check(f, "[{{#empty}}x{{/empty}}][{{#nil}}x{{/nil}}]", m, "[][]");
+	/* Truthy scalars render once and are the context for {{.}}. */
+	check(f, "{{#s}}{{.}} is {{s}}{{/s}}", m, "str is str");
+	/* Per the spec, "" and 0 are truthy. */
+	check(f, "[{{#estr}}E{{.}}{{/estr}}][{{#zero}}Z{{.}}{{/zero}}]", m,
+	    "[E][Z0]");
+	/* Doubled, nested, and outer keys visible from inner contexts. */
+	check(f, "{{#s}}a{{/s}}{{#s}}b{{/s}}", m, "ab");
+	check(f, "{{#list}}{{#s}}{{item}}{{s}}{{/s}}{{/list}}", m,
+	    "1str2str3str");
+
+	l = tv_list(f->a);
+	for (i = 0; i < 100; i++)
+		assert_int_equal(tv_push(l, tv_int(f->a, i)), TD_OK);
+	m = tv_map(f->a);
+	assert_int_equal(tv_set(m, "n", l), TD_OK);
+	for (i = 0; i < 100; i++)
+		len += (size_t)snprintf(want + len, sizeof(want) - len, "%d,",
+		    i);
+	check(f, "{{#n}}{{.}},{{/n}}", m, want);
+}
+
+static void
+test_section_dotted_and_deep(void **state)
+{
+	struct fx *f = *state;
+	struct tv *root = tv_map(f->a), *a = tv_map(f->a), *b = tv_map(f->a);
+	struct tv *x = tv_map(f->a), *y = tv_map(f->a);
+
+	assert_int_equal(tv_set_bool(b, "c", true), TD_OK);
+	assert_int_equal(tv_set(a, "b", b), TD_OK);
+	assert_int_equal(tv_set(root, "a", a), TD_OK);
+	check(f, "\"{{#a.b.c}}Here{{/a.b.c}}\" == \"Here\"", root,
+	    "\"Here\" == \"Here\"");
+	check(f, "[{{#a.b.x}}Here{{/a.b.x}}]", root, "[]");
+
+	assert_int_equal(tv_set_str(x, "one", "1"), TD_OK);
+	assert_int_equal(tv_set_str(y, "two", "2"), TD_OK);
+	assert_int_equal(tv_set(x, "y", y), TD_OK);
+	root = tv_map(f->a);
+	assert_int_equal(tv_set(root, "x", x), TD_OK);
+	check(f, "{{#x}}{{one}}{{#y}}{{one}}{{two}}{{/y}}{{/x}}", root,
+	    "112");
+	/* Parent contexts: misses fall through to outer ones. */
+	root = tv_map(f->a);
+	assert_int_equal(tv_set_str(root, "a", "foo"), TD_OK);
+	assert_int_equal(tv_set_str(root, "b", "wrong"), TD_OK);
+	assert_int_equal(tv_set(root, "sec", m1(f, "b", "bar")), TD_OK);
+	assert_int_equal(tv_set(root, "c", m1(f, "d", "baz")), TD_OK);
+	check(f, "\"{{#sec}}{{a}}, {{b}}, {{c.d}}{{/sec}}\"", root,
+	    "\"foo, bar, baz\"");
+}
+
+static void
+test_section_whitespace(void **state)
+{
+	struct fx *f = *state;
+	struct tv *t = mb(f, "boolean", true);
+
+	check(f, " | {{#boolean}}\t|\t{{/boolean}} | \n", t,
+	    " | \t|\t | \n");
+	check(f, " | {{#boolean}} {{! Important Whitespace }}\n "
+	    "{{/boolean}} | \n", t, " |  \n  | \n");
+	check(f, " {{#boolean}}YES{{/boolean}}\n {{#boolean}}GOOD{{/boolean}}"
+	    "\n", t, " YES\n GOOD\n");
+	/* Standalone lines vanish entirely. */
+	check(f, "| This Is\n{{#boolean}}\n|\n{{/boolean}}\n| A Line\n", t,
+	    "| This Is\n|\n| A Line\n");
+	check(f, "| This Is\n  {{#boolean}}\n|\n  {{/boolean}}\n| A Line\n",
+	    t, "| This Is\n|\n| A Line\n");
+	check(f, "|\r\n{{#boolean}}\r\n{{/boolean}}\r\n|", t, "|\r\n|");
+	check(f, "  {{#boolean}}\n#{{/boolean}}\n/", t, "#\n/");
+	check(f, "#{{#boolean}}\n/\n  {{/boolean}}", t, "#\n/\n");
+	check(f, "|{{# boolean }}={{/ boolean }}|", t, "|=|");
+	/* Two tags on a line: not standalone. */
+	check(f, "{{#boolean}}{{/boolean}}\nx", t, "\nx");
+}
+
+static void
+test_inverted(void **state)
+{
+	struct fx *f = *state;
+	struct tv *m = tv_map(f->a), *l = tv_list(f->a);
+
+	assert_int_equal(tv_set_bool(m, "f", false), TD_OK);
+	assert_int_equal(tv_set_bool(m, "t", true), TD_OK);
+	assert_int_equal(tv_set(m, "empty", tv_list(f->a)), TD_OK);
+	assert_int_equal(tv_set(m, "nil", tv_null(f->a)), TD_OK);
+	assert_int_equal(tv_set_str(m, "estr", ""), TD_OK);
+	assert_int_equal(tv_push(l, tv_int(f->a, 1)), TD_OK);
+	assert_int_equal(tv_set(m, "list", l), TD_OK);
+	check(f, "\"{{^f}}This should be rendered.{{/f}}\"", m,
+	    "\"This should be rendered.\"");
+	check(f, "\"{{^t}}This should not be rendered.{{/t}}\"", m, "\"\"");
+	check(f, "[{{^empty}}E{{/empty}}{{^nil}}N{{/nil}}{{^missing}}M"
+	    "{{/missing}}{{^list}}L{{/list}}{{^estr}}S{{/estr}}]", m,
+	    "[ENM]");
+	check(f, "{{^f}}{{^f}}deep{{/f}}{{/f}}", m, "deep");
+	check(f, "{{#f}}yes{{/f}}{{^f}}no{{/f}}", m, "no");
+	check(f, "| This Is\n{{^f}}\n|\n{{/f}}\n| A Line\n", m,
+	    "| This Is\n|\n| A Line\n");
+	check(f, "|\r\n{{^f}}\r\n{{/f}}\r\n|", m, "|\r\n|");
+	check(f, "  {{^f}}\n^{{/f}}\n/", m, "^\n/");
+	check(f, " | {{^f}}\t|\t{{/f}} | \n", m, " | \t|\t | \n");
+}
+
+/* ---- comments ---- */
+
+static void
+test_comments(void **state)
+{
+	struct fx *f = *state;
+
+	check(f, "12345{{! Comment Block! }}67890", NULL, "1234567890");
+	check(f, "12345{{!\n  This is a\n  multi-line comment...\n}}67890\n",
+	    NULL, "1234567890\n");
+	check(f, "Begin.\n{{! Comment Block! }}\nEnd.\n", NULL,
+	    "Begin.\nEnd.\n");
+	check(f, "Begin.\n  {{! Indented Comment Block! }}\nEnd.\n", NULL,
+	    "Begin.\nEnd.\n");
+	check(f, "|\r\n{{! Standalone Comment }}\r\n|", NULL, "|\r\n|");
+	check(f, "  {{! I'm Still Standalone }}\n!", NULL, "!");
+	check(f, "!\n  {{! I'm Still Standalone }}", NULL, "!\n");
+	check(f, "Begin.\n{{!\nSomething's going on here...\n}}\nEnd.\n",
+	    NULL, "Begin.\nEnd.\n");
+	check(f, "  12 {{! 34 }}\n", NULL, "  12 \n");
+	check(f, "12345 {{! Comment Block! }} 67890", NULL, "12345  67890");
+	check(f, "{{! {{unclosed }}ok", NULL, "ok");
+}
+
+/* ---- partials ---- */
+
+static void
+test_partials(void **state)
+{
+	struct fx *f = *state;
+	struct tv *m = tv_map(f->a), *n;
+	struct tv *kids = tv_list(f->a), *kid = tv_map(f->a);
+
+	add(f, "text", "from partial");
+	add(f, "ctx", "*{{text}}*");
+	add(f, "tab", "\t|\t");
+	add(f, "gt", ">\n>");
+	add(f, "one", ">");
+	add(f, "pipe", "|\n{{{content}}}\n|\n");
+	add(f, "node", "{{content}}<{{#nodes}}{{>node}}{{/nodes}}>");
+
+	check(f, "\"{{>text}}\"", NULL, "\"from partial\"");
+	/* Missing partials render nothing. */
+	check(f, "\"{{>nosuch}}\"", NULL, "\"\"");
+	assert_int_equal(tv_set_str(m, "text", "content"), TD_OK);
+	check(f, "\"{{>ctx}}\"", m, "\"*content*\"");
+	check(f, "| {{>tab}} |", NULL, "| \t|\t |");
+	check(f, "|{{> text }}|", NULL, "|from partial|");
+	check(f, "  {{data}}  {{> gt}}\n", m1(f, "data", "|"),
+	    "  |  >\n>\n");
+	check(f, "|\r\n{{>one}}\r\n|", NULL, "|\r\n>|");
+	check(f, "  {{>gt}}\n>", NULL, "  >\n  >>");
+	check(f, ">\n  {{>gt}}", NULL, ">\n  >\n  >");
+	/* The indentation applies to the partial's lines, not to newlines
+	 * inside interpolated values. */
+	check(f, "\\\n {{>pipe}}\n/\n", m1(f, "content", "<\n->"),
+	    "\\\n |\n <\n->\n |\n/\n");
+
+	/* Recursion through data: content<...> trees. */
+	assert_int_equal(tv_set_str(kid, "content", "Y"), TD_OK);
+	assert_int_equal(tv_set(kid, "nodes", tv_list(f->a)), TD_OK);
+	assert_int_equal(tv_push(kids, kid), TD_OK);
+	n = tv_map(f->a);
+	assert_int_equal(tv_set_str(n, "content", "X"), TD_OK);
+	assert_int_equal(tv_set(n, "nodes", kids), TD_OK);
+	check(f, "{{>node}}", n, "X<Y<>>");
+}
+
+static void
+test_partial_nested_indent(void **state)
+{
+	struct fx *f = *state;
+	struct tv *m = tv_map(f->a), *l = tv_list(f->a);
+
+	add(f, "inner", "B1\nB2\n");
+	add(f, "outer", "<ul>\n{{#items}}\n  <li>{{.}}</li>\n{{/items}}\n"
+	    "  {{>inner}}\n</ul>\n");
+	add(f, "inl", "i1\ni2\n");
+	add(f, "outer2", "A\nx {{>inl}}y\n");
+	assert_int_equal(tv_push(l, tv_str(f->a, "a")), TD_OK);
+	assert_int_equal(tv_push(l, tv_str(f->a, "b")), TD_OK);
+	assert_int_equal(tv_set(m, "items", l), TD_OK);
+	check(f, "<div>\n  {{>outer}}\n</div>\n", m,
+	    "<div>\n  <ul>\n    <li>a</li>\n    <li>b</li>\n"
+	    "    B1\n    B2\n  </ul>\n</div>\n");
+	/* An inline partial inside an indented one is not re-indented. */
+	check(f, "  {{>outer2}}\n", NULL, "  A\n  x i1\ni2\ny\n");
+	/* A standalone partial without a final newline still ends its
+	 * line: the caller's next line gets the caller's indentation. */
+	add(f, "nonl", "x");
+	add(f, "mid", "A\n  {{>nonl}}\nB\n");
+	check(f, "  {{>mid}}\n", NULL, "  A\n    x  B\n");
+}
+
+static void
+test_recursion_guard(void **state)
+{
+	struct fx *f = *state;
+	struct buf b;
+	struct tv *m = mb(f, "t", true);
+	char src[32 * 16 + 1], *p;
+	int i;
+
+	add(f, "self", "x{{>self}}");
+	add(f, "ping", "{{#t}}{{>pong}}{{/t}}");
+	add(f, "pong", "{{>ping}}");
+	buf_init(&b, f->a);
+	assert_int_equal(tmpl_render(f->set, "self", m, &b), TD_EINVAL);
+	buf_init(&b, f->a);
+	assert_int_equal(tmpl_render(f->set, "ping", m, &b), TD_EINVAL);
+	/* Exactly 32 nested sections still render. */
+	p = src;
+	for (i = 0; i < 32; i++)
+		p += sprintf(p, "{{#t}}");
+	for (i = 0; i < 32; i++)
+		p += sprintf(p, "{{/t}}");
+	check(f, src, m, "");
+	/* And 33 do not compile. */
+	memmove(src + 6, src, strlen(src) + 1);
+	memcpy(src, "{{#t}}", 6);
+	strcat(src, "{{/t}}");
+	check_err(f, src, "bad.html:1: sections nested deeper than 32");
+}
+
+/* ---- delimiters ---- */
+
+static void
+test_delimiters(void **state)
+{
+	struct fx *f = *state;
+	struct tv *m = tv_map(f->a);
+
+	assert_int_equal(tv_set_str(m, "text", "Hey!"), TD_OK);
+	check(f, "{{=<% %>=}}(<%text%>)", m, "(Hey!)");
+	check(f, "({{=[ ]=}}[text])", m, "(Hey!)");
+	check(f, "{{=<% %>=}}<%{text}%>|<%& text%>|{{text}}", m,
+	    "Hey!|Hey!|{{text}}");
+	check(f, "| {{=@ @=}} |", NULL, "|  |");
+	check(f, " | {{=@ @=}}\n", NULL, " | \n");
+	check(f, "Begin.\n{{=@ @=}}\nEnd.\n", NULL, "Begin.\nEnd.\n");
+	check(f, "Begin.\n  {{=@ @=}}\nEnd.\n", NULL, "Begin.\nEnd.\n");
+	check(f, "|\r\n{{= @ @ =}}\r\n|", NULL, "|\r\n|");
+	check(f, "  {{=@ @=}}\n=", NULL, "=");
+	check(f, "=\n  {{=@ @=}}", NULL, "=\n");
+	check(f, "|{{= @   @ =}}|", NULL, "||");
+
+	m = tv_map(f->a);
+	assert_int_equal(tv_set_bool(m, "section", true), TD_OK);
+	assert_int_equal(tv_set_str(m, "data", "I got interpolated."),
+	    TD_OK);
+	check(f, "[\n{{#section}}\n  {{data}}\n  |data|\n{{/section}}\n\n"
+	    "{{= | | =}}\n|#section|\n  {{data}}\n  |data|\n|/section|\n]\n",
+	    m, "[\n  I got interpolated.\n  |data|\n\n  {{data}}\n"
+	    "  I got interpolated.\n]\n");
+	assert_int_equal(tv_set_bool(m, "section", false), TD_OK);
+	check(f, "[\n{{^section}}\n  {{data}}\n  |data|\n{{/section}}\n\n"
+	    "{{= | | =}}\n|^section|\n  {{data}}\n  |data|\n|/section|\n]\n",
+	    m, "[\n  I got interpolated.\n  |data|\n\n  {{data}}\n"
+	    "  I got interpolated.\n]\n");
+
+	/* Delimiters do not leak into or out of partials. */
+	add(f, "include", ".{{value}}.");
+	add(f, "include2", ".{{value}}. {{= | | =}} .|value|.");
+	m = m1(f, "value", "yes");
+	check(f, "[ {{>include}} ]\n{{= | | =}}\n[ |>include| ]\n", m,
+	    "[ .yes. ]\n[ .yes. ]\n");
+	check(f, "[ {{>include2}} ]\n[ .{{value}}.  .|value|. ]\n", m,
+	    "[ .yes.  .yes. ]\n[ .yes.  .|value|. ]\n");
+}
+
+/* ---- compile errors ---- */
+
+static void
+test_compile_errors(void **state)
+{
+	struct fx *f = *state;
+	struct buf b;
+	char err[16];
+
+	check_err(f, "a\n{{#x}}\nb\n", "bad.html:2: unclosed section 'x'");
+	check_err(f, "{{#a}}\n{{#b}}\n\n{{/a}}\n",
+	    "bad.html:4: closing tag 'a' does not match section 'b' "
+	    "opened at line 2");
+	check_err(f, "x\n{{/a}}", "bad.html:2: closing tag 'a' without open "
+	    "section");
+	check_err(f, "line1\nline2 {{oops\n", "bad.html:2: unclosed tag");
+	check_err(f, "{{{raw}}", "bad.html:1: unclosed tag");
+	check_err(f, "ok {{", "bad.html:1: unclosed tag");
+	check_err(f, "\n\n{{ }}", "bad.html:3: empty tag name");
+	check_err(f, "{{#}}{{/}}", "bad.html:1: empty tag name");
+	check_err(f, "{{{}}}", "bad.html:1: empty tag name");
+	check_err(f, "{{>}}", "bad.html:1: empty tag name");
+	check_err(f, "{{a b}}", "bad.html:1: bad tag name 'a b'");
+	check_err(f, "{{a..b}}", "bad.html:1: bad tag name 'a..b'");
+	check_err(f, "{{.a}}", "bad.html:1: bad tag name '.a'");
+	check_err(f, "\n{{=<%=}}", "bad.html:2: bad delimiter tag");
+	check_err(f, "{{=a b c=}}", "bad.html:1: bad delimiter tag");
+	check_err(f, "{{= =}}", "bad.html:1: bad delimiter tag");
+	check_err(f, "{{=<% %>}}", "bad.html:1: bad delimiter tag");
+	/* Line numbers count comments' and delimiters' newlines. */
+	check_err(f, "{{!\n\n}}{{=<% %>=}}\n<%#a%>\n{{/a}}",
+	    "bad.html:4: unclosed section 'a'");
+
+	/* A failed compile adds nothing; a later good one can use the name. */
+	buf_init(&b, f->a);
+	assert_int_equal(tmpl_render(f->set, "bad", NULL, &b), TD_ENOTFOUND);
+	add(f, "bad", "fine");
+	assert_int_equal(tmpl_add(f->set, "bad", "x", 1, NULL, 0), TD_EINVAL);
+	/* A short err buffer is truncated, not overrun. */
+	assert_int_equal(tmpl_add(f->set, "other", "{{#x}}", 6, err,
+	    sizeof(err)), TD_EINVAL);
+	assert_string_equal(err, "other.html:1: u");
+	assert_int_equal(tmpl_add(f->set, "", "x", 1, NULL, 0), TD_EINVAL);
+}
+
+/* ---- values and rendering limits ---- */
+
+static void
+test_values(void **state)
+{
+	struct fx *f = *state;
+	struct tv *m = tv_map(f->a), *l = tv_list(f->a);
+
+	assert_int_equal(tv_set_str(m, "k", "one"), TD_OK);
+	assert_int_equal(tv_set_str(m, "k", "two"), TD_OK);
+	check(f, "{{k}}", m, "two");
+	assert_int_equal(tv_set(m, "x", NULL), TD_ENOMEM);
+	assert_int_equal(tv_set(NULL, "x", tv_null(f->a)), TD_ENOMEM);
+	assert_int_equal(tv_set(l, "x", tv_null(f->a)), TD_EINVAL);
+	assert_int_equal(tv_set_str(l, "x", "y"), TD_EINVAL);
+	assert_int_equal(tv_push(m, tv_null(f->a)), TD_EINVAL);
+	assert_int_equal(tv_push(l, NULL), TD_ENOMEM);
+	assert_int_equal(tv_push(NULL, tv_null(f->a)), TD_ENOMEM);
+	/* tv_str(NULL) is null: falsy, renders empty. */
+	assert_int_equal(tv_set(m, "n", tv_str(f->a, NULL)), TD_OK);
+	check(f, "[{{n}}{{#n}}x{{/n}}{{^n}}y{{/n}}]", m, "[y]");
+}
+
+static void
+test_render_limits(void **state)
+{
+	struct fx *f = *state;
+	struct arena *small = arena_new(64 * 1024);
+	struct tv *m, *l;
+	struct buf b;
+	int i;
+
+	assert_non_null(small);
+	add(f, "big", "{{#l}}{{s}}{{/l}}");
+	m = tv_map(f->a);
+	l = tv_list(f->a);
+	assert_int_equal(tv_set_str(m, "s", "0123456789abcdef0123456789abcdef"),
+	    TD_OK);
+	for (i = 0; i < 10000; i++)
+		assert_int_equal(tv_push(l, tv_null(f->a)), TD_OK);
+	assert_int_equal(tv_set(m, "l", l), TD_OK);
+	buf_init(&b, small);
+	assert_int_equal(tmpl_render(f->set, "big", m, &b), TD_ENOMEM);
+	assert_false(buf_ok(&b));
+	arena_free(small);
+
+	buf_init(&b, f->a);
+	assert_int_equal(tmpl_render(f->set, "nosuch", m, &b), TD_ENOTFOUND);
+	/* Rendering appends to what the buffer already holds. */
+	add(f, "hi", "hi {{s}}");
+	buf_puts(&b, ">");
+	assert_int_equal(tmpl_render(f->set, "hi", m1(f, "s", "x"), &b),
+	    TD_OK);
+	assert_string_equal(b.data, ">hi x");
+}
+
+/* ---- tmpl_load_dir ---- */
+
+static void
+write_file(const char *dir, const char *name, const char *data, size_t n)
+{
+	char path[PATH_MAX];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(data, 1, n, fp), n);
+	assert_int_equal(fclose(fp), 0);
+}
+
+static void
+write_str(const char *dir, const char *name, const char *data)
+{
+	write_file(dir, name, data, strlen(data));
+}
+
+static void
+remove_file(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(unlink(path), 0);
+}
+
+static void
+test_load_dir(void **state)
+{
+	struct fx *f = *state;
+	char dir[] = "/tmp/test_tmpl.XXXXXX", err[256];
+	struct tmpl_set *set = NULL;
+	struct tv *m, *l;
+	struct buf b;
+	char *big;
+
+	assert_non_null(mkdtemp(dir));
+	write_str(dir, "layout.html", "<h1>{{title}}</h1>\n<ul>\n"
+	    "{{#items}}\n  {{>item}}\n{{/items}}\n</ul>\n");
+	write_str(dir, "item.html", "<li>{{name}}</li>\n");
+	write_str(dir, "notes.txt", "{{#broken");
+	write_str(dir, ".hidden.html", "{{#broken");
+	write_str(dir, "html", "{{#broken");
+
+	assert_int_equal(tmpl_load_dir(dir, &set, err, sizeof(err)), TD_OK);
+	assert_non_null(set);
+	m = tv_map(f->a);
+	l = tv_list(f->a);
+	assert_int_equal(tv_set_str(m, "title", "T&C"), TD_OK);
+	assert_int_equal(tv_push(l, m1(f, "name", "a")), TD_OK);
+	assert_int_equal(tv_push(l, m1(f, "name", "<b>")), TD_OK);
+	assert_int_equal(tv_set(m, "items", l), TD_OK);
+	buf_init(&b, f->a);
+	assert_int_equal(tmpl_render(set, "layout", m, &b), TD_OK);
+	assert_string_equal(b.data, "<h1>T&amp;C</h1>\n<ul>\n  <li>a</li>\n"
+	    "  <li>&lt;b&gt;</li>\n</ul>\n");
+	buf_init(&b, f->a);
+	assert_int_equal(tmpl_render(set, "notes", m, &b), TD_ENOTFOUND);
+	assert_int_equal(tmpl_render(set, "hidden", m, &b), TD_ENOTFOUND);
+	tmpl_set_free(set);
+
+	/* A broken template fails the whole load, naming file and line. */
+	write_str(dir, "broken.html", "ok\n\n{{#x}}\n");
+	set = (struct tmpl_set *)1;
+	assert_int_equal(tmpl_load_dir(dir, &set, err, sizeof(err)),
+	    TD_EINVAL);
+	assert_null(set);
+	assert_string_equal(err, "broken.html:3: unclosed section 'x'");
+	remove_file(dir, "broken.html");
+
+	/* So does a partial that names no template. */
+	write_str(dir, "page.html", "x\n{{#a}}\n{{> nope }}\n{{/a}}");
+	assert_int_equal(tmpl_load_dir(dir, &set, err, sizeof(err)),
+	    TD_EINVAL);
+	assert_null(set);
+	assert_string_equal(err, "page.html:3: unknown partial 'nope'");
+	remove_file(dir, "page.html");
+
+	/* Over 1 MiB is refused. */
+	big = malloc(1024 * 1024 + 1);
+	assert_non_null(big);
+	memset(big, 'x', 1024 * 1024 + 1);
+	write_file(dir, "big.html", big, 1024 * 1024 + 1);
+	assert_int_equal(tmpl_load_dir(dir, &set, err, sizeof(err)),
+	    TD_ETOOBIG);
+	assert_null(set);
+	assert_non_null(strstr(err, "big.html"));
+	remove_file(dir, "big.html");
+	/* Exactly 1 MiB is fine. */
+	write_file(dir, "big.html", big, 1024 * 1024);
+	free(big);
+	assert_int_equal(tmpl_load_dir(dir, &set, err, sizeof(err)), TD_OK);
+	tmpl_set_free(set);
+	remove_file(dir, "big.html");
+
+	remove_file(dir, "layout.html");
+	remove_file(dir, "item.html");
+	remove_file(dir, "notes.txt");
+	remove_file(dir, ".hidden.html");
+	remove_file(dir, "html");
+	/* An empty directory is an empty set. */
+	assert_int_equal(tmpl_load_dir(dir, &set, err, sizeof(err)), TD_OK);
+	buf_init(&b, f->a);
+	assert_int_equal(tmpl_render(set, "layout", NULL, &b), TD_ENOTFOUND);
+	tmpl_set_free(set);
+	assert_int_equal(rmdir(dir), 0);
+
+	assert_int_equal(tmpl_load_dir(dir, &set, err, sizeof(err)),
+	    TD_ESYSTEM);
+	assert_null(set);
+	assert_non_null(strstr(err, dir));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_interpolation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_escaping, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dotted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_implicit_iterator, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sections, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_section_dotted_and_deep, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_section_whitespace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inverted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_comments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_partials, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_partial_nested_indent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recursion_guard, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delimiters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compile_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_render_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_dir, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("tmpl", tests, NULL, NULL);
+}
