@@ -91,7 +91,8 @@ start_nginx() {
 		rm -f "$var/nginx.pid"
 		nginx -t -q -c "$var/nginx.conf" -p "$var" 2>>"$errlog" ||
 			die "nginx -t failed on $var/nginx.conf (see $errlog)"
-		nginx -c "$var/nginx.conf" -p "$var" 2>>"$errlog" &
+		# stdout closed: callers run this inside $(...), which waits for it.
+		nginx -c "$var/nginx.conf" -p "$var" >/dev/null 2>>"$errlog" &
 		pid=$!
 		for ((i = 0; i < 100; i++)); do
 			if [[ -s $var/nginx.pid ]] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then

@@ -1,6 +1,7 @@
 /* app.c - see app.h. */
 #include "app.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,23 +54,43 @@ app_error(struct app *app, struct arena *a, struct response *resp, int status,
 	}
 }
 
+/* This site's origin as a browser writes it: scheme://host[:port], the
+ * port left out when it is the scheme's default. The host comes without
+ * its port from Debian's nginx ($host), so the port is SERVER_PORT. */
+static const char *
+own_origin(const struct request *req, struct arena *a)
+{
+	const char *host = req->host, *colon = strrchr(host, ':');
+	size_t hlen = strlen(host);
+	bool dflt;
+
+	if (colon != NULL && strchr(colon, ']') == NULL)
+		hlen = (size_t)(colon - host);      /* drop "host:port"'s port */
+	dflt = req->server_port[0] == '\0' ||
+	    (strcmp(req->scheme, "http") == 0 && strcmp(req->server_port, "80") == 0) ||
+	    (strcmp(req->scheme, "https") == 0 && strcmp(req->server_port, "443") == 0);
+	return arena_printf(a, "%s://%.*s%s%s", req->scheme, (int)hlen, host,
+	    dflt ? "" : ":", dflt ? "" : req->server_port);
+}
+
 /* A form post must come from this site: browsers say where a request comes
  * from in Sec-Fetch-Site and Origin; requests without either (old browsers,
- * curl) are let through. */
-static int
+ * curl) are let through. TODO_PUBLIC_ORIGIN, when set, is the only origin
+ * accepted (use it behind proxies that change scheme or port). */
+static bool
 same_site(const struct app *app, const struct request *req, struct arena *a)
 {
 	const char *expected;
 
 	if (req->fetch_site != NULL && strcmp(req->fetch_site, "same-origin") != 0 &&
 	    strcmp(req->fetch_site, "none") != 0)
-		return 0;
+		return false;
 	if (req->origin == NULL)
-		return 1;
+		return true;
 	if (app->cfg->public_origin[0] != '\0')
 		expected = app->cfg->public_origin;
-	else if ((expected = arena_printf(a, "%s://%s", req->scheme, req->host)) == NULL)
-		return 0;
+	else if ((expected = own_origin(req, a)) == NULL)
+		return false;
 	return strcmp(req->origin, expected) == 0;
 }
 

@@ -23,10 +23,12 @@
 #define PACKAGE_VERSION "dev"
 #endif
 
+/* The pool hands one pointer to both the workers and reload(): env comes
+ * first so that a struct master is also a struct worker_env. */
 struct master {
+	struct worker_env env;
 	const char *env_file;
 	struct config cfg;
-	struct worker_env env;
 	struct pool_opts opts;
 };
 

@@ -70,9 +70,15 @@ read_body(struct request *r, struct arena *a, char *const *params,
 	if (cl == NULL || *cl == '\0')
 		len = 0;
 	else {
+		/* 1*DIGIT only: strtoull would also take blanks and a sign,
+		 * and turns " -1" into ULLONG_MAX. */
+		if (cl[0] < '0' || cl[0] > '9') {
+			*http_status = 400;
+			return TD_EINVAL;
+		}
 		errno = 0;
 		len = strtoull(cl, &end, 10);
-		if (*end != '\0' || errno != 0 || cl[0] == '-' || cl[0] == '+') {
+		if (*end != '\0' || errno != 0) {
 			*http_status = 400;
 			return TD_EINVAL;
 		}
@@ -163,6 +169,9 @@ request_parse(struct request *r, struct arena *a, char *const *params,
 		return TD_EINVAL;
 	if (r->host == NULL)
 		r->host = "";
+	v = request_param(params, "SERVER_PORT");
+	r->server_port = v != NULL && strlen(v) <= 5 && strspn(v, "0123456789") == strlen(v) ?
+	    arena_strdup(a, v) : "";
 	https = request_param(params, "HTTPS");
 	r->scheme = https != NULL && strcasecmp(https, "on") == 0 ? "https" : "http";
 
@@ -174,7 +183,7 @@ request_parse(struct request *r, struct arena *a, char *const *params,
 		r->cookies.n = 0;
 	}
 
-	if (r->method == NULL || r->path == NULL)
+	if (r->method == NULL || r->path == NULL || r->server_port == NULL)
 		return TD_ENOMEM;
 	if ((rc = read_body(r, a, params, rd, ctx, max_body, http_status)) != TD_OK)
 		return rc;

@@ -435,7 +435,7 @@ static void
 test_pagination(void **state)
 {
 	struct http_resp r;
-	char body[128], url[256], *older, *newer;
+	char body[128], url[256], *newer;
 	int i;
 
 	(void)state;
@@ -452,8 +452,6 @@ test_pagination(void **state)
 	assert_non_null(strstr(r.body, ">item 071<"));
 	assert_null(strstr(r.body, ">item 070<"));
 	assert_null(strstr(r.body, "rel=\"prev\""));
-	older = http_form_value(r.body, NULL);  /* unused helper call guard */
-	free(older);
 	assert_non_null(strstr(r.body, "rel=\"next\""));
 	/* Follow the "Older" link. */
 	{
@@ -789,13 +787,15 @@ static void
 test_one_round_trip_per_request(void **state)
 {
 	char path[64], body[128], *t;
-	long id;
+	long id, other;
 
 	(void)state;
 	clear_all();
 	add("counted");
 	add("other");
 	id = id_of("counted");
+	other = id_of("other");
+	assert_true(id > 0 && other > 0);
 	t = token();
 	warm_up();
 	assert_int_equal(trips_of("GET", "/todos", NULL, 200), 1);
@@ -810,10 +810,10 @@ test_one_round_trip_per_request(void **state)
 	assert_int_equal(trips_of("POST", path, "title=", 422), 1);
 	snprintf(path, sizeof(path), "/todos/%ld/toggle", id);
 	assert_int_equal(trips_of("POST", path, "", 303), 1);
+	snprintf(path, sizeof(path), "/todos/%ld/delete", other);
+	assert_int_equal(trips_of("POST", path, "", 303), 1);
 	assert_int_equal(trips_of("POST", "/todos/toggle-all", "", 303), 1);
 	assert_int_equal(trips_of("POST", "/todos/clear-completed", "", 303), 1);
-	snprintf(path, sizeof(path), "/todos/%ld/delete", id_of("other"));
-	assert_int_equal(trips_of("POST", path, "", 303 + 101 * (id_of("other") < 0)), 1);
 	assert_int_equal(trips_of("GET", "/healthz", NULL, 200), 1);
 	/* Requests that never need the database make no round trip. */
 	assert_int_equal(trips_of("GET", "/nope", NULL, 404), 0);
@@ -897,5 +897,7 @@ main(void)
 		return 1;
 	}
 	port = atoi(p);
+	/* system() needs SIGCHLD; the harness may have left it ignored. */
+	signal(SIGCHLD, SIG_DFL);
 	return cmocka_run_group_tests_name("e2e_http", tests, NULL, NULL);
 }

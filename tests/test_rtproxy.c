@@ -40,6 +40,7 @@ static char port_file[PATH_MAX + 16];
 static char stats_file[PATH_MAX + 16];
 static int echo_port;
 static pid_t echo_pid = -1;
+static pid_t proxy_pid = -1;	/* for teardown when an assertion fails */
 
 static int64_t
 now_ms(void)
@@ -226,9 +227,11 @@ start_proxy_to(int target_port, const char *delay_ms, int *port)
 		execv(rtproxy_path, argv);
 		_exit(127);
 	}
+	proxy_pid = pid;
 	if (wait_for_file(port_file, buf, sizeof(buf)) == -1) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
+		proxy_pid = -1;
 		return -1;
 	}
 	*port = atoi(buf);
@@ -248,6 +251,7 @@ stop_proxy(pid_t pid)
 
 	assert_int_equal(kill(pid, SIGTERM), 0);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
+	proxy_pid = -1;
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
@@ -326,8 +330,10 @@ exchange(int fd, const char *msg)
 	assert_memory_equal(buf, msg, n);
 }
 
+/* Push more than the proxy's per-side bound through it both ways at
+ * once, then half-close: everything must come back intact. */
 static void
-test_bulk_both_ways(void **state)
+bulk_both_ways(const char *delay_ms)
 {
 	const size_t total = 3 * 1024 * 1024 + 17;
 	struct pollfd pfd;
@@ -339,7 +345,6 @@ test_bulk_both_ways(void **state)
 	pid_t pid;
 	int port, fd;
 
-	(void)state;
 	out = malloc(total);
 	in = malloc(total + 1);
 	assert_non_null(out);
@@ -350,7 +355,7 @@ test_bulk_both_ways(void **state)
 		x = x * 1103515245u + 12345u;
 		out[i] = (char)(x >> 16);
 	}
-	pid = start_proxy(NULL, &port);
+	pid = start_proxy(delay_ms, &port);
 	assert_true(pid > 0);
 	fd = connect_port(port);
 	assert_int_equal(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
@@ -389,6 +394,20 @@ test_bulk_both_ways(void **state)
 	stop_proxy(pid);
 	free(out);
 	free(in);
+}
+
+static void
+test_bulk_both_ways(void **state)
+{
+	(void)state;
+	bulk_both_ways(NULL);
+}
+
+static void
+test_bulk_delayed(void **state)
+{
+	(void)state;
+	bulk_both_ways("20");
 }
 
 static void
@@ -596,6 +615,19 @@ test_refuses_public_listen(void **state)
 	assert_int_equal(WEXITSTATUS(status), 1);
 }
 
+/* A failed assertion skips stop_proxy(); don't leave the proxy behind. */
+static int
+teardown(void **state)
+{
+	(void)state;
+	if (proxy_pid > 0) {
+		kill(proxy_pid, SIGKILL);
+		waitpid(proxy_pid, NULL, 0);
+		proxy_pid = -1;
+	}
+	return 0;
+}
+
 static int
 group_setup(void **state)
 {
@@ -626,15 +658,16 @@ int
 main(int argc, char *argv[])
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bulk_both_ways),
-		cmocka_unit_test(test_three_exchanges),
-		cmocka_unit_test(test_two_writes_one_trip),
-		cmocka_unit_test(test_delay_lower_bound),
-		cmocka_unit_test(test_reset_counters),
-		cmocka_unit_test(test_many_connections),
-		cmocka_unit_test(test_server_closes_first),
-		cmocka_unit_test(test_target_down),
-		cmocka_unit_test(test_refuses_public_listen),
+		cmocka_unit_test_teardown(test_bulk_both_ways, teardown),
+		cmocka_unit_test_teardown(test_bulk_delayed, teardown),
+		cmocka_unit_test_teardown(test_three_exchanges, teardown),
+		cmocka_unit_test_teardown(test_two_writes_one_trip, teardown),
+		cmocka_unit_test_teardown(test_delay_lower_bound, teardown),
+		cmocka_unit_test_teardown(test_reset_counters, teardown),
+		cmocka_unit_test_teardown(test_many_connections, teardown),
+		cmocka_unit_test_teardown(test_server_closes_first, teardown),
+		cmocka_unit_test_teardown(test_target_down, teardown),
+		cmocka_unit_test_teardown(test_refuses_public_listen, teardown),
 	};
 
 	rtproxy_path = argc > 1 ? argv[1] : getenv("RTPROXY");
