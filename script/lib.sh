@@ -108,3 +108,48 @@ start_nginx() {
 	done
 	die "nginx found no free port"
 }
+
+# ---- the local PostgreSQL cluster of script/server (persistent, var/pg) ----
+
+pg_bindir() {
+	local d
+	d=$(pg_config --bindir 2>/dev/null || true)
+	if [[ -z $d || ! -x $d/postgres ]]; then
+		for d in /usr/lib/postgresql/*/bin; do [[ -x $d/postgres ]] && break; done
+	fi
+	[[ -x $d/postgres ]] || die "no PostgreSQL server binaries found"
+	echo "$d"
+}
+
+# Run a command as the cluster's owner (initdb/postgres refuse root).
+as_pg_owner() {
+	if [[ $EUID -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# pg_local_start DIR: create (first time) and start a cluster in DIR/data
+# listening only on a unix socket in DIR. Prints nothing; sets PG_LOCAL_STARTED.
+pg_local_start() {
+	local dir=$1 bin
+	bin=$(pg_bindir)
+	mkdir -p "$dir"
+	[[ $EUID -eq 0 ]] && chown postgres: "$dir"
+	if [[ ! -f $dir/data/PG_VERSION ]]; then
+		say "creating a PostgreSQL cluster in ${dir}"
+		as_pg_owner "$bin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 \
+			--locale=C >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
+	fi
+	PG_LOCAL_STARTED=
+	if as_pg_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+		say "PostgreSQL already running in $dir"
+		return 0
+	fi
+	as_pg_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
+		-o "-k $dir -c listen_addresses='' -p 5432" start >/dev/null ||
+		{ tail -n 20 "$dir/postgres.log" >&2; die "PostgreSQL did not start"; }
+	PG_LOCAL_STARTED=1
+}
+
+pg_local_stop() {
+	local dir=$1
+	as_pg_owner "$(pg_bindir)/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+}
