@@ -389,6 +389,7 @@ render_list(struct ctx *c, const struct list_state *st,
 		tv_set_str(item, "created_at", t->created_at);
 	}
 	tv_set(v, "todos", list);
+	tv_set_bool(v, "has_items", page.n > 0);
 	tv_set_str(v, "empty_message", empty[st->filter]);
 	tv_set_bool(v, "any_todos", page.active + page.completed > 0);
 	tv_set_bool(v, "all_completed", page.active == 0 && page.completed > 0);

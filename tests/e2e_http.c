@@ -695,6 +695,40 @@ test_killed_worker_is_replaced(void **state)
 	}
 }
 
+/* SIGHUP replaces every worker; no request fails meanwhile. */
+static void
+test_reload_replaces_workers_without_failing_requests(void **state)
+{
+	pid_t master = (pid_t)atoi(getenv("TODO_E2E_MASTER_PID"));
+	int workers = atoi(getenv("TODO_E2E_WORKERS"));
+	pid_t before[64], now[64];
+	struct http_resp r;
+	int n, i, j, tries, fresh = 0;
+
+	(void)state;
+	assert_int_equal(children(master, before, 64), workers);
+	assert_int_equal(kill(master, SIGHUP), 0);
+	for (tries = 0; tries < 200 && !fresh; tries++) {
+		get("/todos", NULL, &r);
+		assert_int_equal(r.status, 200);
+		http_resp_free(&r);
+		n = children(master, now, 64);
+		fresh = n == workers;
+		for (i = 0; i < n && fresh; i++)
+			for (j = 0; j < workers; j++)
+				if (now[i] == before[j])
+					fresh = 0;
+		if (!fresh)
+			sleep_ms(20);
+	}
+	assert_true(fresh);
+	for (i = 0; i < 2 * workers; i++) {
+		get("/todos", NULL, &r);
+		assert_int_equal(r.status, 200);
+		http_resp_free(&r);
+	}
+}
+
 struct rt_stats {
 	long round_trips;
 	long connections;
@@ -888,6 +922,7 @@ main(void)
 		cmocka_unit_test(test_healthz),
 		cmocka_unit_test(test_one_round_trip_per_request),
 		cmocka_unit_test(test_killed_worker_is_replaced),
+		cmocka_unit_test(test_reload_replaces_workers_without_failing_requests),
 		cmocka_unit_test(test_database_outage_and_recovery),
 	};
 	const char *p = getenv("TODO_E2E_PORT");

@@ -1,0 +1,961 @@
+/* itest_store.c - store.c and db.c against a real PostgreSQL: run as
+ * tests/pg-harness ./itest_store (needs DATABASE_URL). The restart tests
+ * also need TODO_TEST_PGCTL, which pg-harness sets only for a private
+ * cluster (tests/run-test unsets TODO_TEST_PGHOST for this test); without
+ * it they are skipped. Every test starts from an empty todos table. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <libpq-fe.h>
+
+#include "arena.h"
+#include "db.h"
+#include "migrate.h"
+#include "schema.h"
+#include "store.h"
+
+#ifndef TODO_SRCDIR
+#define TODO_SRCDIR "."
+#endif
+
+#define CONNECT_TIMEOUT 5
+#define WAIT_MS 10000		/* bound of every polling loop */
+
+static const char *url;
+static struct db *sdb;		/* shared by the plain store tests */
+static struct arena *arena;
+static PGconn *admin;		/* the test's own connection, per test */
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		fail_msg("clock_gettime: %s", strerror(errno));
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A poll interval, not an assertion: every wait is a bounded loop. */
+static void
+nap(void)
+{
+	const struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Expected FATAL and "does not exist, skipping" notices are noise. */
+static void
+quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+static PGconn *
+connect_admin(const char *conninfo)
+{
+	PGconn *c = PQconnectdb(conninfo);
+
+	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "connect: %s", c ? PQerrorMessage(c) : "oom\n");
+		PQfinish(c);
+		return NULL;
+	}
+	PQsetNoticeProcessor(c, quiet, NULL);
+	return c;
+}
+
+static void
+sql_ok(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+	    PQresultStatus(r) != PGRES_TUPLES_OK) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
+		PQclear(r);
+		fail_msg("%s: %s", sql, msg);
+	}
+	PQclear(r);
+}
+
+static int64_t
+sql_int(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	int64_t v;
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1 ||
+	    PQgetisnull(r, 0, 0)) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
+		PQclear(r);
+		fail_msg("%s: not one value: %s", sql, msg);
+	}
+	v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return v;
+}
+
+/* Every value of the first column, as integers; *n their number. */
+static int64_t *
+sql_ids(PGconn *c, const char *sql, size_t *n)
+{
+	PGresult *r = PQexec(c, sql);
+	int64_t *ids;
+	int i;
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		PQclear(r);
+		fail_msg("%s failed", sql);
+	}
+	*n = (size_t)PQntuples(r);
+	ids = calloc(*n + 1, sizeof(*ids));
+	assert_non_null(ids);
+	for (i = 0; i < PQntuples(r); i++)
+		ids[i] = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+	PQclear(r);
+	return ids;
+}
+
+/* DATABASE_URL (a URI or key=value string) with dbname and/or
+ * application_name replaced, as a key=value string. Caller frees. */
+static char *
+conninfo_with(const char *dbname, const char *appname)
+{
+	PQconninfoOption *opts, *o;
+	char *err = NULL, *out;
+	size_t len = 1, n;
+	const char *v;
+
+	opts = PQconninfoParse(url, &err);
+	if (opts == NULL)
+		fail_msg("DATABASE_URL: %s", err ? err : "oom");
+	for (o = opts; o->keyword != NULL; o++)
+		if (o->val != NULL)
+			len += strlen(o->keyword) + 2 * strlen(o->val) + 4;
+	len += (dbname ? 2 * strlen(dbname) : 0) +
+	    (appname ? 2 * strlen(appname) : 0) + 64;
+	out = calloc(1, len);
+	assert_non_null(out);
+	for (o = opts; o->keyword != NULL; o++) {
+		v = o->val;
+		if (strcmp(o->keyword, "dbname") == 0 && dbname != NULL)
+			v = dbname;
+		else if (strcmp(o->keyword, "application_name") == 0 &&
+		    appname != NULL)
+			v = appname;
+		if (v == NULL)
+			continue;
+		n = strlen(out);
+		snprintf(out + n, len - n, "%s%s='", n ? " " : "", o->keyword);
+		for (; *v != '\0'; v++) {
+			n = strlen(out);
+			snprintf(out + n, len - n, "%s%c",
+			    *v == '\'' || *v == '\\' ? "\\" : "", *v);
+		}
+		n = strlen(out);
+		snprintf(out + n, len - n, "'");
+	}
+	PQconninfoFree(opts);
+	return out;
+}
+
+static struct db *
+open_db(const char *conninfo, int min_schema)
+{
+	const struct db_stmt *st;
+	struct db *db = NULL;
+	int n;
+
+	st = store_statements(&n);
+	assert_int_equal(db_new(&db, conninfo, CONNECT_TIMEOUT, st, n,
+	    min_schema), TD_OK);
+	return db;
+}
+
+/* A db whose backend is findable in pg_stat_activity by its name. */
+static struct db *
+open_named_db(const char *appname)
+{
+	char *ci = conninfo_with(NULL, appname);
+	struct db *db = open_db(ci, TODO_SCHEMA_VERSION);
+
+	free(ci);
+	return db;
+}
+
+static int
+stmt_index(const char *name)
+{
+	const struct db_stmt *st;
+	int i, n;
+
+	st = store_statements(&n);
+	for (i = 0; i < n; i++)
+		if (strcmp(st[i].name, name) == 0)
+			return i;
+	fail_msg("no statement %s", name);
+	return -1;
+}
+
+static int64_t
+id_of(const char *title)
+{
+	const char *p[1] = { title };
+	PGresult *r = PQexecParams(admin, "SELECT id FROM todos WHERE title = $1",
+	    1, NULL, p, NULL, NULL, 0);
+	int64_t id;
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		PQclear(r);
+		fail_msg("no single todo titled %s", title);
+	}
+	id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return id;
+}
+
+static void
+list(struct db *db, enum todo_filter f, enum page_dir dir,
+    const struct page_cursor *cur, struct todo_page *p)
+{
+	assert_int_equal(store_list(db, arena, f, dir, cur, p), TD_OK);
+}
+
+/* The backend pid of the one connection named appname. */
+static int64_t
+backend_pid(const char *appname)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT pid FROM pg_stat_activity "
+	    "WHERE application_name = '%s'", appname);
+	return sql_int(admin, sql);
+}
+
+/* pg_terminate_backend() only signals: wait until the process (and with
+ * it its socket) is gone, so that the app's side sees the close. */
+static void
+terminate_backend(int64_t pid)
+{
+	char sql[128];
+	int64_t deadline = mono_ms() + WAIT_MS;
+
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%lld)::int",
+	    (long long)pid);
+	assert_int_equal(sql_int(admin, sql), 1);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_stat_activity "
+	    "WHERE pid = %lld", (long long)pid);
+	while (sql_int(admin, sql) != 0 ||
+	    (kill((pid_t)pid, 0) == 0 || errno != ESRCH)) {
+		if (mono_ms() > deadline)
+			fail_msg("backend %lld still there", (long long)pid);
+		nap();
+	}
+}
+
+static void
+create_ok(struct db *db, const char *title)
+{
+	assert_int_equal(store_create(db, title, NULL, NULL), TD_OK);
+}
+
+/* ---- fixtures ---------------------------------------------------------- */
+
+static int
+group_setup(void **state)
+{
+	const char *src = getenv("TODO_SRCDIR");
+	struct migrations *m = NULL;
+	char dir[512];
+	PGconn *c;
+	int rc = -1;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/sql", src != NULL && *src != '\0' ?
+	    src : TODO_SRCDIR);
+	if ((c = connect_admin(url)) == NULL)
+		return -1;
+	if (migrate_load(dir, &m) != TD_OK ||
+	    migrate_up(c, m, 0) != TD_OK) {
+		fprintf(stderr, "itest_store: migrations from %s failed\n", dir);
+		goto out;
+	}
+	sdb = open_db(url, TODO_SCHEMA_VERSION);
+	if ((arena = arena_new(0)) == NULL)
+		goto out;
+	rc = 0;
+out:
+	migrate_free(m);
+	PQfinish(c);
+	return rc;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	db_free(sdb);
+	arena_free(arena);
+	return 0;
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	if ((admin = connect_admin(url)) == NULL)
+		return -1;
+	/* TRUNCATE's trigger zeroes todo_counts too. */
+	sql_ok(admin, "TRUNCATE todos RESTART IDENTITY");
+	arena_reset(arena);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	PQfinish(admin);
+	admin = NULL;
+	return 0;
+}
+
+/* ---- listing ----------------------------------------------------------- */
+
+static void
+test_empty_then_create(void **state)
+{
+	struct todo_page p;
+	struct todo t;
+
+	(void)state;
+	list(sdb, FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_int_equal(p.n, 0);
+	assert_int_equal(p.active, 0);
+	assert_int_equal(p.completed, 0);
+	assert_false(p.has_older);
+	assert_false(p.has_newer);
+
+	create_ok(sdb, "first");
+	assert_int_equal(store_create(sdb, "second", "with <b>text</b>", NULL),
+	    TD_OK);
+	create_ok(sdb, "third");
+	assert_int_equal(store_toggle(sdb, id_of("second")), TD_OK);
+
+	list(sdb, FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_int_equal(p.n, 3);
+	assert_int_equal(p.active, 2);
+	assert_int_equal(p.completed, 1);
+	assert_false(p.has_older);
+	assert_false(p.has_newer);
+	/* Newest first. */
+	assert_string_equal(p.items[0].title, "third");
+	assert_string_equal(p.items[1].title, "second");
+	assert_string_equal(p.items[2].title, "first");
+	assert_null(p.items[0].description);
+	assert_string_equal(p.items[1].description, "with <b>text</b>");
+	assert_false(p.items[0].completed);
+	assert_true(p.items[1].completed);
+	assert_int_equal(p.items[2].id, id_of("first"));
+	assert_true(p.items[0].created_us >= p.items[1].created_us);
+	assert_int_equal(strlen(p.items[0].created_at), 20);   /* ...:SSZ */
+	assert_int_equal(p.items[0].created_at[19], 'Z');
+
+	assert_int_equal(store_get(sdb, arena, id_of("second"), &t), TD_OK);
+	assert_string_equal(t.title, "second");
+	assert_string_equal(t.description, "with <b>text</b>");
+	assert_true(t.completed);
+	assert_int_equal(store_get(sdb, arena, 999999, &t), TD_ENOTFOUND);
+}
+
+static void
+test_filters(void **state)
+{
+	struct todo_page p;
+	size_t i;
+
+	(void)state;
+	create_ok(sdb, "a");
+	create_ok(sdb, "b");
+	create_ok(sdb, "c");
+	create_ok(sdb, "d");
+	create_ok(sdb, "e");
+	assert_int_equal(store_toggle(sdb, id_of("b")), TD_OK);
+	assert_int_equal(store_toggle(sdb, id_of("d")), TD_OK);
+
+	list(sdb, FILTER_ACTIVE, PAGE_FIRST, NULL, &p);
+	assert_int_equal(p.n, 3);
+	assert_string_equal(p.items[0].title, "e");
+	assert_string_equal(p.items[1].title, "c");
+	assert_string_equal(p.items[2].title, "a");
+	for (i = 0; i < p.n; i++)
+		assert_false(p.items[i].completed);
+	/* Counts are of the whole list whatever the filter. */
+	assert_int_equal(p.active, 3);
+	assert_int_equal(p.completed, 2);
+
+	list(sdb, FILTER_COMPLETED, PAGE_FIRST, NULL, &p);
+	assert_int_equal(p.n, 2);
+	assert_string_equal(p.items[0].title, "d");
+	assert_string_equal(p.items[1].title, "b");
+	for (i = 0; i < p.n; i++)
+		assert_true(p.items[i].completed);
+	assert_int_equal(p.active, 3);
+	assert_int_equal(p.completed, 2);
+	assert_false(p.has_older);
+	assert_false(p.has_newer);
+
+	/* Toggling back moves a row between the filters and the counts. */
+	assert_int_equal(store_toggle(sdb, id_of("d")), TD_OK);
+	list(sdb, FILTER_COMPLETED, PAGE_FIRST, NULL, &p);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.active, 4);
+	assert_int_equal(p.completed, 1);
+}
+
+static struct page_cursor
+cursor_of(const struct todo *t)
+{
+	struct page_cursor c = { t->created_us, t->id };
+
+	return c;
+}
+
+/* Walk f's pages to the end and back again, checking every id against
+ * want (the same rows as ordered by the database itself). */
+static void
+walk(enum todo_filter f, const int64_t *want, size_t nwant, int64_t active,
+    int64_t completed)
+{
+	struct page_cursor *cur;
+	struct todo_page p;
+	size_t got = 0, start = 0, i, pages = 0;
+
+	assert_true(nwant > 0);
+	cur = calloc(nwant, sizeof(*cur));
+	assert_non_null(cur);
+
+	/* To older pages. */
+	list(sdb, f, PAGE_FIRST, NULL, &p);
+	assert_false(p.has_newer);
+	for (;;) {
+		assert_true(++pages <= nwant / STORE_PAGE_SIZE + 1);
+		start = got;
+		assert_int_equal(p.n, nwant - start < STORE_PAGE_SIZE ?
+		    nwant - start : STORE_PAGE_SIZE);
+		assert_int_equal(p.active, active);
+		assert_int_equal(p.completed, completed);
+		for (i = 0; i < p.n; i++) {
+			assert_int_equal(p.items[i].id, want[got]);
+			if (f != FILTER_ALL)
+				assert_int_equal(p.items[i].completed,
+				    f == FILTER_COMPLETED);
+			cur[got++] = cursor_of(&p.items[i]);
+		}
+		assert_int_equal(p.has_older, got < nwant);
+		if (!p.has_older)
+			break;
+		list(sdb, f, PAGE_OLDER, &cur[got - 1], &p);
+		assert_true(p.has_newer);
+	}
+	assert_int_equal(got, nwant);
+
+	/* Past either end: an empty page that still points back. */
+	list(sdb, f, PAGE_OLDER, &cur[nwant - 1], &p);
+	assert_int_equal(p.n, 0);
+	assert_false(p.has_older);
+	assert_true(p.has_newer);
+	list(sdb, f, PAGE_NEWER, &cur[0], &p);
+	assert_int_equal(p.n, 0);
+	assert_true(p.has_older);
+	assert_false(p.has_newer);
+
+	/* Back to newer pages from the last page's first row: the same pages
+	 * as on the way down, since every page but the last is full. */
+	while (start > 0) {
+		list(sdb, f, PAGE_NEWER, &cur[start], &p);
+		assert_true(start >= STORE_PAGE_SIZE);
+		start -= STORE_PAGE_SIZE;
+		assert_int_equal(p.n, STORE_PAGE_SIZE);
+		for (i = 0; i < p.n; i++)
+			assert_int_equal(p.items[i].id, want[start + i]);
+		assert_true(p.has_older);
+		assert_int_equal(p.has_newer, start > 0);
+		assert_int_equal(p.active, active);
+	}
+	free(cur);
+}
+
+static void
+test_pagination(void **state)
+{
+	int64_t *want;
+	size_t n;
+
+	(void)state;
+	/* 130 rows; g 30..110 share one created_at, so both page boundaries
+	 * (50 and 100) fall among equal timestamps and only the id orders
+	 * them. Timestamps carry microseconds, and one row predates 1970
+	 * (a negative cursor). */
+	sql_ok(admin, "INSERT INTO todos (title, completed, created_at) "
+	    "SELECT 'p' || g, g % 3 = 0, timestamptz '2024-03-01 12:00:00.5+00' "
+	    "+ CASE WHEN g BETWEEN 30 AND 110 THEN 0 ELSE g END "
+	    "* interval '1234567 microseconds' FROM generate_series(1, 130) g");
+	sql_ok(admin, "INSERT INTO todos (title, created_at) "
+	    "VALUES ('old', '1969-12-31 23:59:59.25+00')");
+	assert_int_equal(sql_int(admin, "SELECT count(DISTINCT created_at) "
+	    "FROM todos"), 130 - 81 + 1 + 1);
+
+	want = sql_ids(admin, "SELECT id FROM todos "
+	    "ORDER BY created_at DESC, id DESC", &n);
+	assert_int_equal(n, 131);
+	assert_int_equal(want[130], id_of("old"));
+	walk(FILTER_ALL, want, n, 88, 43);
+	free(want);
+
+	want = sql_ids(admin, "SELECT id FROM todos WHERE NOT completed "
+	    "ORDER BY created_at DESC, id DESC", &n);
+	assert_int_equal(n, 88);
+	walk(FILTER_ACTIVE, want, n, 88, 43);
+	free(want);
+
+	want = sql_ids(admin, "SELECT id FROM todos WHERE completed "
+	    "ORDER BY created_at DESC, id DESC", &n);
+	assert_int_equal(n, 43);
+	walk(FILTER_COMPLETED, want, n, 88, 43);
+	free(want);
+}
+
+/* ---- writes ------------------------------------------------------------ */
+
+static void
+test_create_token(void **state)
+{
+	const char *tok = "6f1c7d0e-93a4-4b58-9c1e-2f0a5b7c8d90";
+	struct todo_page p;
+
+	(void)state;
+	assert_int_equal(store_create(sdb, "once", NULL, tok), TD_OK);
+	assert_int_equal(store_create(sdb, "once again", "x", tok), TD_OK);
+	list(sdb, FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.items[0].title, "once");
+	assert_int_equal(p.active, 1);
+
+	assert_int_equal(store_create(sdb, "twice", NULL, NULL), TD_OK);
+	assert_int_equal(store_create(sdb, "twice", NULL, NULL), TD_OK);
+	list(sdb, FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_int_equal(p.n, 3);
+	assert_int_equal(p.active, 3);
+
+	/* Not a uuid: a statement error, not a conflict. */
+	assert_int_equal(store_create(sdb, "bad", NULL, "nope"), TD_EINVAL);
+}
+
+static void
+test_not_found(void **state)
+{
+	(void)state;
+	create_ok(sdb, "here");
+	assert_int_equal(store_update(sdb, 999999, "x", NULL, false),
+	    TD_ENOTFOUND);
+	assert_int_equal(store_toggle(sdb, 999999), TD_ENOTFOUND);
+	assert_int_equal(store_delete(sdb, 999999), TD_ENOTFOUND);
+	assert_int_equal(store_delete(sdb, id_of("here")), TD_OK);
+	assert_int_equal(store_delete(sdb, 1), TD_ENOTFOUND);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos"), 0);
+}
+
+static void
+test_update_timestamps(void **state)
+{
+	struct todo_page p;
+	struct todo t;
+	int64_t id;
+
+	(void)state;
+	create_ok(sdb, "before");
+	id = id_of("before");
+	/* Back-date the row: an update must keep created_at and replace
+	 * updated_at (the todos_touch trigger). */
+	sql_ok(admin, "UPDATE todos SET created_at = '2000-01-02 03:04:05+00', "
+	    "updated_at = '2000-01-02 03:04:05+00'");
+	assert_int_equal(store_update(sdb, id, "after", "desc", true), TD_OK);
+	assert_int_equal(store_get(sdb, arena, id, &t), TD_OK);
+	assert_string_equal(t.title, "after");
+	assert_string_equal(t.description, "desc");
+	assert_true(t.completed);
+	assert_string_equal(t.created_at, "2000-01-02T03:04:05Z");
+	assert_string_not_equal(t.updated_at, "2000-01-02T03:04:05Z");
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos "
+	    "WHERE updated_at > now() - interval '1 hour'"), 1);
+
+	/* NULL clears the description; the counts follow completed. */
+	assert_int_equal(store_update(sdb, id, "after", NULL, false), TD_OK);
+	assert_int_equal(store_get(sdb, arena, id, &t), TD_OK);
+	assert_null(t.description);
+	list(sdb, FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_int_equal(p.active, 1);
+	assert_int_equal(p.completed, 0);
+}
+
+static void
+assert_all(bool completed, size_t n)
+{
+	struct todo_page p;
+	size_t i;
+
+	list(sdb, FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_int_equal(p.n, n);
+	for (i = 0; i < p.n; i++)
+		assert_int_equal(p.items[i].completed, completed);
+	assert_int_equal(p.active, completed ? 0 : (int64_t)n);
+	assert_int_equal(p.completed, completed ? (int64_t)n : 0);
+}
+
+static void
+test_toggle_all(void **state)
+{
+	(void)state;
+	assert_int_equal(store_toggle_all(sdb), TD_OK);   /* empty list */
+	create_ok(sdb, "x");
+	create_ok(sdb, "y");
+	create_ok(sdb, "z");
+	assert_int_equal(store_toggle(sdb, id_of("y")), TD_OK);
+	/* One is complete, two active: complete all. */
+	assert_int_equal(store_toggle_all(sdb), TD_OK);
+	assert_all(true, 3);
+	/* All complete: reopen all. */
+	assert_int_equal(store_toggle_all(sdb), TD_OK);
+	assert_all(false, 3);
+	assert_int_equal(store_toggle_all(sdb), TD_OK);
+	assert_all(true, 3);
+}
+
+static void
+test_clear_completed(void **state)
+{
+	struct todo_page p;
+
+	(void)state;
+	assert_int_equal(store_clear_completed(sdb), TD_OK);   /* nothing */
+	create_ok(sdb, "k1");
+	create_ok(sdb, "c1");
+	create_ok(sdb, "k2");
+	create_ok(sdb, "c2");
+	assert_int_equal(store_toggle(sdb, id_of("c1")), TD_OK);
+	assert_int_equal(store_toggle(sdb, id_of("c2")), TD_OK);
+	assert_int_equal(store_clear_completed(sdb), TD_OK);
+	list(sdb, FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_int_equal(p.n, 2);
+	assert_string_equal(p.items[0].title, "k2");
+	assert_string_equal(p.items[1].title, "k1");
+	assert_int_equal(p.active, 2);
+	assert_int_equal(p.completed, 0);
+}
+
+static void
+test_constraints(void **state)
+{
+	char title[202], desc[2002], wide[2 * 200 + 1];
+	size_t i;
+
+	(void)state;
+	memset(title, 'a', 201);
+	title[201] = '\0';
+	/* store.c maps integrity violations (SQLSTATE 23xxx, here the CHECK
+	 * on title length, 23514) to TD_ECONFLICT. */
+	assert_int_equal(store_create(sdb, title, NULL, NULL), TD_ECONFLICT);
+	assert_int_equal(store_create(sdb, "", NULL, NULL), TD_ECONFLICT);
+	memset(desc, 'd', 2001);
+	desc[2001] = '\0';
+	assert_int_equal(store_create(sdb, "t", desc, NULL), TD_ECONFLICT);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos"), 0);
+
+	/* The limits are in characters: 200 two-byte characters fit. */
+	title[200] = '\0';
+	assert_int_equal(store_create(sdb, title, NULL, NULL), TD_OK);
+	for (i = 0; i < 200; i++)
+		memcpy(wide + 2 * i, "\xc3\xa9", 2);
+	wide[400] = '\0';
+	assert_int_equal(store_create(sdb, wide, NULL, NULL), TD_OK);
+	assert_int_equal(store_update(sdb, id_of(wide), "", NULL, false),
+	    TD_ECONFLICT);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos"), 2);
+	/* A failed statement leaves the connection usable. */
+	assert_int_equal(store_ping(sdb), TD_OK);
+}
+
+/* ---- round trips ------------------------------------------------------- */
+
+static void
+test_round_trips(void **state)
+{
+	struct db *db = open_named_db("itest_rt");
+	struct todo_page p;
+	struct todo t;
+	uint64_t rt;
+	int64_t id;
+
+	(void)state;
+	assert_int_equal(db_round_trips(db), 0);
+	/* The first call connects and prepares every statement (plus the
+	 * schema check) in one pipelined round trip, then runs: 2. */
+	list(db, FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_int_equal(db_round_trips(db), 2);
+
+#define ONE(call) do {							\
+	rt = db_round_trips(db);					\
+	call;								\
+	assert_int_equal(db_round_trips(db), rt + 1);			\
+} while (0)
+	ONE(assert_int_equal(store_create(db, "rt", NULL, NULL), TD_OK));
+	id = id_of("rt");
+	ONE(list(db, FILTER_ACTIVE, PAGE_FIRST, NULL, &p));
+	ONE(assert_int_equal(store_get(db, arena, id, &t), TD_OK));
+	ONE(assert_int_equal(store_update(db, id, "rt", "d", false), TD_OK));
+	ONE(assert_int_equal(store_toggle(db, id), TD_OK));
+	ONE(assert_int_equal(store_toggle_all(db), TD_OK));
+	ONE(list(db, FILTER_COMPLETED, PAGE_OLDER,
+	    &(struct page_cursor){ p.items[0].created_us, id }, &p));
+	ONE(assert_int_equal(store_clear_completed(db), TD_OK));
+	ONE(assert_int_equal(store_ping(db), TD_OK));
+	/* Failures cost one round trip too, and no reconnect. */
+	ONE(assert_int_equal(store_delete(db, id), TD_ENOTFOUND));
+	ONE(assert_int_equal(store_create(db, "", NULL, NULL), TD_ECONFLICT));
+#undef ONE
+	db_free(db);
+}
+
+/* ---- reconnects -------------------------------------------------------- */
+
+static void
+test_terminated_backend(void **state)
+{
+	struct db *db = open_named_db("itest_term");
+	struct todo_page p;
+	int64_t pid, pid2;
+	uint64_t rt;
+
+	(void)state;
+	create_ok(sdb, "survivor");
+	assert_int_equal(store_ping(db), TD_OK);
+	pid = backend_pid("itest_term");
+
+	/* What Neon does when a compute suspends: the backend ends with
+	 * FATAL 57P01 while the app's connection is idle. */
+	terminate_backend(pid);
+	rt = db_round_trips(db);
+	list(db, FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.items[0].title, "survivor");
+	/* Reconnect + prepare + the list: the dead connection was noticed
+	 * before sending (a failed send and a retry would make 3). */
+	assert_int_equal(db_round_trips(db), rt + 2);
+	pid2 = backend_pid("itest_term");
+	assert_true(pid2 != pid);
+
+	/* A statement that is never retried works too: nothing was sent on
+	 * the dead connection. */
+	terminate_backend(pid2);
+	assert_int_equal(store_toggle_all(db), TD_OK);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos "
+	    "WHERE completed"), 1);
+	db_free(db);
+}
+
+static const char *
+pgctl(void)
+{
+	const char *c = getenv("TODO_TEST_PGCTL");
+
+	return c != NULL && *c != '\0' ? c : NULL;
+}
+
+static void
+run_pgctl(const char *args)
+{
+	char cmd[2048];
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "%s %s >/dev/null", pgctl(), args);
+	rc = system(cmd);
+	if (rc != 0)
+		fail_msg("%s: exit %d", cmd, rc);
+}
+
+static void
+test_server_restart(void **state)
+{
+	struct db *db;
+	struct todo_page p;
+	uint64_t rt;
+
+	(void)state;
+	if (pgctl() == NULL)
+		skip();   /* shared cluster: not ours to restart */
+	db = open_named_db("itest_restart");
+	create_ok(sdb, "kept");
+	assert_int_equal(store_ping(db), TD_OK);
+	PQfinish(admin);
+	admin = NULL;
+
+	run_pgctl("restart -m fast -w");
+	rt = db_round_trips(db);
+	list(db, FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.items[0].title, "kept");
+	assert_int_equal(db_round_trips(db), rt + 2);   /* re-prepared */
+	db_free(db);
+	/* The shared one reconnects as well. */
+	assert_int_equal(store_ping(sdb), TD_OK);
+	admin = connect_admin(url);
+	assert_non_null(admin);
+}
+
+static void
+test_server_down(void **state)
+{
+	struct db *db;
+	int64_t t0, deadline;
+	enum td_status rc;
+
+	(void)state;
+	if (pgctl() == NULL)
+		skip();
+	db = open_named_db("itest_down");
+	assert_int_equal(store_ping(db), TD_OK);
+	PQfinish(admin);
+	admin = NULL;
+
+	run_pgctl("stop -m fast -w");
+	/* Down: a fast TD_EDB, not a hang. connect_timeout is 5 s; a refused
+	 * connection must not come near it. */
+	t0 = mono_ms();
+	assert_int_equal(store_ping(db), TD_EDB);
+	assert_true(mono_ms() - t0 < 3000);
+	assert_true(strlen(db_last_error(db)) > 0);
+	/* Inside the back-off nothing is tried at all. */
+	t0 = mono_ms();
+	assert_int_equal(store_ping(db), TD_EDB);
+	assert_int_equal(store_create(db, "lost", NULL, NULL), TD_EDB);
+	assert_true(mono_ms() - t0 < 3000);
+
+	run_pgctl("start -w");
+	/* Back within the back-off (at most 4 s) once it is up again. */
+	deadline = mono_ms() + WAIT_MS;
+	while ((rc = store_ping(db)) != TD_OK && mono_ms() < deadline) {
+		assert_int_equal(rc, TD_EDB);
+		nap();
+	}
+	assert_int_equal(rc, TD_OK);
+	create_ok(db, "back");
+	admin = connect_admin(url);
+	assert_non_null(admin);
+	assert_int_equal(id_of("back"), 1);
+	db_free(db);
+}
+
+/* ---- schema guard ------------------------------------------------------ */
+
+static void
+test_schema_guard(void **state)
+{
+	char name[128], sql[256];
+	PGresult *res = NULL;
+	const char *sqlstate;
+	struct db *db;
+	char *ci;
+	PGconn *c;
+	int64_t n;
+
+	(void)state;
+	/* A brand-new database: no schema_migrations at all (version 0). */
+	snprintf(name, sizeof(name), "%s_v0", PQdb(admin));
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS \"%s\"", name);
+	sql_ok(admin, sql);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE \"%s\"", name);
+	sql_ok(admin, sql);
+	ci = conninfo_with(name, "itest_v0");
+	db = open_db(ci, TODO_SCHEMA_VERSION);
+	assert_int_equal(db_exec(db, stmt_index("ping"), NULL, &res, &sqlstate),
+	    TD_ECONFLICT);
+	assert_null(res);
+	assert_non_null(strstr(db_last_error(db), "todoctl migrate up"));
+	db_free(db);
+
+	/* A history table without rows is version 0 as well. */
+	assert_non_null(c = connect_admin(ci));
+	sql_ok(c, "CREATE TABLE schema_migrations (version integer)");
+	PQfinish(c);
+	db = open_db(ci, TODO_SCHEMA_VERSION);
+	assert_int_equal(db_exec(db, stmt_index("ping"), NULL, &res, &sqlstate),
+	    TD_ECONFLICT);
+	assert_non_null(strstr(db_last_error(db), "todoctl migrate up"));
+	db_free(db);
+	free(ci);
+	snprintf(sql, sizeof(sql), "DROP DATABASE \"%s\" WITH (FORCE)", name);
+	sql_ok(admin, sql);
+
+	/* The migrated database, but a build that needs a newer schema. */
+	db = open_db(url, TODO_SCHEMA_VERSION + 1);
+	assert_int_equal(store_ping(db), TD_ECONFLICT);
+	assert_non_null(strstr(db_last_error(db), "todoctl migrate up"));
+	db_free(db);
+	/* min_schema 0 skips the check. */
+	db = open_db(url, 0);
+	assert_int_equal(store_ping(db), TD_OK);
+	db_free(db);
+	n = sql_int(admin, "SELECT count(*) FROM schema_migrations");
+	assert_int_equal(n, TODO_SCHEMA_VERSION);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_empty_then_create),
+		T(test_filters),
+		T(test_pagination),
+		T(test_create_token),
+		T(test_not_found),
+		T(test_update_timestamps),
+		T(test_toggle_all),
+		T(test_clear_completed),
+		T(test_constraints),
+		T(test_round_trips),
+		T(test_terminated_backend),
+		T(test_schema_guard),
+		T(test_server_restart),
+		T(test_server_down),
+#undef T
+	};
+
+	if ((url = getenv("DATABASE_URL")) == NULL || *url == '\0') {
+		fprintf(stderr, "itest_store: DATABASE_URL is not set; run it "
+		    "as tests/pg-harness %s\n", "./itest_store");
+		return 1;
+	}
+	return cmocka_run_group_tests_name("store", tests, group_setup,
+	    group_teardown);
+}
