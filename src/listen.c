@@ -22,7 +22,8 @@ open_unix(const char *path, int mode, const char *group, int backlog, int *out,
 	struct sockaddr_un sun;
 	struct stat st;
 	struct group *gr;
-	int fd = -1;
+	int fd = -1, bound = 0;
+	enum td_status rc = TD_ESYSTEM;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		snprintf(err, errlen, "TODO_LISTEN: socket path too long: %s", path);
@@ -52,13 +53,14 @@ open_unix(const char *path, int mode, const char *group, int backlog, int *out,
 		goto fail;
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0)
 		goto fail;
+	bound = 1;
 	if (chmod(path, (mode_t)mode) != 0)
 		goto fail;
 	if (group != NULL && group[0] != '\0') {
 		if ((gr = getgrnam(group)) == NULL) {
 			snprintf(err, errlen, "TODO_SOCKET_GROUP: no group named %s", group);
-			close(fd);
-			return TD_EINVAL;
+			rc = TD_EINVAL;
+			goto out;
 		}
 		if (chown(path, (uid_t)-1, gr->gr_gid) != 0)
 			goto fail;
@@ -69,9 +71,12 @@ open_unix(const char *path, int mode, const char *group, int backlog, int *out,
 	return TD_OK;
 fail:
 	snprintf(err, errlen, "TODO_LISTEN: %s: %s", path, strerror(errno));
+out:
 	if (fd >= 0)
 		close(fd);
-	return TD_ESYSTEM;
+	if (bound)
+		unlink(path);     /* no half-made socket left behind */
+	return rc;
 }
 
 static enum td_status
