@@ -132,45 +132,55 @@ drop_connection(struct db *db)
 	}
 }
 
-/* Prepare every statement and read the schema version in one pipeline:
- * one round trip however many statements there are. */
+/* Read the schema version and prepare every statement in one pipeline:
+ * one round trip however many statements there are. The version comes
+ * first: against an older schema the prepares fail (missing tables), and
+ * that must read as "migrate first", not as a broken database. */
 static enum td_status
 prepare_all(struct db *db)
 {
-	enum td_status rc = TD_EDB;
 	PGresult *res;
-	int i, version = -1;
+	const char *state;
+	int i, ok, check = db->min_schema > 0, version = 0;
 
 	if (PQenterPipelineMode(db->conn) != 1)
+		goto fail;
+	if (check && PQsendQueryParams(db->conn,
+	    "SELECT coalesce(max(version), 0) FROM schema_migrations",
+	    0, NULL, NULL, NULL, NULL, 0) != 1)
 		goto fail;
 	for (i = 0; i < db->nstmts; i++)
 		if (PQsendPrepare(db->conn, db->stmts[i].name, db->stmts[i].sql,
 		    db->stmts[i].nparams, NULL) != 1)
 			goto fail;
-	if (db->min_schema > 0 && PQsendQueryParams(db->conn,
-	    "SELECT coalesce(max(version), 0) FROM schema_migrations",
-	    0, NULL, NULL, NULL, NULL, 0) != 1)
-		goto fail;
 	if (PQpipelineSync(db->conn) != 1)
 		goto fail;
 	db->round_trips++;
 
-	for (i = 0; i < db->nstmts + (db->min_schema > 0); i++) {
+	for (i = -check; i < db->nstmts; i++) {
 		res = PQgetResult(db->conn);
 		if (res == NULL)
 			goto fail;
-		if (PQresultStatus(res) != PGRES_COMMAND_OK &&
-		    PQresultStatus(res) != PGRES_TUPLES_OK) {
-			set_error(db, i < db->nstmts ? db->stmts[i].name :
-			    "schema version", PQresultErrorMessage(res));
-			if (i >= db->nstmts)
-				rc = TD_ECONFLICT;   /* no history table yet */
-			PQclear(res);
-			return rc;   /* the caller drops the connection */
-		}
-		if (i == db->nstmts)
+		ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
+		    PQresultStatus(res) == PGRES_TUPLES_OK;
+		state = ok ? NULL : PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		if (i < 0 && ok)
 			version = atoi(PQgetvalue(res, 0, 0));
+		else if (i < 0 && state != NULL && strcmp(state, "42P01") == 0)
+			version = 0;         /* no history table yet */
+		else if (!ok) {
+			set_error(db, i >= 0 ? db->stmts[i].name :
+			    "schema version", PQresultErrorMessage(res));
+			PQclear(res);
+			return TD_EDB;   /* the caller drops the connection */
+		}
 		PQclear(res);
+		if (i < 0 && version < db->min_schema) {
+			snprintf(db->error, sizeof(db->error),
+			    "database schema is at version %d, this build needs %d: run `todoctl migrate up`",
+			    version, db->min_schema);
+			return TD_ECONFLICT;   /* the rest is dropped with it */
+		}
 		/* Each command's results end with a NULL. */
 		if ((res = PQgetResult(db->conn)) != NULL) {
 			PQclear(res);
@@ -185,12 +195,6 @@ prepare_all(struct db *db)
 	PQclear(res);
 	if (PQexitPipelineMode(db->conn) != 1)
 		goto fail;
-	if (db->min_schema > 0 && version < db->min_schema) {
-		snprintf(db->error, sizeof(db->error),
-		    "database schema is at version %d, this build needs %d: run `todoctl migrate up`",
-		    version, db->min_schema);
-		return TD_ECONFLICT;
-	}
 	return TD_OK;
 fail:
 	set_error(db, "prepare", PQerrorMessage(db->conn));

@@ -740,6 +740,7 @@ test_round_trips(void **state)
 	ONE(assert_int_equal(store_clear_completed(db), TD_OK));
 	ONE(assert_int_equal(store_ping(db), TD_OK));
 	/* Failures cost one round trip too, and no reconnect. */
+	ONE(assert_int_equal(store_delete(db, id), TD_OK));
 	ONE(assert_int_equal(store_delete(db, id), TD_ENOTFOUND));
 	ONE(assert_int_equal(store_create(db, "", NULL, NULL), TD_ECONFLICT));
 #undef ONE
@@ -886,7 +887,6 @@ test_schema_guard(void **state)
 	struct db *db;
 	char *ci;
 	PGconn *c;
-	int64_t n;
 
 	(void)state;
 	/* A brand-new database: no schema_migrations at all (version 0). */
@@ -925,8 +925,6 @@ test_schema_guard(void **state)
 	db = open_db(url, 0);
 	assert_int_equal(store_ping(db), TD_OK);
 	db_free(db);
-	n = sql_int(admin, "SELECT count(*) FROM schema_migrations");
-	assert_int_equal(n, TODO_SCHEMA_VERSION);
 }
 
 int
