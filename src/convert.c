@@ -472,6 +472,11 @@ conv_format_ts(int64_t us, bool iso, char *buf)
 		days--;
 	}
 	civil_from_days(days, &y, &m, &d);
+	/* Years outside 0..9999 cannot come out of the parsers; clamping
+	 * tells the compiler the text fits in 32 bytes. */
+	y = y < 0 ? 0 : (y > 9999 ? 9999 : y);
+	m = m < 1 ? 1 : (m > 12 ? 12 : m);
+	d = d < 1 ? 1 : (d > 31 ? 31 : d);
 	snprintf(buf, 32, "%04d-%02d-%02d%c%02d:%02d:%02d.%06d%s", y, m, d,
 	    iso ? 'T' : ' ', (int)(rem / 3600), (int)(rem / 60 % 60),
 	    (int)(rem % 60), (int)frac, iso ? "Z" : "+00");

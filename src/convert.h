@@ -5,7 +5,7 @@
  *
  * Timestamps: 'YYYY-MM-DD', 'YYYY-MM-DD[ T]HH:MM[:SS[.f{1,9}]]' with an
  * optional 'Z' or +-HH[:MM] offset; values without an offset are read in
- * the source zone. INTEGER epochs (digit text is not an epoch): seconds when
+ * the source zone. INTEGER epochs (digit text is not one): seconds when
  * |v| < 1e11 (before year 5138), else milliseconds when |v| < 1e14, else
  * rejected. REAL values are rejected (epoch or Julian day is ambiguous).
  * Fractions beyond microseconds are rejected unless the extra digits are

@@ -1,7 +1,4 @@
-/* todoctl.c - the admin command: schema migrations, later data import. */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
+/* todoctl.c - the admin command: schema migrations, SQLite data import. */
 
 #include <ctype.h>
 #include <errno.h>
@@ -14,9 +11,12 @@
 
 #include <libpq-fe.h>
 
+#include "config.h"
+#include "import.h"
 #include "log.h"
 #include "migrate.h"
 #include "status.h"
+#include "verify.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.0.0-unknown"
@@ -34,15 +34,14 @@ enum {
 	EXIT_MISMATCH = 4,
 };
 
-#define ENV_MAX_LINE	8192
-#define ENV_MAX_LINES	10000
-
 struct ctx {
 	const char	*sql_dir;
 	const char	*database_url;	/* "" = libpq defaults (PGHOST...) */
 };
 
 static int	cmd_migrate(const struct ctx *, int, char **);
+static int	cmd_import_sqlite(const struct ctx *, int, char **);
+static int	cmd_verify_sqlite(const struct ctx *, int, char **);
 
 /* One line per subcommand. */
 static const struct command {
@@ -54,6 +53,8 @@ static const struct command {
 	  "  migrate up [VERSION]  apply pending migrations (up to VERSION)\n"
 	  "  migrate down [N]      revert the N newest migrations (default 1)\n"
 	  "  migrate status        list migrations and their state\n" },
+	{ "import-sqlite", cmd_import_sqlite, IMPORT_USAGE },
+	{ "verify-sqlite", cmd_verify_sqlite, VERIFY_USAGE },
 };
 
 static void
@@ -83,79 +84,15 @@ usage(FILE *out)
 	    "  2  usage error\n"
 	    "  3  migrate status: migrations are pending\n"
 	    "  4  migrate status: an applied migration's file changed or is "
-	    "missing\n", out);
+	    "missing\n"
+	    "  5  verify-sqlite: rows missing, extra or different, or the id\n"
+	    "     generator is not above the largest id\n"
+	    "  6  import-sqlite, verify-sqlite: source rows were rejected by\n"
+	    "     the import rules (listed in the reject file / the report)\n"
+	    "  7  import-sqlite: conflicts with rows created or edited in the\n"
+	    "     app were left alone (listed in the reject file)\n", out);
 }
 
-/* HOOK(config): stand-in for the shared config module, which will take
- * over reading env files. Sets KEY=VALUE lines (blank lines, # comments
- * and an "export " prefix allowed; one pair of quotes around the value is
- * removed) without overwriting variables already set. Values are never
- * printed: env files hold passwords. */
-static enum td_status
-env_file_load(const char *path)
-{
-	enum td_status rc = TD_EINVAL;
-	char *line = NULL, *k, *v, *eq, *end;
-	size_t cap = 0, len, i;
-	ssize_t n;
-	FILE *f;
-	int lineno = 0;
-
-	if ((f = fopen(path, "re")) == NULL) {
-		log_error("cannot open env file %s: %s", path, strerror(errno));
-		return TD_ESYSTEM;
-	}
-	while ((n = getline(&line, &cap, f)) != -1) {
-		if (++lineno > ENV_MAX_LINES || n > ENV_MAX_LINE) {
-			log_error("%s:%d: file or line too long", path, lineno);
-			goto out;
-		}
-		len = (size_t)n;
-		while (len > 0 && isspace((unsigned char)line[len - 1]))
-			line[--len] = '\0';
-		for (k = line; isspace((unsigned char)*k); k++)
-			continue;
-		if (*k == '\0' || *k == '#')
-			continue;
-		if (strncmp(k, "export ", 7) == 0)
-			for (k += 7; isspace((unsigned char)*k); k++)
-				continue;
-		if ((eq = strchr(k, '=')) == NULL || eq == k) {
-			log_error("%s:%d: not a KEY=VALUE line", path, lineno);
-			goto out;
-		}
-		*eq = '\0';
-		for (i = 0; k[i] != '\0'; i++)
-			if (!(isalpha((unsigned char)k[i]) || k[i] == '_' ||
-			    (i > 0 && isdigit((unsigned char)k[i])))) {
-				log_error("%s:%d: bad variable name", path,
-				    lineno);
-				goto out;
-			}
-		v = eq + 1;
-		end = v + strlen(v);
-		if (end - v >= 2 && (*v == '"' || *v == '\'') && end[-1] == *v) {
-			v++;
-			end[-1] = '\0';
-		}
-		if (setenv(k, v, 0) == -1) {
-			log_error("%s:%d: setenv: %s", path, lineno,
-			    strerror(errno));
-			rc = TD_ESYSTEM;
-			goto out;
-		}
-	}
-	if (ferror(f)) {
-		log_error("cannot read env file %s", path);
-		rc = TD_ESYSTEM;
-		goto out;
-	}
-	rc = TD_OK;
-out:
-	free(line);
-	fclose(f);
-	return rc;
-}
 
 /* The connection's target without secrets: host, port, dbname, user. */
 static void
@@ -307,6 +244,18 @@ out:
 	return code;
 }
 
+static int
+cmd_import_sqlite(const struct ctx *ctx, int argc, char **argv)
+{
+	return import_sqlite_main(ctx->database_url, argc, argv);
+}
+
+static int
+cmd_verify_sqlite(const struct ctx *ctx, int argc, char **argv)
+{
+	return verify_sqlite_main(ctx->database_url, argc, argv);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -317,8 +266,10 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static struct config cfg;
 	struct ctx ctx;
-	const char *env_file = NULL, *sql_dir = NULL, *s;
+	const char *env_file = NULL, *sql_dir = NULL;
+	char err[512];
 	size_t i;
 	int ch;
 
@@ -348,14 +299,13 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	/* Before reading any variable, so the file can provide them. */
-	if (env_file != NULL && env_file_load(env_file) != TD_OK)
+	/* The same settings table as todo-fcgi: environment over env file. */
+	if (config_load(&cfg, env_file, err, sizeof(err)) != TD_OK) {
+		fprintf(stderr, "todoctl: %s\n", err);
 		return EXIT_ERROR;
-	if (sql_dir == NULL)
-		sql_dir = (s = getenv("TODO_SQL_DIR")) != NULL && *s != '\0' ?
-		    s : TODO_SQL_DIR;
-	ctx.sql_dir = sql_dir;
-	ctx.database_url = (s = getenv("DATABASE_URL")) != NULL ? s : "";
+	}
+	ctx.sql_dir = sql_dir != NULL ? sql_dir : cfg.sql_dir;
+	ctx.database_url = cfg.database_url;
 
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[0], commands[i].name) == 0)
