@@ -734,26 +734,24 @@ struct rt_stats {
 	long connections;
 };
 
+/* Signal the proxy and read the stats file it writes in answer. The file
+ * is removed first and waited for, so each answer is to this signal (two
+ * signals pending at once would be handled in signal-number order). */
 static void
-rt_read(struct rt_stats *s)
+rt_signal(int sig, struct rt_stats *s)
 {
 	const char *file = getenv("TODO_E2E_RTPROXY_STATS");
 	pid_t pid = (pid_t)atoi(getenv("TODO_E2E_RTPROXY_PID"));
-	struct stat before, now;
+	struct stat st;
 	char key[32];
 	long val;
 	FILE *f;
 	int tries;
 
-	memset(&before, 0, sizeof(before));
-	stat(file, &before);
-	assert_int_equal(kill(pid, SIGUSR1), 0);
-	/* The proxy rewrites the file (rename) on the signal. */
-	for (tries = 0; tries < 200; tries++) {
-		if (stat(file, &now) == 0 && now.st_ino != before.st_ino)
-			break;
+	unlink(file);
+	assert_int_equal(kill(pid, sig), 0);
+	for (tries = 0; tries < 400 && stat(file, &st) != 0; tries++)
 		sleep_ms(5);
-	}
 	f = fopen(file, "r");
 	assert_non_null(f);
 	memset(s, 0, sizeof(*s));
@@ -767,13 +765,17 @@ rt_read(struct rt_stats *s)
 }
 
 static void
+rt_read(struct rt_stats *s)
+{
+	rt_signal(SIGUSR1, s);
+}
+
+static void
 rt_reset(void)
 {
 	struct rt_stats s;
-	pid_t pid = (pid_t)atoi(getenv("TODO_E2E_RTPROXY_PID"));
 
-	assert_int_equal(kill(pid, SIGUSR2), 0);
-	rt_read(&s);
+	rt_signal(SIGUSR2, &s);
 	assert_int_equal(s.round_trips, 0);
 }
 
