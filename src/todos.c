@@ -259,6 +259,15 @@ validate(struct ctx *c, struct todo_input *in)
 	return in->title_error == NULL && in->description_error == NULL;
 }
 
+/* "2025-06-10T07:29:23Z" -> "2025-06-10 07:29 UTC" for people. */
+static const char *
+human_time(struct arena *a, const char *iso)
+{
+	if (iso == NULL || strlen(iso) < 16)
+		return iso;
+	return arena_printf(a, "%.10s %.5s UTC", iso, iso + 11);
+}
+
 /* The add form's one-time token: a random UUID (version 4). */
 static const char *
 new_token(struct arena *a)
@@ -387,6 +396,7 @@ render_list(struct ctx *c, const struct list_state *st,
 			tv_set_bool(item, "description", false);
 		tv_set_bool(item, "completed", t->completed);
 		tv_set_str(item, "created_at", t->created_at);
+		tv_set_str(item, "created_human", human_time(c->arena, t->created_at));
 	}
 	tv_set(v, "todos", list);
 	tv_set_bool(v, "has_items", page.n > 0);
@@ -508,6 +518,8 @@ render_edit(struct ctx *c, const struct todo *t, const struct todo_input *in,
 	tv_set_bool(v, "completed", in->completed);
 	tv_set_str(v, "created_at", t->created_at);
 	tv_set_str(v, "updated_at", t->updated_at);
+	tv_set_str(v, "created_human", human_time(c->arena, t->created_at));
+	tv_set_str(v, "updated_human", human_time(c->arena, t->updated_at));
 	tv_set_str(v, "return_to", ret);
 	tv_set_bool(v, "autofocus", true);
 	render(c, status, "edit", v);
