@@ -52,20 +52,23 @@ PGconn *
 db_connect_once(const char *conninfo, int connect_timeout,
     const char *application_name, char *err, size_t errlen)
 {
-	/* Our defaults come first so that values in the URL win. */
+	/* Our defaults come first so that values in the URL win. GSSAPI
+	 * encryption is off by default: Neon and most servers do not offer
+	 * it, and trying it costs a negotiation and Kerberos' memory. */
 	const char *keys[] = { "connect_timeout", "application_name",
-	    "dbname", NULL };
+	    "gssencmode", "dbname", NULL };
 	char timeout[16];
-	const char *vals[4];
+	const char *vals[5];
 	PGconn *conn;
 
 	snprintf(timeout, sizeof(timeout), "%d", connect_timeout);
 	vals[0] = timeout;
 	vals[1] = application_name;
-	vals[2] = conninfo != NULL && conninfo[0] != '\0' ? conninfo : NULL;
-	vals[3] = NULL;
-	if (vals[2] == NULL)
-		keys[2] = NULL;
+	vals[2] = "disable";
+	vals[3] = conninfo != NULL && conninfo[0] != '\0' ? conninfo : NULL;
+	vals[4] = NULL;
+	if (vals[3] == NULL)
+		keys[3] = NULL;
 	conn = PQconnectdbParams(keys, vals, 1);
 	if (conn == NULL) {
 		snprintf(err, errlen, "out of memory");
