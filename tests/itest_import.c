@@ -188,7 +188,7 @@ static void
 t_fixture(void **state)
 {
 	const char *fx = getenv("TODO_FIXTURE"), *src = getenv("TODO_SRCDIR");
-	char db[PATH_MAX], out[PATH_MAX], cmd[3 * PATH_MAX], def[PATH_MAX];
+	char db[PATH_MAX], out[PATH_MAX], cmd[4 * PATH_MAX + 64], def[PATH_MAX];
 	struct stat stb;
 
 	(void)state;
