@@ -12,6 +12,8 @@
 
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 4000
+/* Neon advises 10-15 s: a suspended compute may take a while to wake. */
+#define ADMIN_CONNECT_TIMEOUT 15
 
 struct db {
 	PGconn *conn;
@@ -48,9 +50,10 @@ set_error(struct db *db, const char *what, const char *detail)
 		db->error[--n] = '\0';
 }
 
-PGconn *
-db_connect_once(const char *conninfo, int connect_timeout,
-    const char *application_name, char *err, size_t errlen)
+/* A connection with our defaults; NULL only when out of memory. */
+static PGconn *
+connect_with_defaults(const char *conninfo, int connect_timeout,
+    const char *application_name)
 {
 	/* Our defaults come first so that values in the URL win. GSSAPI
 	 * encryption is off by default: Neon and most servers do not offer
@@ -59,7 +62,6 @@ db_connect_once(const char *conninfo, int connect_timeout,
 	    "gssencmode", "dbname", NULL };
 	char timeout[16];
 	const char *vals[5];
-	PGconn *conn;
 
 	snprintf(timeout, sizeof(timeout), "%d", connect_timeout);
 	vals[0] = timeout;
@@ -69,7 +71,16 @@ db_connect_once(const char *conninfo, int connect_timeout,
 	vals[4] = NULL;
 	if (vals[3] == NULL)
 		keys[3] = NULL;
-	conn = PQconnectdbParams(keys, vals, 1);
+	return PQconnectdbParams(keys, vals, 1);
+}
+
+PGconn *
+db_connect_once(const char *conninfo, int connect_timeout,
+    const char *application_name, char *err, size_t errlen)
+{
+	PGconn *conn = connect_with_defaults(conninfo, connect_timeout,
+	    application_name);
+
 	if (conn == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -80,6 +91,62 @@ db_connect_once(const char *conninfo, int connect_timeout,
 		return NULL;
 	}
 	return conn;
+}
+
+/* "host=... port=... dbname=... user=..." of a connection: never the
+ * password, which an error message must not show. */
+static void
+describe_conn(PGconn *c, char *buf, size_t size)
+{
+	snprintf(buf, size, "host=%s port=%s dbname=%s user=%s",
+	    PQhost(c) ? PQhost(c) : "", PQport(c) ? PQport(c) : "",
+	    PQdb(c) ? PQdb(c) : "", PQuser(c) ? PQuser(c) : "");
+}
+
+PGconn *
+db_connect_admin(const char *conninfo, const char *application_name,
+    const char *pooler_note)
+{
+	PQconninfoOption *opts;
+	char *perr = NULL, where[512], msg[512];
+	const char *host;
+	PGconn *c;
+	size_t n;
+
+	/* libpq's parse error quotes the string, password included. */
+	if (conninfo != NULL && conninfo[0] != '\0') {
+		if ((opts = PQconninfoParse(conninfo, &perr)) == NULL) {
+			PQfreemem(perr);
+			log_error("DATABASE_URL is not a valid libpq connection string or URI");
+			return NULL;
+		}
+		PQconninfoFree(opts);
+	}
+	if ((c = connect_with_defaults(conninfo, ADMIN_CONNECT_TIMEOUT,
+	    application_name)) == NULL) {
+		log_error("cannot allocate a database connection");
+		return NULL;
+	}
+	if (PQstatus(c) != CONNECTION_OK) {
+		describe_conn(c, where, sizeof(where));
+		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c));
+		for (n = strlen(msg); n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '); n--)
+			msg[n - 1] = '\0';
+		log_error("cannot connect to the database (%s): %s", where, msg);
+		log_error("hint: check DATABASE_URL");
+		goto fail;
+	}
+	if (PQsetClientEncoding(c, "UTF8") != 0) {
+		log_error("cannot set client_encoding UTF8: %s", PQerrorMessage(c));
+		goto fail;
+	}
+	host = PQhost(c);
+	if (pooler_note != NULL && host != NULL && strstr(host, "-pooler") != NULL)
+		log_warn("DATABASE_URL points at a pooled endpoint: %s", pooler_note);
+	return c;
+fail:
+	PQfinish(c);
+	return NULL;
 }
 
 enum td_status

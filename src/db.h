@@ -49,4 +49,11 @@ const char *db_last_error(const struct db *db);
 PGconn *db_connect_once(const char *conninfo, int connect_timeout,
     const char *application_name, char *err, size_t errlen);
 
+/* Connection for todoctl: db_connect_once's defaults, a 15 s timeout,
+ * client_encoding UTF8. Failures are logged with host, port, database and
+ * user (never the password) and a hint; a "-pooler" host is warned about
+ * with pooler_note. NULL on failure. */
+PGconn *db_connect_admin(const char *conninfo, const char *application_name,
+    const char *pooler_note);
+
 #endif

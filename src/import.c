@@ -158,31 +158,13 @@ import_exec(PGconn *c, const char *what, const char *sql, ExecStatusType want,
 PGconn *
 import_connect(const char *database_url, const char *appname)
 {
-	char err[512];
-	const char *host;
 	PGconn *c;
-	size_t n;
 	int version = 0;
 
-	if ((c = db_connect_once(database_url, 15, appname, err,
-	    sizeof(err))) == NULL) {
-		for (n = strlen(err); n > 0 && (err[n - 1] == '\n' ||
-		    err[n - 1] == ' '); n--)
-			err[n - 1] = '\0';
-		log_error("cannot connect to the database: %s", err);
-		log_error("hint: check DATABASE_URL");
+	if ((c = db_connect_admin(database_url, appname, "this works (no "
+	    "session state is used), but the direct host is better for bulk "
+	    "loads")) == NULL)
 		return NULL;
-	}
-	if (PQsetClientEncoding(c, "UTF8") != 0) {
-		log_error("cannot set client_encoding UTF8: %s",
-		    PQerrorMessage(c));
-		goto fail;
-	}
-	host = PQhost(c);
-	if (host != NULL && strstr(host, "-pooler") != NULL)
-		log_warn("DATABASE_URL points at a pooled endpoint: this "
-		    "works (no session state is used), but the direct host "
-		    "is better for bulk loads");
 	if (migrate_current_version(c, &version) != TD_OK)
 		goto fail;
 	if (version < IMPORT_SCHEMA) {

@@ -12,6 +12,7 @@
 #include <libpq-fe.h>
 
 #include "config.h"
+#include "db.h"
 #include "import.h"
 #include "log.h"
 #include "migrate.h"
@@ -94,85 +95,12 @@ usage(FILE *out)
 }
 
 
-/* The connection's target without secrets: host, port, dbname, user. */
-static void
-describe_conn(PGconn *c, char *buf, size_t size)
-{
-	static const char *const keys[] = { "host", "hostaddr", "port",
-	    "dbname", "user" };
-	PQconninfoOption *opts, *o;
-	size_t len = 0, i;
-	int n;
-
-	buf[0] = '\0';
-	if ((opts = PQconninfo(c)) == NULL)
-		return;
-	for (o = opts; o->keyword != NULL; o++) {
-		if (o->val == NULL || o->val[0] == '\0')
-			continue;
-		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-			if (strcmp(o->keyword, keys[i]) != 0)
-				continue;
-			n = snprintf(buf + len, size - len, "%s%s=%s",
-			    len > 0 ? " " : "", o->keyword, o->val);
-			if (n < 0 || (size_t)n >= size - len) {
-				buf[len] = '\0';
-				goto out;
-			}
-			len += (size_t)n;
-		}
-	}
-out:
-	PQconninfoFree(opts);
-}
-
 static enum td_status
 db_connect(const struct ctx *ctx, PGconn **out)
 {
-	/* The URL's own settings override the first two; the last is ours. */
-	const char *keys[] = { "connect_timeout", "fallback_application_name",
-	    "dbname", "client_encoding", NULL };
-	const char *vals[] = { "15", "todoctl", ctx->database_url, "UTF8",
-	    NULL };
-	PQconninfoOption *opts, *o;
-	char *err = NULL, where[512], msg[512];
-	PGconn *c;
-	size_t len;
-
-	*out = NULL;
-	if (ctx->database_url[0] != '\0') {
-		/* libpq's parse error quotes the string, password included. */
-		if ((opts = PQconninfoParse(ctx->database_url, &err)) == NULL) {
-			PQfreemem(err);
-			log_error("DATABASE_URL is not a valid libpq connection "
-			    "string or URI");
-			return TD_EINVAL;
-		}
-		for (o = opts; o->keyword != NULL; o++)
-			if (strcmp(o->keyword, "host") == 0 && o->val != NULL &&
-			    strstr(o->val, "-pooler") != NULL)
-				log_warn("DATABASE_URL points at a pooled "
-				    "endpoint: migrations work there, but DDL "
-				    "belongs on the direct host");
-		PQconninfoFree(opts);
-	}
-	if ((c = PQconnectdbParams(keys, vals, 1)) == NULL) {
-		log_error("cannot allocate a database connection");
-		return TD_ENOMEM;
-	}
-	if (PQstatus(c) != CONNECTION_OK) {
-		describe_conn(c, where, sizeof(where));
-		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c));
-		for (len = strlen(msg); len > 0 &&
-		    isspace((unsigned char)msg[len - 1]); len--)
-			msg[len - 1] = '\0';
-		log_error("cannot connect to the database (%s): %s", where, msg);
-		log_error("hint: check DATABASE_URL");
-		PQfinish(c);
-		return TD_EDB;
-	}
-	*out = c;
-	return TD_OK;
+	*out = db_connect_admin(ctx->database_url, "todoctl",
+	    "migrations work there, but DDL belongs on the direct host");
+	return *out != NULL ? TD_OK : TD_EDB;
 }
 
 /* Strict positive int argument. */
