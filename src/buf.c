@@ -20,8 +20,9 @@ buf_init(struct buf *b, struct arena *a)
 	b->failed = false;
 }
 
+/* exact: a caller's estimate, taken as is; else grow by doubling. */
 static bool
-reserve(struct buf *b, size_t extra)
+reserve(struct buf *b, size_t extra, bool exact)
 {
 	size_t want, ncap;
 	char *p;
@@ -33,7 +34,7 @@ reserve(struct buf *b, size_t extra)
 	want = b->len + extra + 1;
 	if (want <= b->cap)
 		return true;
-	ncap = b->cap ? b->cap : 256;
+	ncap = exact ? want : b->cap ? b->cap : 256;
 	while (ncap < want)
 		ncap *= 2;
 	p = arena_realloc(b->arena, b->data, b->cap, ncap);
@@ -47,10 +48,28 @@ fail:
 	return false;
 }
 
+bool
+buf_reserve(struct buf *b, size_t n)
+{
+	if (!reserve(b, n, true))
+		return false;
+	/* A fresh block holds garbage; data must still read as "". */
+	b->data[b->len] = '\0';
+	return true;
+}
+
+/* reserve() for the hot paths: cap > len whenever cap != 0, so a
+ * buffer with room answers without a call. */
+static inline bool
+room(struct buf *b, size_t n)
+{
+	return (!b->failed && n < b->cap - b->len) || reserve(b, n, false);
+}
+
 void
 buf_append(struct buf *b, const char *s, size_t n)
 {
-	if (!reserve(b, n))
+	if (!room(b, n))
 		return;
 	memcpy(b->data + b->len, s, n);
 	b->len += n;
@@ -82,7 +101,7 @@ buf_printf(struct buf *b, const char *fmt, ...)
 		b->failed = true;
 		return;
 	}
-	if (!reserve(b, (size_t)n))
+	if (!reserve(b, (size_t)n, false))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
@@ -90,27 +109,46 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
+/* 1-based index into html_rep for the five bytes HTML escaping changes. */
+static const unsigned char html_esc[256] = {
+	['&'] = 1, ['<'] = 2, ['>'] = 3, ['"'] = 4, ['\''] = 5,
+};
+
+static const struct {
+	const char *s;
+	size_t n;
+} html_rep[] = {
+	{ "", 0 },
+	{ "&amp;", 5 }, { "&lt;", 4 }, { "&gt;", 4 }, { "&quot;", 6 },
+	{ "&#39;", 5 },
+};
+
 void
 buf_append_html(struct buf *b, const char *s, size_t n)
 {
-	size_t i, start = 0;
+	const unsigned char *p = (const unsigned char *)s, *e = p + n, *run;
+	size_t k, rn, need;
 
-	for (i = 0; i < n; i++) {
-		const char *rep;
-
-		switch (s[i]) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
-		default: continue;
-		}
-		buf_append(b, s + start, i - start);
-		buf_puts(b, rep);
-		start = i + 1;
+	/* Text is mostly plain: copy whole runs, not byte by byte. */
+	while (p < e) {
+		run = p;
+		while (e - p >= 4 && (html_esc[p[0]] | html_esc[p[1]] |
+		    html_esc[p[2]] | html_esc[p[3]]) == 0)
+			p += 4;
+		while (p < e && html_esc[*p] == 0)
+			p++;
+		k = p < e ? html_esc[*p++] : 0;
+		rn = (size_t)(p - run) - (k != 0);
+		need = rn + html_rep[k].n;
+		if (!room(b, need))
+			return;
+		memcpy(b->data + b->len, run, rn);
+		if (k != 0)
+			memcpy(b->data + b->len + rn, html_rep[k].s,
+			    html_rep[k].n);
+		b->len += need;
+		b->data[b->len] = '\0';
 	}
-	buf_append(b, s + start, n - start);
 }
 
 void
@@ -131,10 +169,4 @@ buf_append_urlenc(struct buf *b, const char *s, size_t n)
 			buf_append(b, enc, 3);
 		}
 	}
-}
-
-bool
-buf_ok(const struct buf *b)
-{
-	return !b->failed;
 }

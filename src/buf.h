@@ -18,6 +18,9 @@ struct buf {
 };
 
 void buf_init(struct buf *b, struct arena *a);
+/* Make room for n more bytes now, so later appends need not grow it.
+ * False (and the buffer failed) when the arena cannot give them. */
+bool buf_reserve(struct buf *b, size_t n);
 void buf_append(struct buf *b, const char *s, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
@@ -27,6 +30,11 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 void buf_append_html(struct buf *b, const char *s, size_t n);
 /* Append s percent-encoded for a URL query component. */
 void buf_append_urlenc(struct buf *b, const char *s, size_t n);
-bool buf_ok(const struct buf *b);
+/* Inline: renderers check it once per emitted piece. */
+static inline bool
+buf_ok(const struct buf *b)
+{
+	return !b->failed;
+}
 
 #endif

@@ -7,12 +7,19 @@
 #include "arena.h"
 #include "log.h"
 
+/* Most pages fit: growing the body by doubling cost a dozen
+ * reallocations (and copies) per page. */
+#define RESPONSE_BODY_HINT	(64 * 1024)
+
 void
 response_init(struct response *r, struct arena *a)
 {
 	r->status = 200;
 	buf_init(&r->headers, a);
 	buf_init(&r->body, a);
+	/* Only a hint: an arena too small for it fails later, if at all. */
+	if (!buf_reserve(&r->body, RESPONSE_BODY_HINT))
+		buf_init(&r->body, a);
 }
 
 static bool

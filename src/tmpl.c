@@ -9,7 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +36,8 @@
 
 struct tv_pair {
 	const char *key;
+	size_t klen;
+	uint32_t sig;		/* key_sig(): most mismatches end here */
 	struct tv *val;
 };
 
@@ -151,6 +152,22 @@ tv_int(struct arena *a, int64_t i)
 	return v;
 }
 
+/*
+ * A cheap fingerprint of a name: its length and three of its bytes.
+ * Equal names have equal signatures; lookups compare it before the
+ * bytes, so scanning a map rarely touches a key's characters.
+ */
+static uint32_t
+key_sig(const char *s, size_t n)
+{
+	if (n == 0)
+		return 0;
+	return (uint32_t)(n & 0xff) << 24 |
+	    (uint32_t)(unsigned char)s[0] << 16 |
+	    (uint32_t)(unsigned char)s[n / 2] << 8 |
+	    (uint32_t)(unsigned char)s[n - 1];
+}
+
 /* Grow an arena array of elem-sized items to hold one more. */
 static enum td_status
 grow(struct arena *a, void **arr, size_t n, size_t *cap, size_t elem)
@@ -175,16 +192,22 @@ tv_set(struct tv *map, const char *key, struct tv *v)
 {
 	enum td_status st;
 	struct tv_pair *p;
-	size_t i;
+	size_t i, klen;
+	uint32_t sig;
 
 	/* NULL map or value: its constructor hit the arena cap. */
 	if (map == NULL || v == NULL)
 		return TD_ENOMEM;
 	if (map->type != TV_MAP || key == NULL)
 		return TD_EINVAL;
+	/* Keys are literals: measure once here, not at every lookup. */
+	klen = strlen(key);
+	sig = key_sig(key, klen);
 	for (i = 0; i < map->u.map.n; i++) {
-		if (strcmp(map->u.map.p[i].key, key) == 0) {
-			map->u.map.p[i].val = v;
+		p = &map->u.map.p[i];
+		if (p->sig == sig && p->klen == klen &&
+		    memcmp(p->key, key, klen) == 0) {
+			p->val = v;
 			return TD_OK;
 		}
 	}
@@ -194,6 +217,8 @@ tv_set(struct tv *map, const char *key, struct tv *v)
 		return st;
 	p = &map->u.map.p[map->u.map.n++];
 	p->key = key;
+	p->klen = klen;
+	p->sig = sig;
 	p->val = v;
 	return TD_OK;
 }
@@ -259,6 +284,7 @@ enum op_kind {
 struct seg {
 	const char *s;
 	size_t n;
+	uint32_t sig;		/* key_sig(s, n) */
 };
 
 struct op {
@@ -501,6 +527,7 @@ add_path(struct compiler *c, struct op *op, const char *s, size_t n,
 		}
 		t->segs[t->nsegs].s = p;
 		t->segs[t->nsegs].n = (size_t)(dot - p);
+		t->segs[t->nsegs].sig = key_sig(p, (size_t)(dot - p));
 		t->nsegs++;
 		op->nseg++;
 		if (dot == e)
@@ -1036,17 +1063,15 @@ emit_text(struct render *r, const char *s, size_t n)
 	}
 }
 
-static const struct tv_pair *
+static inline const struct tv_pair *
 map_get(const struct tv *m, const struct seg *k)
 {
-	size_t i;
+	const struct tv_pair *p = m->u.map.p, *e = p + m->u.map.n;
 
-	for (i = 0; i < m->u.map.n; i++) {
-		const struct tv_pair *p = &m->u.map.p[i];
-
-		if (strncmp(p->key, k->s, k->n) == 0 && p->key[k->n] == '\0')
+	for (; p < e; p++)
+		if (p->sig == k->sig && p->klen == k->n &&
+		    memcmp(p->key, k->s, k->n) == 0)
 			return p;
-	}
 	return NULL;
 }
 
@@ -1097,13 +1122,29 @@ truthy(const struct tv *v)
 	}
 }
 
+/* Decimal digits of i ending at end; returns where they start.
+ * snprintf costs far more per call than the few ints a page shows. */
+static char *
+fmt_int(char *end, int64_t i)
+{
+	uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+	char *p = end;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (i < 0)
+		*--p = '-';
+	return p;
+}
+
 static void
 emit_value(struct render *r, const struct tv *v, bool escape)
 {
-	char num[24];
+	char num[24];		/* "-9223372036854775808" is 20 */
 	const char *s;
 	size_t n;
-	int k;
 
 	if (v == NULL)
 		return;
@@ -1113,15 +1154,14 @@ emit_value(struct render *r, const struct tv *v, bool escape)
 		n = v->u.str.n;
 		break;
 	case TV_INT:
-		k = snprintf(num, sizeof(num), "%" PRId64, v->u.i);
-		if (k < 0 || (size_t)k >= sizeof(num))
-			return;
-		s = num;
-		n = (size_t)k;
+		s = fmt_int(num + sizeof(num), v->u.i);
+		n = (size_t)(num + sizeof(num) - s);
+		escape = false;		/* digits and '-' need none */
 		break;
 	case TV_BOOL:
 		s = v->u.b ? "true" : "false";
-		n = strlen(s);
+		n = v->u.b ? 4 : 5;
+		escape = false;
 		break;
 	default:
 		return;

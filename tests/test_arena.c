@@ -383,6 +383,137 @@ test_buf_html(void **state)
 	arena_free(a);
 }
 
+/* Byte-at-a-time reference for buf_append_html. */
+static size_t
+ref_html(char *out, const unsigned char *s, size_t n)
+{
+	size_t i, k = 0;
+	const char *rep;
+
+	for (i = 0; i < n; i++) {
+		switch (s[i]) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\'': rep = "&#39;"; break;
+		default: out[k++] = (char)s[i]; continue;
+		}
+		memcpy(out + k, rep, strlen(rep));
+		k += strlen(rep);
+	}
+	out[k] = '\0';
+	return k;
+}
+
+static void
+test_buf_html_runs(void **state)
+{
+	static const char special[] = "&<>\"'";
+	struct arena *a = arena_new(0);
+	unsigned char in[40];
+	char want[6 * sizeof(in) + 1];
+	struct buf b;
+	size_t n, pos, k, wn;
+	unsigned seed = 1;
+
+	(void)state;
+	/* One special byte at every position of every length up to 40:
+	 * runs before and after it take the word-wise and bytewise scans. */
+	for (n = 1; n <= sizeof(in); n++) {
+		for (pos = 0; pos < n; pos++) {
+			for (k = 0; k < sizeof(special) - 1; k++) {
+				memset(in, 'x', n);
+				in[pos] = (unsigned char)special[k];
+				wn = ref_html(want, in, n);
+				buf_init(&b, a);
+				buf_puts(&b, "");
+				buf_append_html(&b, (const char *)in, n);
+				assert_true(buf_ok(&b));
+				assert_int_equal(b.len, wn);
+				assert_memory_equal(b.data, want, wn + 1);
+			}
+		}
+	}
+	/* Random bytes, all 256 values, appended after earlier text. */
+	for (k = 0; k < 2000; k++) {
+		n = k % sizeof(in);
+		for (pos = 0; pos < n; pos++) {
+			seed = seed * 1103515245u + 12345u;
+			in[pos] = (unsigned char)(seed >> 16);
+		}
+		wn = ref_html(want, in, n);
+		buf_init(&b, a);
+		buf_puts(&b, "pre");
+		buf_append_html(&b, (const char *)in, n);
+		assert_true(buf_ok(&b));
+		assert_int_equal(b.len, 3 + wn);
+		assert_memory_equal(b.data, "pre", 3);
+		assert_memory_equal(b.data + 3, want, wn + 1);
+	}
+	arena_free(a);
+}
+
+static void
+test_buf_html_cap(void **state)
+{
+	struct arena *a = arena_new(CAP);
+	char big[4096];
+	struct buf b;
+	int i;
+
+	(void)state;
+	/* Escaping that outgrows the arena fails the buffer, no overflow. */
+	memset(big, '<', sizeof(big));
+	buf_init(&b, a);
+	for (i = 0; i < 64 && buf_ok(&b); i++)
+		buf_append_html(&b, big, sizeof(big));
+	assert_false(buf_ok(&b));
+	assert_true(b.len < CAP);
+	arena_free(a);
+}
+
+static void
+test_buf_reserve(void **state)
+{
+	struct arena *a = arena_new(CAP);
+	struct buf b;
+	char *data;
+	int i;
+
+	(void)state;
+	buf_init(&b, a);
+	assert_true(buf_reserve(&b, 1000));
+	/* Exactly what was asked (plus the NUL), not rounded up. */
+	assert_int_equal(b.cap, 1001);
+	assert_int_equal(b.len, 0);
+	assert_string_equal(b.data, "");
+	data = b.data;
+	for (i = 0; i < 100; i++)
+		buf_append(&b, "0123456789", 10);
+	/* 1000 bytes fit: the data never moved. */
+	assert_ptr_equal(b.data, data);
+	assert_int_equal(b.len, 1000);
+	assert_true(buf_ok(&b));
+	/* Past it the buffer grows as usual, contents kept. */
+	buf_putc(&b, '!');
+	assert_true(buf_ok(&b));
+	assert_int_equal(b.len, 1001);
+	assert_memory_equal(b.data + 990, "0123456789!", 12);
+	/* Reserving what is already there changes nothing. */
+	data = b.data;
+	assert_true(buf_reserve(&b, 1));
+	assert_ptr_equal(b.data, data);
+
+	/* More than the arena's cap: the buffer is failed. */
+	buf_init(&b, a);
+	assert_false(buf_reserve(&b, 2 * CAP));
+	assert_false(buf_ok(&b));
+	buf_append(&b, "x", 1);
+	assert_false(buf_ok(&b));
+	arena_free(a);
+}
+
 static void
 test_buf_urlenc(void **state)
 {
@@ -470,6 +601,9 @@ main(void)
 		cmocka_unit_test(test_buf_growth),
 		cmocka_unit_test(test_buf_printf),
 		cmocka_unit_test(test_buf_html),
+		cmocka_unit_test(test_buf_html_runs),
+		cmocka_unit_test(test_buf_html_cap),
+		cmocka_unit_test(test_buf_reserve),
 		cmocka_unit_test(test_buf_urlenc),
 		cmocka_unit_test(test_buf_failed),
 	};

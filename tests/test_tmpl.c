@@ -613,6 +613,61 @@ test_values(void **state)
 }
 
 static void
+test_int_format(void **state)
+{
+	struct fx *f = *state;
+	struct tv *m = tv_map(f->a);
+
+	assert_int_equal(tv_set_int(m, "zero", 0), TD_OK);
+	assert_int_equal(tv_set_int(m, "one", 1), TD_OK);
+	assert_int_equal(tv_set_int(m, "neg", -1), TD_OK);
+	assert_int_equal(tv_set_int(m, "ten", 10), TD_OK);
+	assert_int_equal(tv_set_int(m, "big", 1234567890123LL), TD_OK);
+	assert_int_equal(tv_set_int(m, "max", INT64_MAX), TD_OK);
+	assert_int_equal(tv_set_int(m, "min", INT64_MIN), TD_OK);
+	check(f, "{{zero}} {{one}} {{neg}} {{ten}} {{big}}", m,
+	    "0 1 -1 10 1234567890123");
+	check(f, "{{max}} {{{min}}} {{&min}}", m,
+	    "9223372036854775807 -9223372036854775808 -9223372036854775808");
+	check(f, "{{#m}}{{min}}{{/m}}", tv_map(f->a), "");
+	check(f, "[{{t}}|{{f}}]", tv_map(f->a), "[|]");
+	assert_int_equal(tv_set_bool(m, "t", true), TD_OK);
+	assert_int_equal(tv_set_bool(m, "f", false), TD_OK);
+	check(f, "[{{t}}|{{f}}]", m, "[true|false]");
+}
+
+/* Names alike in length and in the bytes lookups glance at first. */
+static void
+test_lookup_lookalikes(void **state)
+{
+	struct fx *f = *state;
+	struct tv *m = tv_map(f->a), *in = tv_map(f->a);
+
+	assert_int_equal(tv_set_str(m, "axcyb", "1"), TD_OK);
+	assert_int_equal(tv_set_str(m, "aycxb", "2"), TD_OK);
+	assert_int_equal(tv_set_str(m, "a", "3"), TD_OK);
+	assert_int_equal(tv_set_str(m, "ab", "4"), TD_OK);
+	assert_int_equal(tv_set_str(m, "title", "5"), TD_OK);
+	assert_int_equal(tv_set_str(m, "title_value", "6"), TD_OK);
+	check(f, "{{axcyb}}{{aycxb}}{{a}}{{ab}}{{title}}{{title_value}}", m,
+	    "123456");
+	/* Prefixes and extensions of a key are other keys. */
+	check(f, "[{{axcy}}{{axcybb}}{{titl}}{{title_}}{{abc}}]", m, "[]");
+	/* Replacing one look-alike leaves the other. */
+	assert_int_equal(tv_set_str(m, "aycxb", "7"), TD_OK);
+	check(f, "{{axcyb}}{{aycxb}}", m, "17");
+	/* The context stack: an inner look-alike does not hide the name. */
+	assert_int_equal(tv_set_str(in, "axdyb", "in"), TD_OK);
+	assert_int_equal(tv_set(m, "sub", in), TD_OK);
+	check(f, "{{#sub}}{{axcyb}}/{{axdyb}}/{{sub.axdyb}}/{{sub.axcyb}}{{/sub}}",
+	    m, "1/in/in/");
+	/* Keys of any bytes above space, including UTF-8. */
+	assert_int_equal(tv_set_str(m, "caf\xc3\xa9", "8"), TD_OK);
+	assert_int_equal(tv_set_str(m, "caf\xc3\xa8", "9"), TD_OK);
+	check(f, "{{caf\xc3\xa9}}{{caf\xc3\xa8}}", m, "89");
+}
+
+static void
 test_render_limits(void **state)
 {
 	struct fx *f = *state;
@@ -781,6 +836,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_delimiters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compile_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_int_format, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lookup_lookalikes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_render_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_dir, setup, teardown),
 	};
