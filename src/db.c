@@ -57,20 +57,28 @@ connect_with_defaults(const char *conninfo, int connect_timeout,
 {
 	/* Our defaults come first so that values in the URL win. GSSAPI
 	 * encryption is off by default: Neon and most servers do not offer
-	 * it, and trying it costs a negotiation and Kerberos' memory. */
+	 * it, and trying it costs a negotiation and Kerberos' memory. A
+	 * network cut (no FIN, no RST) is noticed by TCP keepalives on an
+	 * idle connection and by tcp_user_timeout on a statement in flight,
+	 * instead of after the kernel's ~15 minutes of retransmissions. */
 	const char *keys[] = { "connect_timeout", "application_name",
-	    "gssencmode", "dbname", NULL };
+	    "gssencmode", "keepalives_idle", "keepalives_interval",
+	    "keepalives_count", "tcp_user_timeout", "dbname", NULL };
 	char timeout[16];
-	const char *vals[5];
+	const char *vals[9];
 
 	snprintf(timeout, sizeof(timeout), "%d", connect_timeout);
 	vals[0] = timeout;
 	vals[1] = application_name;
 	vals[2] = "disable";
-	vals[3] = conninfo != NULL && conninfo[0] != '\0' ? conninfo : NULL;
-	vals[4] = NULL;
-	if (vals[3] == NULL)
-		keys[3] = NULL;
+	vals[3] = "30";
+	vals[4] = "10";
+	vals[5] = "3";
+	vals[6] = "15000";
+	vals[7] = conninfo != NULL && conninfo[0] != '\0' ? conninfo : NULL;
+	vals[8] = NULL;
+	if (vals[7] == NULL)
+		keys[7] = NULL;
 	return PQconnectdbParams(keys, vals, 1);
 }
 
