@@ -4,7 +4,7 @@
 # Debian packages the build, the tests and the local stack need.
 TODO_PACKAGES="build-essential autoconf automake pkg-config libpq-dev libfcgi-dev
 libsodium-dev libsqlite3-dev libcmocka-dev postgresql postgresql-contrib nginx
-sqlite3 wrk curl"
+sqlite3 wrk curl procps"
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
