@@ -3,8 +3,10 @@
 
 #include <errno.h>
 #include <fcgiapp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include <sodium.h>
@@ -107,6 +109,24 @@ serve(struct app *app, FCGX_Request *fr, struct arena *a, struct pool_slot *slot
 	pool_worker_idle(slot);
 }
 
+static void
+on_tick(int sig)
+{
+	(void)sig;     /* only here to interrupt accept() */
+}
+
+/* A SIGTERM that lands after the stop check but before accept() starts
+ * would leave the worker asleep in accept() until the master's SIGKILL.
+ * While idle, a 1 s tick interrupts accept() (no SA_RESTART), so the stop
+ * flag is seen within a second. The tick is off while serving. */
+static void
+idle_tick(int on)
+{
+	struct itimerval it = { { on, 0 }, { on, 0 } };
+
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
 int
 worker_main(int listen_fd, struct pool_slot *slot, void *arg)
 {
@@ -132,6 +152,18 @@ worker_main(int listen_fd, struct pool_slot *slot, void *arg)
 		log_error("worker start-up: out of memory");
 		goto out;
 	}
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_tick;
+		sigemptyset(&sa.sa_mask);
+		sa.sa_flags = 0;
+		if (sigaction(SIGALRM, &sa, NULL) != 0) {
+			log_error("sigaction(SIGALRM) failed");
+			goto out;
+		}
+	}
 	if (FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		log_error("FCGX_InitRequest failed");
 		goto out;
@@ -139,7 +171,10 @@ worker_main(int listen_fd, struct pool_slot *slot, void *arg)
 	while (!pool_worker_stopping()) {
 		if (env->cfg->max_requests > 0 && served >= (uint64_t)env->cfg->max_requests)
 			break;
-		if ((rc = FCGX_Accept_r(&fr)) < 0) {
+		idle_tick(1);
+		rc = FCGX_Accept_r(&fr);
+		idle_tick(0);
+		if (rc < 0) {
 			if (pool_worker_stopping())
 				break;
 			if (rc == -EINTR)
