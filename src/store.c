@@ -84,9 +84,9 @@ static const struct db_stmt statements[S_COUNT] = {
 	    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
 	    "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
 	    "FROM todos WHERE id = $1", 1, 1 },
-	/* Merging on the form token makes a repeated post a no-op. */
-	[S_CREATE] = { "create", "INSERT INTO todos (title, description, form_token) "
-	    "VALUES ($1, $2, $3::uuid) ON CONFLICT (form_token) DO NOTHING", 3, 1 },
+	/* Idempotent on the form token (sql/003_todo_create.sql): a repeated
+	 * post is a no-op, a stale form with new text still adds its todo. */
+	[S_CREATE] = { "create", "SELECT todo_create($1, $2, $3::uuid)", 3, 1 },
 	[S_UPDATE] = { "update", "UPDATE todos SET title = $2, description = $3, "
 	    "completed = $4::boolean WHERE id = $1", 4, 1 },
 	[S_TOGGLE] = { "toggle", "UPDATE todos SET completed = NOT completed "

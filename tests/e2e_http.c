@@ -230,6 +230,18 @@ test_double_submit_creates_one(void **state)
 	get("/todos", NULL, &r);
 	assert_int_equal(count(r.body, ">Only once</p>"), 1);
 	http_resp_free(&r);
+	/* The same (stale) form sent with other text is a new todo, not a
+	 * repeat: it must not vanish. */
+	snprintf(body, sizeof(body), "title=Typed+after+Back&token=%s", t);
+	for (i = 0; i < 2; i++) {       /* and that one, sent twice, is one */
+		post("/todos", body, NULL, &r);
+		assert_int_equal(r.status, 303);
+		http_resp_free(&r);
+	}
+	get("/todos", NULL, &r);
+	assert_int_equal(count(r.body, ">Only once</p>"), 1);
+	assert_int_equal(count(r.body, ">Typed after Back</p>"), 1);
+	http_resp_free(&r);
 	free(t);
 
 	/* A damaged token is refused, not ignored. */

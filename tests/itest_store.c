@@ -554,18 +554,26 @@ test_create_token(void **state)
 	struct todo_page p;
 
 	(void)state;
+	/* The same form sent again: one todo. */
 	assert_int_equal(store_create(sdb, "once", NULL, tok), TD_OK);
-	assert_int_equal(store_create(sdb, "once again", "x", tok), TD_OK);
+	assert_int_equal(store_create(sdb, "once", NULL, tok), TD_OK);
 	list(sdb, FILTER_ALL, PAGE_FIRST, NULL, &p);
 	assert_int_equal(p.n, 1);
 	assert_string_equal(p.items[0].title, "once");
 	assert_int_equal(p.active, 1);
+	/* The same token with other text: a stale form used for a new todo,
+	 * which must not be dropped. Sending it again is a repeat. */
+	assert_int_equal(store_create(sdb, "once again", "x", tok), TD_OK);
+	assert_int_equal(store_create(sdb, "once again", "x", tok), TD_OK);
+	list(sdb, FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_int_equal(p.n, 2);
+	assert_int_equal(p.active, 2);
 
 	assert_int_equal(store_create(sdb, "twice", NULL, NULL), TD_OK);
 	assert_int_equal(store_create(sdb, "twice", NULL, NULL), TD_OK);
 	list(sdb, FILTER_ALL, PAGE_FIRST, NULL, &p);
-	assert_int_equal(p.n, 3);
-	assert_int_equal(p.active, 3);
+	assert_int_equal(p.n, 4);
+	assert_int_equal(p.active, 4);
 
 	/* Not a uuid: a statement error, not a conflict. */
 	assert_int_equal(store_create(sdb, "bad", NULL, "nope"), TD_EINVAL);
