@@ -155,6 +155,27 @@ import_exec(PGconn *c, const char *what, const char *sql, ExecStatusType want,
 	return TD_OK;
 }
 
+enum td_status
+import_tz_option(const char *name, struct conv_tz *tz)
+{
+	if (conv_tz_parse(name, tz) == TD_OK)
+		return TD_OK;
+	fprintf(stderr, "todoctl: --source-timezone %s: not UTC, an offset "
+	    "like +01:00 or a known zone name\n", name);
+	return TD_EINVAL;
+}
+
+enum td_status
+import_check_source(struct src *s, const char *file)
+{
+	char msg[512];
+
+	if (src_integrity(s, msg, sizeof(msg)) == TD_OK)
+		return TD_OK;
+	log_error("%s: integrity check failed: %s", file, msg);
+	return TD_ECONFLICT;
+}
+
 PGconn *
 import_connect(const char *database_url, const char *appname)
 {
@@ -746,7 +767,7 @@ import_sqlite_main(const char *database_url, int argc, char **argv)
 	struct stats st;
 	struct rejects rj;
 	struct progress clock;
-	char backup[4200] = "", msg[512];
+	char backup[4200] = "";
 	PGconn *c = NULL;
 	PGresult *res = NULL;
 	bool fast;
@@ -757,11 +778,8 @@ import_sqlite_main(const char *database_url, int argc, char **argv)
 	memset(&info, 0, sizeof(info));
 	if ((k = parse_opts(argc, argv, &o)) != 0)
 		return k < 0 ? 0 : 2;
-	if (conv_tz_parse(o.tz_name, &tz) != TD_OK) {
-		fprintf(stderr, "todoctl: --source-timezone %s: not UTC, an "
-		    "offset like +01:00 or a known zone name\n", o.tz_name);
+	if (import_tz_option(o.tz_name, &tz) != TD_OK)
 		return 2;
-	}
 	if (sodium_init() < 0) {
 		log_error("libsodium failed to initialise");
 		return 1;
@@ -782,10 +800,8 @@ import_sqlite_main(const char *database_url, int argc, char **argv)
 			goto out;
 		printf("  backup: %s\n", backup);
 	}
-	if (src_integrity(s, msg, sizeof(msg)) != TD_OK) {
-		log_error("%s: integrity check failed: %s", o.file, msg);
+	if (import_check_source(s, o.file) != TD_OK)
 		goto out;
-	}
 	printf("  integrity check: ok\n");
 	if (src_discover(s, o.table, &info) != TD_OK)
 		goto out;

@@ -12,6 +12,9 @@
 
 #include "status.h"
 
+struct conv_tz;
+struct src;
+
 /* Exit statuses beyond 0 ok, 1 error, 2 usage (todoctl's). */
 #define IMPORT_EXIT_REJECTED	6	/* some source rows were rejected */
 #define IMPORT_EXIT_CONFLICT	7	/* clashes/conflicts left alone */
@@ -30,6 +33,10 @@ int		 import_sqlite_main(const char *database_url, int argc,
 /* Connects (client_encoding UTF8), warns about a pooled host, checks
  * that the schema has sql/002. NULL on failure (logged). */
 PGconn		*import_connect(const char *database_url, const char *appname);
+/* --source-timezone NAME into tz; a bad name is explained on stderr. */
+enum td_status	 import_tz_option(const char *name, struct conv_tz *tz);
+/* SQLite's integrity check on the opened source; a failure is logged. */
+enum td_status	 import_check_source(struct src *s, const char *file);
 /* Run one statement expecting want; logs what failed. */
 enum td_status	 import_exec(PGconn *c, const char *what, const char *sql,
 		    ExecStatusType want, PGresult **out);

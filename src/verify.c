@@ -304,7 +304,6 @@ verify_sqlite_main(const char *database_url, int argc, char **argv)
 	struct vstats st;
 	struct side a, b;
 	struct progress pr;
-	char msg[512];
 	PGconn *c = NULL;
 	PGresult *res;
 	double secs;
@@ -315,20 +314,15 @@ verify_sqlite_main(const char *database_url, int argc, char **argv)
 	memset(&b, 0, sizeof(b));
 	if ((k = parse_vopts(argc, argv, &o)) != 0)
 		return k < 0 ? 0 : 2;
-	if (conv_tz_parse(o.tz_name, &tz) != TD_OK) {
-		fprintf(stderr, "todoctl: --source-timezone %s: not UTC, an "
-		    "offset like +01:00 or a known zone name\n", o.tz_name);
+	if (import_tz_option(o.tz_name, &tz) != TD_OK)
 		return 2;
-	}
 	if (sodium_init() < 0)
 		return 1;
 	progress_start(&pr, "verifying", 0);
 	if (src_open(o.file, &s) != TD_OK)
 		goto out;
-	if (src_integrity(s, msg, sizeof(msg)) != TD_OK) {
-		log_error("%s: integrity check failed: %s", o.file, msg);
+	if (import_check_source(s, o.file) != TD_OK)
 		goto out;
-	}
 	if (src_discover(s, o.table, &info) != TD_OK ||
 	    src_rows_begin(s, &info) != TD_OK)
 		goto out;
