@@ -38,7 +38,8 @@ static const struct setting settings[] = {
 	INT("TODO_MAX_BODY", max_body, 1024, 16777216, "65536", "largest request body in bytes (larger: 413)"),
 	INT("TODO_ARENA_CAP", arena_cap, 65536, 268435456, "8388608", "most memory one request may allocate, in bytes"),
 	INT("TODO_SLOW_MS", slow_ms, 0, 3600000, "500", "log requests slower than this many ms (0: log all)"),
-	INT("TODO_DB_CONNECT_TIMEOUT", db_connect_timeout, 1, 120, "5", "seconds to wait for a database connection"),
+	INT("TODO_DB_CONNECT_TIMEOUT", db_connect_timeout, 1, 120, "5", "seconds todoctl waits for a database connection (a worker waits at most TODO_DB_TIMEOUT)"),
+	INT("TODO_DB_TIMEOUT", db_timeout, 1, 600, "5", "seconds one database call of a request may take; past it the statement is cancelled and the page answers 503 (must be below TODO_REQUEST_TIMEOUT)"),
 	STR("TODO_TEMPLATE_DIR", template_dir, TODO_DATADIR "/templates", "directory of the HTML templates"),
 	STR("TODO_STATIC_URL", static_url, "/static", "URL prefix under which nginx serves static/"),
 	STR("TODO_SQL_DIR", sql_dir, TODO_DATADIR "/sql", "directory of the schema migrations (todoctl)"),
@@ -219,6 +220,14 @@ config_load(struct config *c, const char *env_file, char *err, size_t errlen)
 				}
 		}
 		rc = apply(c, s, val, from, err, errlen);
+	}
+	/* The watchdog must not fire before a request's database call had
+	 * its chance to be cancelled and answered with a 503. */
+	if (rc == TD_OK && c->request_timeout != 0 &&
+	    c->db_timeout >= c->request_timeout) {
+		snprintf(err, errlen, "TODO_DB_TIMEOUT (%d s) must be below TODO_REQUEST_TIMEOUT (%d s)",
+		    c->db_timeout, c->request_timeout);
+		rc = TD_EINVAL;
 	}
 out:
 	for (j = 0; j < nvars; j++) {

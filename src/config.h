@@ -24,6 +24,7 @@ struct config {
 	int arena_cap;              /* TODO_ARENA_CAP bytes per request */
 	int slow_ms;                /* TODO_SLOW_MS: log requests slower than this */
 	int db_connect_timeout;     /* TODO_DB_CONNECT_TIMEOUT seconds */
+	int db_timeout;             /* TODO_DB_TIMEOUT seconds per database call */
 	char template_dir[512];     /* TODO_TEMPLATE_DIR */
 	char static_url[256];       /* TODO_STATIC_URL: URL prefix of static/ */
 	char sql_dir[512];          /* TODO_SQL_DIR (todoctl) */
