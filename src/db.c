@@ -397,3 +397,13 @@ db_exec(struct db *db, int stmt, const char *const *params, PGresult **res,
 	}
 	return TD_EDB;
 }
+
+void
+db_server_timeouts(int db_timeout_s, struct db_server_timeouts *out)
+{
+	int ms = db_timeout_s * 1000 - 500;
+
+	out->statement_ms = ms < 500 ? 500 : ms;
+	out->lock_ms = out->statement_ms / 2;
+	out->idle_in_transaction_ms = 60000;
+}

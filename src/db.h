@@ -56,4 +56,17 @@ PGconn *db_connect_once(const char *conninfo, int connect_timeout,
 PGconn *db_connect_admin(const char *conninfo, const char *application_name,
     const char *pooler_note);
 
+/* Server-side timeouts for the app's role, derived from TODO_DB_TIMEOUT
+ * so that the server gives up on a statement before the client does:
+ * statement_timeout = db_timeout - 0.5 s (at least 0.5 s), lock_timeout =
+ * half of that, idle_in_transaction_session_timeout = 60 s. They are set
+ * with ALTER ROLE ... IN DATABASE ... SET (which a transaction pooler
+ * passes through, unlike startup options) by `todoctl migrate up`. */
+struct db_server_timeouts {
+	int statement_ms;
+	int lock_ms;
+	int idle_in_transaction_ms;
+};
+void db_server_timeouts(int db_timeout_s, struct db_server_timeouts *out);
+
 #endif
