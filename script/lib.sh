@@ -4,7 +4,7 @@
 # Debian packages the build, the tests and the local stack need.
 TODO_PACKAGES="build-essential autoconf automake pkg-config libpq-dev libfcgi-dev
 libsodium-dev libsqlite3-dev libcmocka-dev postgresql postgresql-contrib nginx
-sqlite3 wrk curl procps"
+sqlite3 wrk curl procps openssl"
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -20,9 +20,9 @@ ensure_packages() {
 	say "installing Debian packages: ${missing[*]}"
 	local sudo=()
 	[[ $EUID -ne 0 ]] && sudo=(sudo)
-	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq ||
+	"${pgb_sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq ||
 		die "apt-get update failed"
-	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	"${pgb_sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		--no-install-recommends "${missing[@]}" >/dev/null ||
 		die "apt-get install failed: ${missing[*]}"
 	# The Debian postgresql package starts a system cluster; we never use it.
@@ -152,4 +152,152 @@ pg_local_start() {
 pg_local_stop() {
 	local dir=$1
 	as_pg_owner "$(pg_bindir)/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# ---- PgBouncer 1.24 (Neon's pooler), built once and cached ----
+
+# Debian 12 ships 1.18, which cannot keep prepared statements in transaction
+# mode; Debian 13 (trixie) ships 1.24. Built from trixie's source package
+# (as in the project's Neon notes: a deb-src line only, never a deb line, so
+# libc and everything else installed stay as they are).
+TODO_PGBOUNCER_VERSION=1.24
+pgbouncer_cache_dir() {
+	echo "${XDG_CACHE_HOME:-$HOME/.cache}/todo/pgbouncer-$TODO_PGBOUNCER_VERSION"
+}
+
+# pgbouncer_is_ok BIN: BIN runs and says it is PgBouncer 1.24.x.
+pgbouncer_is_ok() {
+	local out
+	[[ -x $1 ]] || return 1
+	out=$(timeout 10 "$1" --version 2>/dev/null | head -n 1) || return 1
+	[[ $out =~ ^PgBouncer\ ${TODO_PGBOUNCER_VERSION//./\\.}(\.[0-9]+)?$ ]]
+}
+
+# The URL of the Debian archive this machine installs its release from
+# (one-line sources.list and deb822 .sources formats alike).
+debian_mirror_url() {
+	local codename f
+	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+	[[ -n $codename ]] || return 1
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
+	    /etc/apt/sources.list.d/*.sources; do
+		[[ -f $f ]] || continue
+		if [[ $f = *.sources ]]; then
+			# One "URI SUITE..." line per deb stanza.
+			awk 'BEGIN { RS = ""; FS = "\n" }
+			{
+				deb = 0; uris = suites = ""
+				for (i = 1; i <= NF; i++) {
+					if ($i ~ /^Types:.*[ \t]deb([ \t]|$)/) deb = 1
+					else if ($i ~ /^URIs:/) uris = substr($i, 6)
+					else if ($i ~ /^Suites:/) suites = substr($i, 8)
+				}
+				if (deb && uris != "") {
+					split(uris, u, /[ \t]+/)
+					for (j in u) if (u[j] != "") { print u[j], suites; break }
+				}
+			}' "$f"
+		else
+			# deb [options] URI SUITE COMPONENTS...
+			sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" | awk '$1 == "deb" { print $2, $3 }'
+		fi
+	done | awk -v c="$codename" '{
+		for (i = 2; i <= NF; i++) if ($i == c) { sub(/\/$/, "", $1); print $1; exit }
+	}' | grep .
+}
+
+# ensure_pgbouncer: prints the path of a PgBouncer 1.24 binary (and exports
+# PGBOUNCER), building it into the cache on first use:
+#   ${XDG_CACHE_HOME:-$HOME/.cache}/todo/pgbouncer-1.24/bin/pgbouncer
+# Needs root (or sudo) for apt the first time; later runs, even from a fresh
+# clone, reuse the cache.
+ensure_pgbouncer() {
+	local cache bin lock
+	cache=$(pgbouncer_cache_dir)
+	bin=$cache/bin/pgbouncer
+	mkdir -p "${cache%/*}" || die "cannot create ${cache%/*}"
+	lock=${cache%/*}/pgbouncer.lock
+	# One build at a time (tests run in parallel may all ask).
+	exec {pgb_lock_fd}>"$lock" || die "cannot open $lock"
+	flock -w 900 "$pgb_lock_fd" || die "timed out waiting for $lock (another PgBouncer build?)"
+	if ! pgbouncer_is_ok "$bin"; then
+		(build_pgbouncer "$cache") || {
+			exec {pgb_lock_fd}>&-
+			die "could not build PgBouncer $TODO_PGBOUNCER_VERSION (see above)"
+		}
+		pgbouncer_is_ok "$bin" || {
+			exec {pgb_lock_fd}>&-
+			die "$bin does not report PgBouncer $TODO_PGBOUNCER_VERSION: $("$bin" --version 2>&1 | head -n 1)"
+		}
+	fi
+	exec {pgb_lock_fd}>&-
+	PGBOUNCER=$bin
+	export PGBOUNCER
+	echo "$bin"
+}
+
+# build_pgbouncer DIR (run in a subshell): Debian 13's source package,
+# configured and installed into DIR; built in a temporary directory under
+# TMPDIR. Quiet: the log is shown only when a step fails.
+build_pgbouncer() {
+	local cache=$1 mirror src t0 apt_opts
+	t0=$SECONDS
+	pgb_sudo=()
+	[[ $EUID -ne 0 ]] && pgb_sudo=(sudo)
+	apt_opts=(-o DPkg::Lock::Timeout=300 -qq)
+	mirror=$(debian_mirror_url) ||
+		{ echo "error: no Debian mirror found in /etc/apt/sources.list*" >&2; return 1; }
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/pgbouncer-build.XXXXXX") ||
+		{ echo "error: mktemp failed" >&2; return 1; }
+	# apt downloads as user _apt: the directory must be reachable.
+	chmod 0755 "$tmp"
+	list=/etc/apt/sources.list.d/todo-trixie-src.list
+	# Whatever happens: trixie's deb-src goes away again, apt forgets it.
+	pgb_cleanup() {
+		if [[ -f $list ]]; then
+			"${pgb_sudo[@]}" rm -f "$list"
+			"${pgb_sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get \
+				-o DPkg::Lock::Timeout=300 -qq update >/dev/null 2>&1 ||
+				echo "warning: apt-get update after removing $list failed" >&2
+		fi
+		rm -rf "$tmp"
+	}
+	trap pgb_cleanup EXIT
+	step() { printf '\n==== %s\n' "$*" >>"$tmp/build.log"; }
+	fail() {
+		printf 'error: PgBouncer build: %s failed; last lines of %s:\n' "$1" "$tmp/build.log" >&2
+		tail -n 25 "$tmp/build.log" >&2
+		return 1
+	}
+	say "building PgBouncer $TODO_PGBOUNCER_VERSION from Debian 13's source package into $cache (about a minute, once)"
+	step "sources: $mirror"
+	echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie main" |
+		"${pgb_sudo[@]}" tee "$list" >/dev/null || fail "writing $list" || return 1
+	step "apt-get update"
+	"${pgb_sudo[@]}" env DEBIAN_FRONTEND=noninteractive timeout 600 apt-get "${apt_opts[@]}" update \
+		>>"$tmp/build.log" 2>&1 || fail "apt-get update (with trixie's deb-src)" || return 1
+	step "apt-get install build dependencies"
+	"${pgb_sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" install -y \
+		--no-install-recommends libevent-dev libc-ares-dev libssl-dev pkg-config dpkg-dev \
+		build-essential >>"$tmp/build.log" 2>&1 || fail "installing the build dependencies" || return 1
+	step "apt-get source pgbouncer/trixie"
+	(cd "$tmp" && timeout 600 apt-get -q source pgbouncer/trixie) >>"$tmp/build.log" 2>&1 ||
+		fail "apt-get source pgbouncer/trixie" || return 1
+	src=$(find "$tmp" -maxdepth 1 -type d -name "pgbouncer-$TODO_PGBOUNCER_VERSION*" | head -n 1)
+	[[ -n $src ]] || { ls "$tmp" >>"$tmp/build.log"; fail "finding pgbouncer-$TODO_PGBOUNCER_VERSION* in the source package"; return 1; }
+	step "configure"
+	(cd "$src" && ./configure --prefix="$cache" --with-cares) >>"$tmp/build.log" 2>&1 ||
+		fail "configure" || return 1
+	step "make"
+	make -C "$src" -j2 >>"$tmp/build.log" 2>&1 || fail "make" || return 1
+	step "make install"
+	make -C "$src" install DESTDIR="$tmp/dest" >>"$tmp/build.log" 2>&1 || fail "make install" || return 1
+	pgbouncer_is_ok "$tmp/dest$cache/bin/pgbouncer" ||
+		fail "checking the built binary ($("$tmp/dest$cache/bin/pgbouncer" --version 2>&1 | head -n 1))" || return 1
+	rm -rf "$cache.new"
+	mv "$tmp/dest$cache" "$cache.new" && rm -rf "$cache" && mv "$cache.new" "$cache" ||
+		fail "moving the result into $cache" || return 1
+	step "done in $((SECONDS - t0)) s"
+	printf 'built in %d s\n' $((SECONDS - t0)) >"$cache/BUILD-INFO"
+	return 0
 }
