@@ -1,33 +1,45 @@
 /* db.c - see db.h. */
 #include "db.h"
 
+#include <sys/types.h>
+#include <sys/wait.h>
+
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
 
 #include "log.h"
 
-#define BACKOFF_MIN_MS 250
-#define BACKOFF_MAX_MS 4000
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 800
 /* Neon advises 10-15 s: a suspended compute may take a while to wake. */
 #define ADMIN_CONNECT_TIMEOUT 15
 
 struct db {
-	PGconn *conn;
+	PGconn *conn;              /* in pipeline mode, non-blocking */
 	char *conninfo;
-	int connect_timeout;
+	int timeout_ms;            /* TODO_DB_TIMEOUT: bound of one db_exec */
 	const struct db_stmt *stmts;
 	int nstmts;
+	unsigned char *prepared;   /* per statement: prepared on this conn */
 	int min_schema;
+	int cancelled;             /* the statement in flight was cancelled */
+	pid_t cancel_pid;          /* child sending a cancel, or -1 */
 	int64_t retry_at_ms;       /* no reconnect attempt before this */
 	int backoff_ms;
 	uint64_t round_trips;
 	char sqlstate[6];
 	char error[512];
 };
+
+static void drop_connection(struct db *db);
 
 static int64_t
 now_ms(void)
@@ -50,35 +62,47 @@ set_error(struct db *db, const char *what, const char *detail)
 		db->error[--n] = '\0';
 }
 
+/* Our defaults come first so that values in the URL win; client_encoding
+ * comes after the URL so that nothing (PGCLIENTENCODING=LATIN1, a URL
+ * parameter) can make libpq re-encode our UTF-8. GSSAPI encryption is off
+ * by default: Neon and most servers do not offer it, and trying it costs a
+ * negotiation and Kerberos' memory. A network cut (no FIN, no RST) is
+ * noticed by TCP keepalives on an idle connection and by tcp_user_timeout
+ * on a statement in flight, instead of after the kernel's ~15 minutes of
+ * retransmissions. Fills keys/vals (room for CONNECT_KEYS entries). */
+#define CONNECT_KEYS 10
+static void
+connect_params(const char *conninfo, const char *timeout,
+    const char *application_name, const char **keys, const char **vals)
+{
+	int n = 0;
+
+#define P(k, v) do { keys[n] = (k); vals[n++] = (v); } while (0)
+	P("connect_timeout", timeout);
+	P("application_name", application_name);
+	P("gssencmode", "disable");
+	P("keepalives_idle", "30");
+	P("keepalives_interval", "10");
+	P("keepalives_count", "3");
+	P("tcp_user_timeout", "15000");
+	if (conninfo != NULL && conninfo[0] != '\0')
+		P("dbname", conninfo);     /* expanded: a URL or key=value */
+	P("client_encoding", "UTF8");
+#undef P
+	keys[n] = NULL;
+	vals[n] = NULL;
+}
+
 /* A connection with our defaults; NULL only when out of memory. */
 static PGconn *
 connect_with_defaults(const char *conninfo, int connect_timeout,
     const char *application_name)
 {
-	/* Our defaults come first so that values in the URL win. GSSAPI
-	 * encryption is off by default: Neon and most servers do not offer
-	 * it, and trying it costs a negotiation and Kerberos' memory. A
-	 * network cut (no FIN, no RST) is noticed by TCP keepalives on an
-	 * idle connection and by tcp_user_timeout on a statement in flight,
-	 * instead of after the kernel's ~15 minutes of retransmissions. */
-	const char *keys[] = { "connect_timeout", "application_name",
-	    "gssencmode", "keepalives_idle", "keepalives_interval",
-	    "keepalives_count", "tcp_user_timeout", "dbname", NULL };
+	const char *keys[CONNECT_KEYS], *vals[CONNECT_KEYS];
 	char timeout[16];
-	const char *vals[9];
 
 	snprintf(timeout, sizeof(timeout), "%d", connect_timeout);
-	vals[0] = timeout;
-	vals[1] = application_name;
-	vals[2] = "disable";
-	vals[3] = "30";
-	vals[4] = "10";
-	vals[5] = "3";
-	vals[6] = "15000";
-	vals[7] = conninfo != NULL && conninfo[0] != '\0' ? conninfo : NULL;
-	vals[8] = NULL;
-	if (vals[7] == NULL)
-		keys[7] = NULL;
+	connect_params(conninfo, timeout, application_name, keys, vals);
 	return PQconnectdbParams(keys, vals, 1);
 }
 
@@ -99,6 +123,40 @@ db_connect_once(const char *conninfo, int connect_timeout,
 		return NULL;
 	}
 	return conn;
+}
+
+const char *
+db_error_hint(const char *msg)
+{
+	static const struct {
+		const char *needle;
+		const char *hint;
+	} hints[] = {
+		{ "certificate verify failed", "the server's certificate is not "
+		  "signed by a CA in sslrootcert (for Neon: sslrootcert=/etc/ssl/"
+		  "certs/ca-certificates.crt); the connection was refused, not "
+		  "downgraded" },
+		{ "does not match host name", "the server's certificate is for "
+		  "another host name: connect by the name in the certificate" },
+		{ "server does not support SSL", "the server does not offer TLS; "
+		  "with sslmode=verify-full the client never falls back to plain "
+		  "text" },
+		{ "root certificate file", "sslmode=verify-full needs a CA file: "
+		  "set sslrootcert (for Neon: /etc/ssl/certs/ca-certificates.crt)" },
+		{ "channel binding", "channel_binding=require needs a server that "
+		  "offers SCRAM-SHA-256-PLUS over TLS; a self-hosted PgBouncer does "
+		  "not (Neon's proxy does): drop it for such a pooler" },
+		{ "password authentication failed", "check the user and password "
+		  "in DATABASE_URL" },
+		{ "unsupported startup parameter", "a transaction pooler refuses "
+		  "startup options (options=-c ...): remove them from DATABASE_URL" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(hints) / sizeof(hints[0]); i++)
+		if (msg != NULL && strstr(msg, hints[i].needle) != NULL)
+			return hints[i].hint;
+	return "check DATABASE_URL and that the database is up";
 }
 
 /* "host=... port=... dbname=... user=..." of a connection: never the
@@ -141,11 +199,7 @@ db_connect_admin(const char *conninfo, const char *application_name,
 		for (n = strlen(msg); n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '); n--)
 			msg[n - 1] = '\0';
 		log_error("cannot connect to the database (%s): %s", where, msg);
-		log_error("hint: check DATABASE_URL");
-		goto fail;
-	}
-	if (PQsetClientEncoding(c, "UTF8") != 0) {
-		log_error("cannot set client_encoding UTF8: %s", PQerrorMessage(c));
+		log_error("hint: %s", db_error_hint(msg));
 		goto fail;
 	}
 	host = PQhost(c);
@@ -158,7 +212,7 @@ fail:
 }
 
 enum td_status
-db_new(struct db **out, const char *conninfo, int connect_timeout,
+db_new(struct db **out, const char *conninfo, int timeout_ms,
     const struct db_stmt *stmts, int nstmts, int min_schema)
 {
 	struct db *db = calloc(1, sizeof(*db));
@@ -166,25 +220,32 @@ db_new(struct db **out, const char *conninfo, int connect_timeout,
 	if (db == NULL)
 		return TD_ENOMEM;
 	db->conninfo = strdup(conninfo != NULL ? conninfo : "");
-	if (db->conninfo == NULL) {
+	db->prepared = calloc((size_t)nstmts + 1, 1);
+	if (db->conninfo == NULL || db->prepared == NULL) {
+		free(db->conninfo);
+		free(db->prepared);
 		free(db);
 		return TD_ENOMEM;
 	}
-	db->connect_timeout = connect_timeout;
+	db->timeout_ms = timeout_ms;
 	db->stmts = stmts;
 	db->nstmts = nstmts;
 	db->min_schema = min_schema;
+	db->cancel_pid = -1;
 	*out = db;
 	return TD_OK;
 }
+
+static void reap_canceller(struct db *db, int wait);
 
 void
 db_free(struct db *db)
 {
 	if (db == NULL)
 		return;
-	if (db->conn != NULL)
-		PQfinish(db->conn);
+	drop_connection(db);
+	reap_canceller(db, 1);
+	free(db->prepared);
 	free(db->conninfo);
 	free(db);
 }
@@ -201,81 +262,296 @@ db_last_error(const struct db *db)
 	return db->error;
 }
 
+/* ---- cancelling ---------------------------------------------------------
+ * PQcancel() opens a new connection to the server and waits for it to close,
+ * with no time limit: against a hung server it would hang the worker. So a
+ * short-lived child sends it, killed by its own alarm; the worker goes on
+ * waiting for its statement's answer, but only until its own deadline. */
+
+#define CANCEL_CHILD_S 2      /* the child's alarm */
+#define CANCEL_GRACE_MS 1000  /* how long an answer to a cancel may take */
+
+static void
+reap_canceller(struct db *db, int wait)
+{
+	if (db->cancel_pid <= 0)
+		return;
+	if (wait)
+		kill(db->cancel_pid, SIGKILL);
+	if (waitpid(db->cancel_pid, NULL, wait ? 0 : WNOHANG) != 0)
+		db->cancel_pid = -1;
+}
+
+static void
+cancel_statement(struct db *db)
+{
+	PGcancel *cancel;
+	char err[256];
+	pid_t pid;
+
+	reap_canceller(db, 1);
+	if ((cancel = PQgetCancel(db->conn)) == NULL)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGALRM, SIG_DFL);
+		alarm(CANCEL_CHILD_S);
+		_exit(PQcancel(cancel, err, sizeof(err)) == 1 ? 0 : 1);
+	}
+	if (pid < 0)
+		log_warn("cannot fork to cancel a statement: %s", strerror(errno));
+	db->cancel_pid = pid;
+	PQfreeCancel(cancel);
+}
+
+/* The watchdog's path (db_cancel_from_signal): the cancel object of the
+ * worker's one connection, swapped with the signal blocked. */
+static PGcancel *volatile signal_cancel;
+
+static void
+set_signal_cancel(PGcancel *c)
+{
+	sigset_t block, old;
+	PGcancel *prev;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	prev = signal_cancel;
+	signal_cancel = c;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (prev != NULL)
+		PQfreeCancel(prev);
+}
+
+void
+db_cancel_from_signal(void)
+{
+	char err[256];
+
+	/* PQcancel is documented as safe to call from a signal handler. */
+	if (signal_cancel != NULL)
+		(void)PQcancel(signal_cancel, err, sizeof(err));
+}
+
 static void
 drop_connection(struct db *db)
 {
 	if (db->conn != NULL) {
+		set_signal_cancel(NULL);
 		PQfinish(db->conn);
 		db->conn = NULL;
 	}
+	memset(db->prepared, 0, (size_t)db->nstmts);
 }
 
-/* Read the schema version and prepare every statement in one pipeline:
- * one round trip however many statements there are. The version comes
- * first: against an older schema the prepares fail (missing tables), and
- * that must read as "migrate first", not as a broken database. */
-static enum td_status
-prepare_all(struct db *db)
+/* ---- waiting, bounded ---------------------------------------------------- */
+
+static int
+remaining_ms(int64_t deadline)
 {
-	PGresult *res;
-	const char *state;
-	int i, ok, check = db->min_schema > 0, version = 0;
+	int64_t left = deadline - now_ms();
 
-	if (PQenterPipelineMode(db->conn) != 1)
-		goto fail;
-	if (check && PQsendQueryParams(db->conn,
-	    "SELECT coalesce(max(version), 0) FROM schema_migrations",
-	    0, NULL, NULL, NULL, NULL, 0) != 1)
-		goto fail;
-	for (i = 0; i < db->nstmts; i++)
-		if (PQsendPrepare(db->conn, db->stmts[i].name, db->stmts[i].sql,
-		    db->stmts[i].nparams, NULL) != 1)
-			goto fail;
-	if (PQpipelineSync(db->conn) != 1)
-		goto fail;
-	db->round_trips++;
+	return left <= 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
+}
 
-	for (i = -check; i < db->nstmts; i++) {
-		res = PQgetResult(db->conn);
-		if (res == NULL)
-			goto fail;
-		ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
-		    PQresultStatus(res) == PGRES_TUPLES_OK;
-		state = ok ? NULL : PQresultErrorField(res, PG_DIAG_SQLSTATE);
-		if (i < 0 && ok)
-			version = atoi(PQgetvalue(res, 0, 0));
-		else if (i < 0 && state != NULL && strcmp(state, "42P01") == 0)
-			version = 0;         /* no history table yet */
-		else if (!ok) {
-			set_error(db, i >= 0 ? db->stmts[i].name :
-			    "schema version", PQresultErrorMessage(res));
-			PQclear(res);
-			return TD_EDB;   /* the caller drops the connection */
+/* Wait for events on the connection's socket until the deadline: 1 ready,
+ * 0 timed out, -1 the connection is broken. EINTR (the worker's signals)
+ * only re-computes the time left. */
+static int
+wait_socket(PGconn *conn, short events, int64_t deadline)
+{
+	struct pollfd pfd;
+	int n;
+
+	for (;;) {
+		if ((pfd.fd = PQsocket(conn)) < 0)
+			return -1;
+		pfd.events = events;
+		pfd.revents = 0;
+		n = poll(&pfd, 1, remaining_ms(deadline));
+		if (n > 0)
+			return 1;
+		if (n == 0)
+			return 0;
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+/* Send what libpq has buffered: 1 sent, 0 timed out, -1 broken. Input is
+ * consumed while waiting, as libpq asks, so a server blocked on writing
+ * its answers cannot deadlock against us. */
+static int
+flush_by(PGconn *conn, int64_t deadline)
+{
+	int w, f;
+
+	while ((f = PQflush(conn)) == 1) {
+		if ((w = wait_socket(conn, POLLIN | POLLOUT, deadline)) <= 0)
+			return w;
+		if (PQconsumeInput(conn) != 1)
+			return -1;
+	}
+	return f == 0 ? 1 : -1;
+}
+
+enum wait_result { WAIT_OK, WAIT_TIMEOUT, WAIT_BROKEN };
+
+/* The next result of the pipeline, waiting at most until *deadline. The
+ * first time the deadline passes the statement is cancelled and the wait
+ * extended by CANCEL_GRACE_MS for the server to answer; WAIT_TIMEOUT only
+ * when even that answer does not come. */
+static enum wait_result
+next_result(struct db *db, int64_t *deadline, PGresult **out)
+{
+	int w;
+
+	*out = NULL;
+	while (PQisBusy(db->conn)) {
+		if ((w = wait_socket(db->conn, POLLIN, *deadline)) < 0)
+			return WAIT_BROKEN;
+		if (w == 0) {
+			if (db->cancelled)
+				return WAIT_TIMEOUT;
+			db->cancelled = 1;
+			cancel_statement(db);
+			*deadline = now_ms() + CANCEL_GRACE_MS;
+			continue;
 		}
-		PQclear(res);
-		if (i < 0 && version < db->min_schema) {
-			snprintf(db->error, sizeof(db->error),
-			    "database schema is at version %d, this build needs %d: run `todoctl migrate up`",
-			    version, db->min_schema);
-			return TD_ECONFLICT;   /* the rest is dropped with it */
+		if (PQconsumeInput(db->conn) != 1)
+			return WAIT_BROKEN;
+	}
+	*out = PQgetResult(db->conn);
+	return PQstatus(db->conn) == CONNECTION_OK ? WAIT_OK : WAIT_BROKEN;
+}
+
+/* Collect the answers to n commands sent in one pipeline with a Sync:
+ * res[i] gets command i's result (PGRES_PIPELINE_ABORTED after an earlier
+ * error). On anything but WAIT_OK the connection is unusable. */
+static enum wait_result
+collect(struct db *db, int n, PGresult **res, int64_t deadline)
+{
+	enum wait_result w;
+	PGresult *r;
+	int i;
+
+	for (i = 0; i < n; i++)
+		res[i] = NULL;
+	for (i = 0; i <= n; i++) {
+		if ((w = next_result(db, &deadline, &r)) != WAIT_OK)
+			return w;
+		if (r == NULL)
+			return WAIT_BROKEN;
+		if (i == n) {              /* the Sync */
+			w = PQresultStatus(r) == PGRES_PIPELINE_SYNC ? WAIT_OK : WAIT_BROKEN;
+			PQclear(r);
+			return w;
 		}
+		res[i] = r;
 		/* Each command's results end with a NULL. */
-		if ((res = PQgetResult(db->conn)) != NULL) {
-			PQclear(res);
-			goto fail;
+		if ((w = next_result(db, &deadline, &r)) != WAIT_OK)
+			return w;
+		if (r != NULL) {
+			PQclear(r);
+			return WAIT_BROKEN;
 		}
 	}
-	res = PQgetResult(db->conn);
-	if (res == NULL || PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
-		PQclear(res);
-		goto fail;
+	return WAIT_BROKEN;
+}
+
+static void
+clear_results(PGresult **res, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		PQclear(res[i]);
+		res[i] = NULL;
 	}
-	PQclear(res);
-	if (PQexitPipelineMode(db->conn) != 1)
+}
+
+/* ---- connecting ---------------------------------------------------------- */
+
+/* Open the connection without blocking past the deadline (libpq's own
+ * connect_timeout counts per host and in whole seconds). */
+static enum td_status
+open_connection(struct db *db, int64_t deadline)
+{
+	const char *keys[CONNECT_KEYS], *vals[CONNECT_KEYS];
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	char timeout[16];
+	int w;
+
+	snprintf(timeout, sizeof(timeout), "%d",
+	    db->timeout_ms < 2000 ? 2 : db->timeout_ms / 1000);
+	connect_params(db->conninfo, timeout, "todo-fcgi", keys, vals);
+	if ((db->conn = PQconnectStartParams(keys, vals, 1)) == NULL) {
+		set_error(db, "connect", "out of memory");
+		return TD_ENOMEM;
+	}
+	while (st != PGRES_POLLING_OK) {
+		if (st == PGRES_POLLING_FAILED || PQstatus(db->conn) == CONNECTION_BAD)
+			goto fail;
+		w = wait_socket(db->conn, st == PGRES_POLLING_READING ? POLLIN :
+		    POLLOUT, deadline);
+		if (w == 0) {
+			set_error(db, "connect", "timed out");
+			goto out;
+		}
+		st = PQconnectPoll(db->conn);
+	}
+	if (PQenterPipelineMode(db->conn) != 1 || PQsetnonblocking(db->conn, 1) != 0)
 		goto fail;
+	set_signal_cancel(PQgetCancel(db->conn));
 	return TD_OK;
 fail:
-	set_error(db, "prepare", PQerrorMessage(db->conn));
+	set_error(db, "connect", PQerrorMessage(db->conn));
+out:
+	PQfinish(db->conn);
+	db->conn = NULL;
+	return TD_EDB;
+}
+
+/* The schema version, read once per connection (one round trip): against
+ * an older schema the statements would fail on missing tables, and that
+ * must read as "migrate first", not as a broken database. */
+static enum td_status
+check_schema(struct db *db, int64_t deadline)
+{
+	PGresult *res = NULL;
+	const char *state;
+	int version = 0;
+
+	if (db->min_schema <= 0)
+		return TD_OK;
+	if (PQsendQueryParams(db->conn,
+	    "SELECT coalesce(max(version), 0) FROM schema_migrations",
+	    0, NULL, NULL, NULL, NULL, 0) != 1 || PQpipelineSync(db->conn) != 1)
+		goto broken;
+	db->round_trips++;
+	if (flush_by(db->conn, deadline) != 1 ||
+	    collect(db, 1, &res, deadline) != WAIT_OK)
+		goto broken;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		version = atoi(PQgetvalue(res, 0, 0));
+	else if ((state = PQresultErrorField(res, PG_DIAG_SQLSTATE)) == NULL ||
+	    strcmp(state, "42P01") != 0) {     /* 42P01: no history table yet */
+		set_error(db, "schema version", PQresultErrorMessage(res));
+		PQclear(res);
+		return TD_EDB;
+	}
+	PQclear(res);
+	if (version < db->min_schema) {
+		snprintf(db->error, sizeof(db->error),
+		    "database schema is at version %d, this build needs %d: run `todoctl migrate up`",
+		    version, db->min_schema);
+		return TD_ESCHEMA;
+	}
+	return TD_OK;
+broken:
+	PQclear(res);
+	set_error(db, "schema version", PQerrorMessage(db->conn));
 	return TD_EDB;
 }
 
@@ -306,10 +582,9 @@ connection_alive(struct db *db)
 }
 
 static enum td_status
-ensure_connected(struct db *db)
+ensure_connected(struct db *db, int64_t deadline)
 {
 	enum td_status rc;
-	int64_t now;
 
 	if (db->conn != NULL && connection_alive(db))
 		return TD_OK;
@@ -319,83 +594,157 @@ ensure_connected(struct db *db)
 		drop_connection(db);
 		db->retry_at_ms = 0;      /* first attempt right away */
 	}
-	now = now_ms();
-	if (now < db->retry_at_ms)
+	if (now_ms() < db->retry_at_ms)
 		return TD_EDB;
-	db->conn = db_connect_once(db->conninfo, db->connect_timeout,
-	    "todo-fcgi", db->error, sizeof(db->error));
-	if (db->conn == NULL) {
-		rc = TD_EDB;
-		goto backoff;
+	if ((rc = open_connection(db, deadline)) == TD_OK &&
+	    (rc = check_schema(db, deadline)) == TD_OK) {
+		db->backoff_ms = 0;
+		db->retry_at_ms = 0;
+		return TD_OK;
 	}
-	if ((rc = prepare_all(db)) != TD_OK) {
-		drop_connection(db);
-		goto backoff;
-	}
-	db->backoff_ms = 0;
-	db->retry_at_ms = 0;
-	return TD_OK;
-backoff:
-	/* Exponential back-off with jitter so a pool of workers does not
-	 * reconnect in lock step. */
+	drop_connection(db);
+	/* Capped exponential back-off with "equal jitter" drawn from the
+	 * system's CSPRNG, so the workers of a pool (forked from one parent:
+	 * rand() would repeat itself in each) spread their attempts. The cap
+	 * keeps recovery under a second once the database is back. */
 	db->backoff_ms = db->backoff_ms == 0 ? BACKOFF_MIN_MS :
 	    (db->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : db->backoff_ms * 2);
 	db->retry_at_ms = now_ms() + db->backoff_ms / 2 +
-	    rand() % (db->backoff_ms / 2 + 1);
-	log_error("database unavailable: %s", db->error);
+	    (int64_t)randombytes_uniform((uint32_t)db->backoff_ms / 2 + 1);
+	if (rc == TD_ESCHEMA)
+		log_error("%s", db->error);
+	else
+		log_error("database unavailable: %s (hint: %s)", db->error,
+		    db_error_hint(db->error));
 	return rc;
+}
+
+/* ---- statements ---------------------------------------------------------- */
+
+static int
+sqlstate_is(const char *state, const char *prefix)
+{
+	return state != NULL && strncmp(state, prefix, strlen(prefix)) == 0;
+}
+
+enum td_status
+db_status_of(const char *state)
+{
+	if (sqlstate_is(state, "22"))
+		return TD_EINVAL;          /* data exception: bad input */
+	if (sqlstate_is(state, "23"))
+		return TD_ECONFLICT;       /* integrity constraint */
+	if (sqlstate_is(state, "08") ||    /* connection exception */
+	    sqlstate_is(state, "25006") || /* read-only transaction */
+	    sqlstate_is(state, "40") ||    /* serialization, deadlock */
+	    sqlstate_is(state, "53") ||    /* insufficient resources */
+	    sqlstate_is(state, "55P03") || /* lock_timeout */
+	    sqlstate_is(state, "57"))      /* cancel, shutdown, cannot connect */
+		return TD_EDB;
+	return TD_EINTERNAL;               /* our SQL is wrong: a bug */
+}
+
+/* A failed statement: the connection stays usable. The error text names
+ * the statement and the SQLSTATE, never the values (an error message may
+ * quote them). */
+static enum td_status
+statement_failed(struct db *db, int stmt, const PGresult *r,
+    const char **sqlstate)
+{
+	const char *s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+	snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", s != NULL ? s : "");
+	if (sqlstate != NULL)
+		*sqlstate = db->sqlstate;
+	snprintf(db->error, sizeof(db->error), "statement %s failed with SQLSTATE %s",
+	    db->stmts[stmt].name, db->sqlstate);
+	return db_status_of(db->sqlstate);
 }
 
 enum td_status
 db_exec(struct db *db, int stmt, const char *const *params, PGresult **res,
     const char **sqlstate)
 {
+	const struct db_stmt *st;
+	PGresult *r[2] = { NULL, NULL }, *result;
+	enum wait_result w;
 	enum td_status rc;
-	PGresult *r;
-	int attempt;
+	int64_t deadline;
+	int attempt, n, failed;
 
 	*res = NULL;
 	if (sqlstate != NULL)
 		*sqlstate = NULL;
 	if (stmt < 0 || stmt >= db->nstmts)
 		return TD_EINVAL;
+	st = &db->stmts[stmt];
+	deadline = now_ms() + db->timeout_ms;
+	reap_canceller(db, 0);
 	for (attempt = 0; attempt < 2; attempt++) {
-		if ((rc = ensure_connected(db)) != TD_OK)
+		if ((rc = ensure_connected(db, deadline)) != TD_OK)
 			return rc;
+		/* A statement is prepared on its first use on this
+		 * connection, in the same pipeline as its execution: one round
+		 * trip either way, and each batch stays small (a stock
+		 * PgBouncer over TLS stalls on large pipelined batches). */
+		n = 0;
+		if (!db->prepared[stmt] && PQsendPrepare(db->conn, st->name,
+		    st->sql, st->nparams, NULL) == 1)
+			n++;
+		failed = (!db->prepared[stmt] && n == 0) ||
+		    PQsendQueryPrepared(db->conn, st->name, st->nparams, params,
+		    NULL, NULL, 0) != 1 || PQpipelineSync(db->conn) != 1;
+		n++;
 		db->round_trips++;
-		r = PQexecPrepared(db->conn, db->stmts[stmt].name,
-		    db->stmts[stmt].nparams, params, NULL, NULL, 0);
-		if (r != NULL && (PQresultStatus(r) == PGRES_TUPLES_OK ||
-		    PQresultStatus(r) == PGRES_COMMAND_OK)) {
-			*res = r;
+		db->cancelled = 0;
+		if (failed || flush_by(db->conn, deadline) != 1)
+			w = WAIT_BROKEN;
+		else
+			w = collect(db, n, r, deadline);
+		if (w != WAIT_OK) {
+			clear_results(r, 2);
+			if (w == WAIT_TIMEOUT)
+				set_error(db, st->name, "no answer within TODO_DB_TIMEOUT, even to a cancel");
+			else
+				set_error(db, st->name, PQerrorMessage(db->conn));
+			log_warn("database connection lost during %s: %s",
+			    st->name, db->error);
+			drop_connection(db);
+			db->retry_at_ms = 0;
+			/* Only statements that are safe to run twice are
+			 * retried: the first attempt may have been executed.
+			 * A timeout is not retried: its time is spent. */
+			if (!st->idempotent || w == WAIT_TIMEOUT)
+				return TD_EDB;
+			continue;
+		}
+		if (n == 2) {
+			if (PQresultStatus(r[0]) != PGRES_COMMAND_OK) {
+				rc = statement_failed(db, stmt, r[0], sqlstate);
+				clear_results(r, 2);
+				return rc;
+			}
+			db->prepared[stmt] = 1;
+		}
+		result = r[n - 1];
+		r[n - 1] = NULL;
+		clear_results(r, 2);
+		if (PQresultStatus(result) == PGRES_TUPLES_OK ||
+		    PQresultStatus(result) == PGRES_COMMAND_OK) {
+			*res = result;    /* after a cancel too: it did run */
 			return TD_OK;
 		}
-		if (PQstatus(db->conn) == CONNECTION_OK) {
-			/* The statement failed; the connection is fine. */
-			set_error(db, db->stmts[stmt].name,
-			    r != NULL ? PQresultErrorMessage(r) : PQerrorMessage(db->conn));
-			if (sqlstate != NULL && r != NULL) {
-				const char *s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-
-				snprintf(db->sqlstate, sizeof(db->sqlstate), "%s",
-				    s != NULL ? s : "");
-				*sqlstate = db->sqlstate;
-			}
-			PQclear(r);
-			return TD_EINVAL;
-		}
-		set_error(db, db->stmts[stmt].name, PQerrorMessage(db->conn));
-		PQclear(r);
-		log_warn("database connection lost during %s: %s",
-		    db->stmts[stmt].name, db->error);
-		drop_connection(db);
-		db->retry_at_ms = 0;
-		/* Only statements that are safe to run twice are retried: the
-		 * first attempt may have been executed before the loss. */
-		if (!db->stmts[stmt].idempotent)
-			break;
+		rc = statement_failed(db, stmt, result, sqlstate);
+		PQclear(result);
+		/* A serialization failure or deadlock rolled everything back:
+		 * an idempotent statement gets one more go. */
+		if (attempt == 0 && st->idempotent && !db->cancelled &&
+		    (strcmp(db->sqlstate, "40001") == 0 ||
+		    strcmp(db->sqlstate, "40P01") == 0))
+			continue;
+		return rc;
 	}
-	return TD_EDB;
+	return rc;
 }
 
 void

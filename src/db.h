@@ -1,11 +1,16 @@
 /* db.h - one worker's PostgreSQL connection: opened lazily after fork,
- * every statement prepared once per connection (in one pipelined round
- * trip), checked for liveness before each use without a round trip, and
- * re-opened after a database restart or network cut.
+ * each statement prepared on its first use (in the same round trip as its
+ * first execution), checked for liveness before each use without a round
+ * trip, and re-opened after a database restart or network cut. Works
+ * through a transaction-mode pooler (PgBouncer >= 1.21, Neon's pooled
+ * endpoint): only protocol-level prepared statements, no session state.
  *
- * While the database is unreachable db_exec() fails fast with TD_EDB
- * (reconnects are retried with capped exponential back-off), so pages can
- * answer 503 at once instead of queueing behind connect timeouts. */
+ * Every db_exec is bounded by the timeout given to db_new (TODO_DB_TIMEOUT):
+ * connecting included. Past it the statement is cancelled, and the call
+ * fails with TD_EDB unless the server's answer to the cancel shows that the
+ * statement had completed. While the database is unreachable db_exec fails
+ * fast with TD_EDB (reconnects are retried with capped, jittered back-off),
+ * so pages answer 503 at once instead of queueing behind timeouts. */
 #ifndef TODO_DB_H
 #define TODO_DB_H
 
@@ -24,19 +29,35 @@ struct db_stmt {
 
 struct db;
 
-/* conninfo: a libpq connection string or URI. stmts must outlive db.
- * min_schema: the schema version the caller was built for (0 = no check). */
-enum td_status db_new(struct db **out, const char *conninfo,
-    int connect_timeout, const struct db_stmt *stmts, int nstmts,
-    int min_schema);
+/* conninfo: a libpq connection string or URI. timeout_ms: the bound of one
+ * db_exec. stmts must outlive db. min_schema: the schema version the caller
+ * was built for (0 = no check). */
+enum td_status db_new(struct db **out, const char *conninfo, int timeout_ms,
+    const struct db_stmt *stmts, int nstmts, int min_schema);
 void db_free(struct db *db);
 
 /* Run prepared statement `stmt` (an index into stmts): one round trip once
  * connected. *res is set only on TD_OK (caller PQclear()s it). A statement
- * error (constraint, ...) gives TD_EINVAL with *sqlstate set; a lost or
- * unavailable database TD_EDB; a schema older than min_schema TD_ECONFLICT. */
+ * error sets *sqlstate and maps by db_status_of(); a lost, unavailable or
+ * too slow database gives TD_EDB; a schema older than min_schema
+ * TD_ESCHEMA. A lost connection is retried once for idempotent statements,
+ * and so are serialization failures and deadlocks (40001, 40P01). */
 enum td_status db_exec(struct db *db, int stmt, const char *const *params,
     PGresult **res, const char **sqlstate);
+
+/* The status a SQLSTATE maps to: class 22 (bad data) TD_EINVAL, 23
+ * (constraint) TD_ECONFLICT; unavailability (08, 25006 read-only, 40, 53,
+ * 55P03 lock timeout, 57 cancel/shutdown) TD_EDB; anything else is a bug in
+ * our SQL: TD_EINTERNAL. */
+enum td_status db_status_of(const char *sqlstate);
+
+/* A one-line hint for a libpq connection error message (TLS, channel
+ * binding, authentication, pooler), for the log. */
+const char *db_error_hint(const char *libpq_message);
+
+/* For the worker's SIGUSR2 handler (the pool's watchdog): cancel the
+ * statement in flight on this process's connection. Async-signal-safe. */
+void db_cancel_from_signal(void);
 
 /* Statements sent to the server since db_new (tests and logs). */
 uint64_t db_round_trips(const struct db *db);

@@ -31,6 +31,7 @@ struct wstate {
 	pid_t		 pid;		/* 0: no process */
 	int64_t		 respawn_at;	/* 0: no respawn pending */
 	int		 timed_out;	/* SIGKILLed by the watchdog */
+	int64_t		 abandon_at;	/* watchdog sent SIGUSR2 then; 0: not */
 };
 
 /* One scoreboard mapping per generation so a reload never moves the
@@ -234,6 +235,7 @@ spawn(struct pool *p, int gi, int i, int64_t now)
 	memset(&g->slots[i], 0, sizeof(g->slots[i]));
 	g->ws[i].respawn_at = 0;
 	g->ws[i].timed_out = 0;
+	g->ws[i].abandon_at = 0;
 	if ((pid = fork()) == -1) {
 		log_error("worker slot %d: fork: %s, retrying", i,
 		    strerror(errno));
@@ -424,10 +426,16 @@ retire_tick(struct pool *p, int64_t now)
 	}
 }
 
+/* A request over its time first gets SIGUSR2 (the worker cancels its
+ * database statement, so nothing it started is applied after the client
+ * got an error), then, ABANDON_MS later, SIGKILL. */
+#define ABANDON_MS	1000
+
 static void
 watchdog(struct pool *p, int64_t now)
 {
 	struct gen *g;
+	struct wstate *w;
 	int64_t since, limit;
 	char what[96];
 	int gi, i;
@@ -440,20 +448,33 @@ watchdog(struct pool *p, int64_t now)
 		if (g->slots == NULL)
 			continue;
 		for (i = 0; i < g->n; i++) {
-			if (g->ws[i].pid <= 0 || g->ws[i].timed_out)
+			w = &g->ws[i];
+			if (w->pid <= 0 || w->timed_out)
 				continue;
 			since = __atomic_load_n(&g->slots[i].busy_since_ms,
 			    __ATOMIC_ACQUIRE);
-			if (since == 0 || now - since <= limit)
+			if (since == 0 || now - since <= limit) {
+				w->abandon_at = 0;   /* it finished in time */
 				continue;
-			snprintf(what, sizeof(what), "request timeout after "
-			    "%ds, sending SIGKILL", p->o->request_timeout);
-			log_worker(LOG_ERROR, &g->slots[i], i, g->ws[i].pid,
-			    what);
-			if (kill(g->ws[i].pid, SIGKILL) == -1)
-				log_error("kill %ld: %s", (long)g->ws[i].pid,
+			}
+			if (w->abandon_at == 0) {
+				snprintf(what, sizeof(what), "request timeout after "
+				    "%ds, cancelling its statement", p->o->request_timeout);
+				log_worker(LOG_ERROR, &g->slots[i], i, w->pid, what);
+				if (kill(w->pid, SIGUSR2) == -1)
+					log_error("kill %ld: %s", (long)w->pid,
+					    strerror(errno));
+				w->abandon_at = now;
+				continue;
+			}
+			if (now - w->abandon_at < ABANDON_MS)
+				continue;
+			log_worker(LOG_ERROR, &g->slots[i], i, w->pid,
+			    "still busy after the cancel, sending SIGKILL");
+			if (kill(w->pid, SIGKILL) == -1)
+				log_error("kill %ld: %s", (long)w->pid,
 				    strerror(errno));
-			g->ws[i].timed_out = 1;
+			w->timed_out = 1;
 		}
 	}
 }

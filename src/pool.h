@@ -8,8 +8,9 @@
  *    (1 s doubling to 32 s) instead of forking endlessly;
  *  - a worker that returns normally (e.g. after max_requests) is replaced
  *    at once without counting as a crash;
- *  - kills (SIGKILL) a worker whose current request has run longer than
- *    `request_timeout` seconds, and replaces it;
+ *  - a worker whose current request has run longer than `request_timeout`
+ *    seconds gets SIGUSR2 (the worker cancels its database statement),
+ *    then, a second later, SIGKILL, and is replaced;
  *  - SIGTERM/SIGINT: graceful stop. Workers get SIGTERM, finish their
  *    in-flight request and exit; any still alive after `shutdown_timeout`
  *    seconds get SIGKILL. pool_run then returns.

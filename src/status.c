@@ -10,9 +10,11 @@ td_strerror(enum td_status s)
 	case TD_EINVAL: return "invalid input";
 	case TD_ETOOBIG: return "over the size limit";
 	case TD_ENOTFOUND: return "not found";
-	case TD_EDB: return "database error";
+	case TD_EDB: return "database unavailable";
 	case TD_ESYSTEM: return "system error";
 	case TD_ECONFLICT: return "conflict";
+	case TD_ESCHEMA: return "database schema too old";
+	case TD_EINTERNAL: return "internal error";
 	}
 	return "unknown error";
 }

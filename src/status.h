@@ -8,9 +8,12 @@ enum td_status {
 	TD_EINVAL,     /* malformed input (bad encoding, bad number, ...) */
 	TD_ETOOBIG,    /* input over a configured limit */
 	TD_ENOTFOUND,  /* no such row / route / file */
-	TD_EDB,        /* database unreachable or statement failed */
+	TD_EDB,        /* database unavailable for now: down, timed out,
+	                  read-only, overloaded (answer 503, retry later) */
 	TD_ESYSTEM,    /* a system call failed; errno says why */
 	TD_ECONFLICT,  /* a uniqueness or state conflict */
+	TD_ESCHEMA,    /* the database schema is older than this build */
+	TD_EINTERNAL,  /* a statement failed in a way that is our bug */
 };
 
 const char *td_strerror(enum td_status s);

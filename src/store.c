@@ -169,7 +169,7 @@ store_list(struct db *db, struct arena *a, enum todo_filter f,
 		return rc;
 	rows = PQntuples(res);
 	if (rows < 1) {           /* the LEFT JOIN always yields a row */
-		rc = TD_EDB;
+		rc = TD_EINTERNAL;
 		goto out;
 	}
 	out->active = int_value(res, 0, 0);
@@ -243,12 +243,9 @@ static enum td_status
 exec_count(struct db *db, int stmt, const char *const *params, long *count)
 {
 	PGresult *res = NULL;
-	const char *state;
 	enum td_status rc;
 
-	rc = db_exec(db, stmt, params, &res, &state);
-	if (rc == TD_EINVAL && state != NULL && strncmp(state, "23", 2) == 0)
-		rc = TD_ECONFLICT;   /* integrity constraint */
+	rc = db_exec(db, stmt, params, &res, NULL);
 	if (rc != TD_OK)
 		return rc;
 	if (count != NULL)

@@ -68,6 +68,10 @@ set_html(struct ctx *c)
 	response_header(c->resp, "Cache-Control", "no-store");
 }
 
+/* The page for a failed store call. Statuses come from db_status_of():
+ * what the client can fix is 4xx, what will pass is 503 with Retry-After,
+ * and what is our bug is 500 (worker.c logs every 5xx with the
+ * statement's name and SQLSTATE). */
 static void
 fail(struct ctx *c, enum td_status rc)
 {
@@ -76,13 +80,20 @@ fail(struct ctx *c, enum td_status rc)
 		app_error(c->app, c->arena, c->resp, 404, "There is no such todo. It may have been deleted.");
 		break;
 	case TD_EDB:
-	case TD_ECONFLICT:
+	case TD_ESCHEMA:
 		response_header(c->resp, "Retry-After", "5");
 		app_error(c->app, c->arena, c->resp, 503,
-		    "The database is not answering right now. Please try again in a moment.");
+		    "The database is not available right now. Please try again in a moment.");
+		break;
+	case TD_ECONFLICT:
+		app_error(c->app, c->arena, c->resp, 409,
+		    "That change conflicts with the saved todos (a limit or a rule of the list). Reload the page and try again.");
 		break;
 	case TD_ENOMEM:
 		app_error(c->app, c->arena, c->resp, 413, "That request was too large to handle.");
+		break;
+	case TD_EINTERNAL:
+		app_error(c->app, c->arena, c->resp, 500, "Something went wrong on our side. It has been logged.");
 		break;
 	default:
 		app_error(c->app, c->arena, c->resp, 400, "The request could not be understood.");

@@ -115,6 +115,15 @@ on_tick(int sig)
 	(void)sig;     /* only here to interrupt accept() */
 }
 
+/* The pool's watchdog gives up on this request: cancel its statement
+ * before the SIGKILL that follows, so no write lands after the 502. */
+static void
+on_abandon(int sig)
+{
+	(void)sig;
+	db_cancel_from_signal();
+}
+
 /* A SIGTERM that lands after the stop check but before accept() starts
  * would leave the worker asleep in accept() until the master's SIGKILL.
  * While idle, a 1 s tick interrupts accept() (no SA_RESTART), so the stop
@@ -146,7 +155,7 @@ worker_main(int listen_fd, struct pool_slot *slot, void *arg)
 	stmts = store_statements(&nstmts);
 	/* The connection is opened lazily by the first request, after fork:
 	 * a PGconn is never shared between processes. */
-	if (db_new(&app.db, env->cfg->database_url, env->cfg->db_connect_timeout,
+	if (db_new(&app.db, env->cfg->database_url, env->cfg->db_timeout * 1000,
 	    stmts, nstmts, TODO_SCHEMA_VERSION) != TD_OK ||
 	    (a = arena_new((size_t)env->cfg->arena_cap)) == NULL) {
 		log_error("worker start-up: out of memory");
@@ -161,6 +170,12 @@ worker_main(int listen_fd, struct pool_slot *slot, void *arg)
 		sa.sa_flags = 0;
 		if (sigaction(SIGALRM, &sa, NULL) != 0) {
 			log_error("sigaction(SIGALRM) failed");
+			goto out;
+		}
+		sa.sa_handler = on_abandon;
+		sa.sa_flags = SA_RESTART;
+		if (sigaction(SIGUSR2, &sa, NULL) != 0) {
+			log_error("sigaction(SIGUSR2) failed");
 			goto out;
 		}
 	}

@@ -186,7 +186,7 @@ open_db(const char *conninfo, int min_schema)
 	int n;
 
 	st = store_statements(&n);
-	assert_int_equal(db_new(&db, conninfo, CONNECT_TIMEOUT, st, n,
+	assert_int_equal(db_new(&db, conninfo, CONNECT_TIMEOUT * 1000, st, n,
 	    min_schema), TD_OK);
 	return db;
 }
@@ -870,18 +870,173 @@ test_server_down(void **state)
 	assert_true(mono_ms() - t0 < 3000);
 
 	run_pgctl("start -w");
-	/* Back within the back-off (at most 4 s) once it is up again. */
-	deadline = mono_ms() + WAIT_MS;
+	/* Back within the back-off cap (0.8 s) and a connect once it is up
+	 * again: recovery stays under a second and a half even on a loaded
+	 * machine. */
+	t0 = mono_ms();
+	deadline = t0 + WAIT_MS;
 	while ((rc = store_ping(db)) != TD_OK && mono_ms() < deadline) {
 		assert_int_equal(rc, TD_EDB);
 		nap();
 	}
 	assert_int_equal(rc, TD_OK);
+	assert_true(mono_ms() - t0 < 1500);
 	create_ok(db, "back");
 	admin = connect_admin(url);
 	assert_non_null(admin);
 	assert_int_equal(id_of("back"), 1);
 	db_free(db);
+}
+
+
+/* ---- bounded waits and honest errors ------------------------------------ */
+
+/* PGCLIENTENCODING=LATIN1 must not make libpq re-encode our UTF-8. */
+static void
+test_client_encoding(void **state)
+{
+	struct db *db;
+	char sql[128];
+
+	(void)state;
+	assert_int_equal(setenv("PGCLIENTENCODING", "LATIN1", 1), 0);
+	db = open_named_db("itest_enc");
+	create_ok(db, "caf\xc3\xa9");
+	unsetenv("PGCLIENTENCODING");
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM todos WHERE "
+	    "title = 'caf' || chr(233)");
+	assert_int_equal(sql_int(admin, sql), 1);
+	assert_int_equal(sql_int(admin, "SELECT octet_length(title) FROM todos"), 5);
+	db_free(db);
+}
+
+/* A db whose every call is bounded by timeout_ms. */
+static struct db *
+open_db_timeout(const char *appname, int timeout_ms)
+{
+	char *ci = conninfo_with(NULL, appname);
+	const struct db_stmt *st;
+	struct db *db = NULL;
+	int n;
+
+	st = store_statements(&n);
+	assert_int_equal(db_new(&db, ci, timeout_ms, st, n, TODO_SCHEMA_VERSION),
+	    TD_OK);
+	free(ci);
+	return db;
+}
+
+/* A toggle stuck behind a table lock: TD_EDB once the client's bound has
+ * passed (the statement is cancelled), and the toggle is NOT applied when
+ * the lock goes away. No server-side timeout is set here: this is the
+ * client's own bound at work. */
+static void
+test_lock_wait_cancelled(void **state)
+{
+	struct db *db = open_db_timeout("itest_lock", 1000);
+	int64_t id, t0, took;
+
+	(void)state;
+	create_ok(sdb, "locked");
+	id = id_of("locked");
+	assert_int_equal(store_ping(db), TD_OK);
+	sql_ok(admin, "BEGIN");
+	sql_ok(admin, "LOCK TABLE todos IN ACCESS EXCLUSIVE MODE");
+	t0 = mono_ms();
+	assert_int_equal(store_toggle(db, id), TD_EDB);
+	took = mono_ms() - t0;
+	/* Bounded: the timeout plus at most the grace for the cancel. */
+	assert_true(took >= 900);
+	assert_true(took < 1000 + 1500);
+	assert_non_null(strstr(db_last_error(db), "57014"));
+	sql_ok(admin, "COMMIT");
+	/* Not applied later, and the connection is still good. */
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos WHERE completed"), 0);
+	assert_int_equal(store_toggle(db, id), TD_OK);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos WHERE completed"), 1);
+	db_free(db);
+}
+
+/* The server-side lock_timeout, as `todoctl migrate up` sets it for the
+ * role: SQLSTATE 55P03, mapped to "unavailable", before the client's
+ * bound. */
+static void
+test_server_lock_timeout(void **state)
+{
+	struct db *db;
+	char sql[256];
+	int64_t id;
+
+	(void)state;
+	create_ok(sdb, "locked");
+	id = id_of("locked");
+	snprintf(sql, sizeof(sql), "ALTER ROLE CURRENT_USER IN DATABASE \"%s\" "
+	    "SET lock_timeout = '200ms'", PQdb(admin));
+	sql_ok(admin, sql);
+	db = open_db_timeout("itest_lockto", 5000);
+	assert_int_equal(store_ping(db), TD_OK);
+	sql_ok(admin, "BEGIN");
+	sql_ok(admin, "LOCK TABLE todos IN ACCESS EXCLUSIVE MODE");
+	assert_int_equal(store_toggle(db, id), TD_EDB);
+	assert_non_null(strstr(db_last_error(db), "55P03"));
+	assert_non_null(strstr(db_last_error(db), "toggle"));
+	sql_ok(admin, "ROLLBACK");
+	snprintf(sql, sizeof(sql), "ALTER ROLE CURRENT_USER IN DATABASE \"%s\" "
+	    "RESET lock_timeout", PQdb(admin));
+	sql_ok(admin, sql);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos WHERE completed"), 0);
+	db_free(db);
+}
+
+/* A read-only database (a Neon read-only branch, a standby after a
+ * failover) is unavailable for writes, not "bad input"; reads work. */
+static void
+test_read_only(void **state)
+{
+	struct db *db;
+	struct todo_page p;
+	char sql[256];
+	const char *sqlstate = NULL;
+	PGresult *res = NULL;
+
+	(void)state;
+	create_ok(sdb, "kept");
+	snprintf(sql, sizeof(sql), "ALTER DATABASE \"%s\" SET "
+	    "default_transaction_read_only = on", PQdb(admin));
+	sql_ok(admin, sql);
+	db = open_named_db("itest_ro");
+	assert_int_equal(store_create(db, "new", NULL, NULL), TD_EDB);
+	assert_int_equal(db_exec(db, stmt_index("toggle_all"), NULL, &res,
+	    &sqlstate), TD_EDB);
+	assert_null(res);
+	assert_string_equal(sqlstate, "25006");
+	list(db, FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_int_equal(p.n, 1);
+	snprintf(sql, sizeof(sql), "ALTER DATABASE \"%s\" RESET "
+	    "default_transaction_read_only", PQdb(admin));
+	sql_ok(admin, sql);
+	db_free(db);
+}
+
+/* SQLSTATE classes to statuses (db.h). */
+static void
+test_status_of(void **state)
+{
+	(void)state;
+	assert_int_equal(db_status_of("22P02"), TD_EINVAL);
+	assert_int_equal(db_status_of("23505"), TD_ECONFLICT);
+	assert_int_equal(db_status_of("25006"), TD_EDB);
+	assert_int_equal(db_status_of("40001"), TD_EDB);
+	assert_int_equal(db_status_of("40P01"), TD_EDB);
+	assert_int_equal(db_status_of("53300"), TD_EDB);
+	assert_int_equal(db_status_of("55P03"), TD_EDB);
+	assert_int_equal(db_status_of("57014"), TD_EDB);
+	assert_int_equal(db_status_of("57P01"), TD_EDB);
+	assert_int_equal(db_status_of("57P03"), TD_EDB);
+	assert_int_equal(db_status_of("08006"), TD_EDB);
+	assert_int_equal(db_status_of("42P01"), TD_EINTERNAL);
+	assert_int_equal(db_status_of("25P02"), TD_EINTERNAL);
+	assert_int_equal(db_status_of(""), TD_EINTERNAL);
 }
 
 /* ---- schema guard ------------------------------------------------------ */
@@ -906,7 +1061,7 @@ test_schema_guard(void **state)
 	ci = conninfo_with(name, "itest_v0");
 	db = open_db(ci, TODO_SCHEMA_VERSION);
 	assert_int_equal(db_exec(db, stmt_index("ping"), NULL, &res, &sqlstate),
-	    TD_ECONFLICT);
+	    TD_ESCHEMA);
 	assert_null(res);
 	assert_non_null(strstr(db_last_error(db), "todoctl migrate up"));
 	db_free(db);
@@ -917,7 +1072,7 @@ test_schema_guard(void **state)
 	PQfinish(c);
 	db = open_db(ci, TODO_SCHEMA_VERSION);
 	assert_int_equal(db_exec(db, stmt_index("ping"), NULL, &res, &sqlstate),
-	    TD_ECONFLICT);
+	    TD_ESCHEMA);
 	assert_non_null(strstr(db_last_error(db), "todoctl migrate up"));
 	db_free(db);
 	free(ci);
@@ -926,7 +1081,7 @@ test_schema_guard(void **state)
 
 	/* The migrated database, but a build that needs a newer schema. */
 	db = open_db(url, TODO_SCHEMA_VERSION + 1);
-	assert_int_equal(store_ping(db), TD_ECONFLICT);
+	assert_int_equal(store_ping(db), TD_ESCHEMA);
 	assert_non_null(strstr(db_last_error(db), "todoctl migrate up"));
 	db_free(db);
 	/* min_schema 0 skips the check. */
@@ -952,6 +1107,11 @@ main(void)
 		T(test_round_trips),
 		T(test_terminated_backend),
 		T(test_schema_guard),
+		T(test_client_encoding),
+		T(test_lock_wait_cancelled),
+		T(test_server_lock_timeout),
+		T(test_read_only),
+		T(test_status_of),
 		T(test_server_restart),
 		T(test_server_down),
 #undef T
