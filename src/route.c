@@ -24,22 +24,23 @@ static const struct route routes[] = {
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
-#define MAX_ID_DIGITS 18   /* keeps every id below INT64_MAX */
 
-/* Parse one "{id}" segment at *p; advances *p past it. */
+/* Parse one "{id}" segment at *p; advances *p past it. Every id the
+ * identity column can hand out (1..INT64_MAX) is addressable. */
 static bool
 match_id(const char **p, int64_t *id)
 {
 	const char *s = *p;
 	int64_t v = 0;
-	size_t n = 0;
+	int d;
 
 	if (*s < '1' || *s > '9')
 		return false;
 	while (*s >= '0' && *s <= '9') {
-		if (++n > MAX_ID_DIGITS)
-			return false;
-		v = v * 10 + (*s - '0');
+		d = *s - '0';
+		if (v > (INT64_MAX - d) / 10)
+			return false;   /* past INT64_MAX: no such id */
+		v = v * 10 + d;
 		s++;
 	}
 	if (*s != '\0' && *s != '/')

@@ -1,8 +1,9 @@
 /* route.h - method + path -> route, as a table. Knows no handlers, so it
  * can be tested alone. A path that matches but with the wrong method gives
  * TD_EINVAL and the Allow header value; no match at all TD_ENOTFOUND.
- * "{id}" segments take 1 to 18 digits (no sign, no leading zero). HEAD is
- * accepted wherever GET is. */
+ * "{id}" segments take 1 to INT64_MAX in decimal (no sign, no leading
+ * zero), every id the database can hand out. HEAD is accepted wherever GET
+ * is. */
 #ifndef TODO_ROUTE_H
 #define TODO_ROUTE_H
 

@@ -542,6 +542,21 @@ test_not_found_and_methods(void **state)
 	post("/todos/abc/toggle", "", NULL, &r);
 	assert_int_equal(r.status, 404);
 	http_resp_free(&r);
+
+	/* The largest id is routed and looked up (the todo's own 404); one
+	 * past it is no address at all (the router's). */
+	get("/todos/9223372036854775807/edit", NULL, &r);
+	assert_int_equal(r.status, 404);
+	assert_non_null(strstr(r.body, "There is no such todo"));
+	http_resp_free(&r);
+	post("/todos/9223372036854775807/toggle", "", NULL, &r);
+	assert_int_equal(r.status, 404);
+	assert_non_null(strstr(r.body, "There is no such todo"));
+	http_resp_free(&r);
+	get("/todos/9223372036854775808/edit", NULL, &r);
+	assert_int_equal(r.status, 404);
+	assert_non_null(strstr(r.body, "There is nothing at this address"));
+	http_resp_free(&r);
 }
 
 static void

@@ -131,11 +131,23 @@ test_ids(void **state)
 	ok("POST", "/todos/9/toggle", ROUTE_TOGGLE, 9);
 	ok("POST", "/todos/10/delete", ROUTE_DELETE, 10);
 	ok("GET", "/todos/123456789/edit", ROUTE_EDIT, 123456789);
-	/* 18 digits is the most allowed. */
+	/* Every id the identity can hand out, up to INT64_MAX. */
 	ok("POST", "/todos/999999999999999999", ROUTE_UPDATE,
 	    INT64_C(999999999999999999));
 	ok("POST", "/todos/100000000000000000/toggle", ROUTE_TOGGLE,
 	    INT64_C(100000000000000000));
+	ok("POST", "/todos/1000000000000000000", ROUTE_UPDATE,
+	    INT64_C(1000000000000000000));
+	ok("POST", "/todos/1000000000000000001/delete", ROUTE_DELETE,
+	    INT64_C(1000000000000000001));
+	ok("POST", "/todos/9223372036854775806", ROUTE_UPDATE, INT64_MAX - 1);
+	ok("POST", "/todos/9223372036854775807", ROUTE_UPDATE, INT64_MAX);
+	ok("GET", "/todos/9223372036854775807/edit", ROUTE_EDIT, INT64_MAX);
+	ok("HEAD", "/todos/9223372036854775807/edit", ROUTE_EDIT, INT64_MAX);
+	ok("POST", "/todos/9223372036854775807/toggle", ROUTE_TOGGLE,
+	    INT64_MAX);
+	ok("POST", "/todos/9223372036854775807/delete", ROUTE_DELETE,
+	    INT64_MAX);
 
 	not_found("POST", "/todos/0");
 	not_found("POST", "/todos/007");
@@ -149,23 +161,36 @@ test_ids(void **state)
 	not_found("POST", "/todos/ 1");
 	not_found("POST", "/todos//toggle");
 	not_found("GET", "/todos//edit");
-	not_found("POST", "/todos/1000000000000000000");
-	not_found("POST", "/todos/9223372036854775807");
-	not_found("POST", "/todos/99999999999999999999999999999999/delete");
+	not_found("POST", "/todos/00");
+	not_found("POST", "/todos/09223372036854775807");
 	not_found("GET", "/todos/0/edit");
 	not_found("GET", "/todos/1a/edit");
+	not_found("POST", "/todos/-9223372036854775808");
 
-	/* Every length from 1 to 18 digits, and 19 refused. */
-	for (int n = 1; n <= 19; n++) {
+	/* Past INT64_MAX: refused, never wrapped or clamped. */
+	not_found("POST", "/todos/9223372036854775808");
+	not_found("GET", "/todos/9223372036854775808/edit");
+	not_found("POST", "/todos/9223372036854775809/toggle");
+	not_found("POST", "/todos/9223372036854775810");
+	not_found("POST", "/todos/9999999999999999999");
+	not_found("POST", "/todos/18446744073709551615");
+	not_found("POST", "/todos/18446744073709551616");
+	not_found("POST", "/todos/92233720368547758070");
+	not_found("POST", "/todos/10000000000000000000");
+	not_found("POST", "/todos/99999999999999999999999999999999/delete");
+
+	/* Every length from 1 to 19 digits, and 20 refused. */
+	for (int n = 1; n <= 20; n++) {
 		int64_t want = 0;
 
 		memset(path, 0, sizeof(path));
 		memcpy(path, "/todos/", 7);
 		for (int i = 0; i < n; i++) {
 			path[7 + i] = '8';
-			want = want * 10 + 8;
+			if (i < 19)   /* 20 eights do not fit */
+				want = want * 10 + 8;
 		}
-		if (n <= 18)
+		if (n <= 19)
 			ok("POST", path, ROUTE_UPDATE, want);
 		else
 			not_found("POST", path);
