@@ -402,6 +402,12 @@ conv_id(const struct conv_value *v, int64_t *out, const char **why)
 		    "id is not an integer";
 		return TD_EINVAL;
 	}
+	/* The identity hands out 1..INT64_MAX and the router addresses
+	 * nothing else: a row below 1 could never be opened. */
+	if (v->i < 1) {
+		*why = "id is 0 or negative: the app's ids start at 1";
+		return TD_EINVAL;
+	}
 	/* The identity column could never hand out another id. */
 	if (v->i == INT64_MAX) {
 		*why = "id is the largest bigint: leaves the id generator "

@@ -24,6 +24,8 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include "route.h"
+
 static char todoctl[PATH_MAX];
 static char sqldir[PATH_MAX];
 static char tmpdir[] = "/tmp/itest_import.XXXXXX";
@@ -348,6 +350,118 @@ t_hostile(void **state)
 	assert_int_equal(q_int("SELECT count(*) FROM todos"), 8);
 }
 
+/* The todo's pages answer for id: the router takes it back unchanged. */
+static void
+addressable(long long id)
+{
+	struct route_match m;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/todos/%lld/edit", id);
+	if (route_match("GET", path, &m) != TD_OK)
+		fail_msg("GET %s: not routed", path);
+	assert_int_equal(m.route, ROUTE_EDIT);
+	assert_int_equal(m.id, id);
+	snprintf(path, sizeof(path), "/todos/%lld/toggle", id);
+	if (route_match("POST", path, &m) != TD_OK)
+		fail_msg("POST %s: not routed", path);
+	assert_int_equal(m.id, id);
+}
+
+/* Every id the import writes or the identity hands out afterwards can be
+ * addressed; the others are rejected with a reason. */
+static void
+t_ids(void **state)
+{
+	char db[PATH_MAX], out[PATH_MAX], rej[PATH_MAX], *r;
+	long long id;
+	PGresult *res;
+
+	(void)state;
+	/* The identity's whole range is what the router takes. */
+	assert_string_equal(q_str("SELECT format('%s|%s|%s|%s', seqmin, "
+	    "seqmax, seqincrement, seqcycle) FROM pg_sequence WHERE "
+	    "seqrelid = pg_get_serial_sequence('todos', 'id')::regclass"),
+	    "1|9223372036854775807|1|f");
+
+	make_db(db, sizeof(db), 0);
+	sq(db, "INSERT INTO todo VALUES "
+	    "(0, 'zero', NULL, 0, '2025-03-01', '2025-03-01'),"
+	    "(-5, 'negative', NULL, 0, '2025-03-01', '2025-03-01'),"
+	    "(7, 'seven', NULL, 0, '2025-03-01', '2025-03-01'),"
+	    "(1000000000000000000, '10^18', NULL, 0, '2025-03-01', "
+	    "'2025-03-01')");
+	snprintf(rej, sizeof(rej), "%s/ids.rejects", tmpdir);
+	out_path(out, sizeof(out), "import");
+	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
+	    "--reject-file", rej), 6);
+	assert_int_equal(q_int("SELECT count(*) FROM todos"), 2);
+	assert_int_equal(q_int("SELECT count(*) FROM todos WHERE id < 1"), 0);
+	r = slurp(rej);
+	assert_non_null(strstr(r, "\n0\tid\tid is 0 or negative: the app's "
+	    "ids start at 1\t0\n"));
+	assert_non_null(strstr(r, "\n-5\tid\tid is 0 or negative: the app's "
+	    "ids start at 1\t-5\n"));
+	assert_string_equal(q_str("SELECT title FROM todos WHERE id = "
+	    "1000000000000000000"), "10^18");
+	addressable(1000000000000000000LL);
+	/* The identity moved past 10^18: the app's next todo is reachable
+	 * too (the 18-digit router could not reach it). */
+	id = q_int("INSERT INTO todos (title) VALUES ('after 10^18') "
+	    "RETURNING id");
+	assert_int_equal(id, 1000000000000000001LL);
+	addressable(id);
+
+	/* The top of the range, through the merge path. INT64_MAX itself
+	 * is refused: the generator would have nothing left to hand out. */
+	sq(db, "INSERT INTO todo VALUES "
+	    "(9223372036854775806, 'top - 1', NULL, 0, '2025-03-01', "
+	    "'2025-03-01'),"
+	    "(9223372036854775807, 'top', NULL, 0, '2025-03-01', "
+	    "'2025-03-01')");
+	out_path(out, sizeof(out), "import2");
+	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
+	    "--reject-file", rej), 6);
+	assert_non_null(strstr(slurp(rej), "\n9223372036854775807\tid\tid is "
+	    "the largest bigint"));
+	assert_string_equal(q_str("SELECT title FROM todos WHERE id = "
+	    "9223372036854775806"), "top - 1");
+	addressable(9223372036854775806LL);
+	/* The last id the identity hands out is still addressable; after
+	 * it the insert fails instead of wrapping or going negative. */
+	id = q_int("INSERT INTO todos (title) VALUES ('last') RETURNING id");
+	assert_int_equal(id, INT64_MAX);
+	addressable(id);
+	res = PQexec(pg, "INSERT INTO todos (title) VALUES ('one more')");
+	assert_int_equal(PQresultStatus(res), PGRES_FATAL_ERROR);
+	assert_string_equal(PQresultErrorField(res, PG_DIAG_SQLSTATE),
+	    "2200H");	/* sequence_generator_limit_exceeded */
+	PQclear(res);
+
+	/* Past INT64_MAX SQLite stores a REAL; in a column without integer
+	 * affinity an id may be text. Both are refused, not rounded. */
+	make_db(db, sizeof(db), 0);
+	sq(db, "CREATE TABLE todos (id NUMERIC, title VARCHAR NOT NULL, "
+	    "description VARCHAR, completed BOOLEAN NOT NULL, "
+	    "created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL); "
+	    "INSERT INTO todos VALUES "
+	    "('9223372036854775808', 'over', NULL, 0, '2025-03-01', "
+	    "'2025-03-01'),"
+	    "('12abc', 'text', NULL, 0, '2025-03-01', '2025-03-01'),"
+	    "(1e19, 'real', NULL, 0, '2025-03-01', '2025-03-01')");
+	out_path(out, sizeof(out), "import3");
+	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
+	    "--table", "todos", "--reject-file", rej), 6);
+	r = slurp(rej);
+	assert_non_null(strstr(r, "\n9.2233720368547758e+18 (REAL)\tid\t"
+	    "id is not an integer\t"));
+	assert_non_null(strstr(r, "\n1e+19 (REAL)\tid\tid is not an "
+	    "integer\t"));
+	assert_non_null(strstr(r, "\n12abc\tid\tid is not an integer\t"));
+	/* 7, 10^18 and 10^18 + 1, INT64_MAX - 1 and INT64_MAX: nothing new. */
+	assert_int_equal(q_int("SELECT count(*) FROM todos"), 5);
+}
+
 static void
 t_timezone(void **state)
 {
@@ -560,6 +674,7 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(t_fixture, reset),
 		cmocka_unit_test_setup(t_hostile, reset),
+		cmocka_unit_test_setup(t_ids, reset),
 		cmocka_unit_test_setup(t_timezone, reset),
 		cmocka_unit_test_setup(t_kill, reset),
 		cmocka_unit_test_setup(t_rerun_noop, reset),

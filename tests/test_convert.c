@@ -359,9 +359,70 @@ t_row(void **state)
 	assert_int_equal(bad, COL_ID);
 	v[COL_ID] = integer(INT64_MAX - 1);
 	assert_int_equal(conv_row(v, &utc, &r, &bad, &why), TD_OK);
+	v[COL_ID] = integer(0);
+	assert_int_equal(conv_row(v, &utc, &r, &bad, &why), TD_EINVAL);
+	assert_int_equal(bad, COL_ID);
+	v[COL_ID] = integer(-5);
+	assert_int_equal(conv_row(v, &utc, &r, &bad, &why), TD_EINVAL);
+	assert_int_equal(bad, COL_ID);
+	assert_string_equal(why, "id is 0 or negative: the app's ids start "
+	    "at 1");
 	v[COL_ID] = text("7");
 	assert_int_equal(conv_row(v, &utc, &r, &bad, &why), TD_EINVAL);
 	assert_int_equal(bad, COL_ID);
+}
+
+/* Ids: what the identity can hand out and the router can address
+ * (1..INT64_MAX), less INT64_MAX itself, which would leave the generator
+ * nothing to hand out. */
+static void
+t_ids(void **state)
+{
+	struct conv_value v;
+	const char *why;
+	int64_t id;
+
+	(void)state;
+	v = integer(1);
+	assert_int_equal(conv_id(&v, &id, &why), TD_OK);
+	assert_int_equal(id, 1);
+	v = integer(INT64_C(1000000000000000000));
+	assert_int_equal(conv_id(&v, &id, &why), TD_OK);
+	assert_int_equal(id, INT64_C(1000000000000000000));
+	v = integer(INT64_MAX - 1);
+	assert_int_equal(conv_id(&v, &id, &why), TD_OK);
+	assert_int_equal(id, INT64_MAX - 1);
+
+	v = integer(0);
+	assert_int_equal(conv_id(&v, &id, &why), TD_EINVAL);
+	assert_string_equal(why, "id is 0 or negative: the app's ids start "
+	    "at 1");
+	v = integer(-5);
+	assert_int_equal(conv_id(&v, &id, &why), TD_EINVAL);
+	assert_string_equal(why, "id is 0 or negative: the app's ids start "
+	    "at 1");
+	v = integer(INT64_MIN);
+	assert_int_equal(conv_id(&v, &id, &why), TD_EINVAL);
+	v = integer(INT64_MAX);
+	assert_int_equal(conv_id(&v, &id, &why), TD_EINVAL);
+	assert_non_null(strstr(why, "largest bigint"));
+
+	/* Past INT64_MAX SQLite has no INTEGER: such a value comes as a
+	 * REAL (or as text in a column without affinity). */
+	v = (struct conv_value){ .type = CONV_REAL, .r = 9223372036854775808.0 };
+	assert_int_equal(conv_id(&v, &id, &why), TD_EINVAL);
+	assert_string_equal(why, "id is not an integer");
+	v = (struct conv_value){ .type = CONV_REAL, .r = 7.0 };
+	assert_int_equal(conv_id(&v, &id, &why), TD_EINVAL);
+	assert_string_equal(why, "id is not an integer");
+	v = text("9223372036854775808");
+	assert_int_equal(conv_id(&v, &id, &why), TD_EINVAL);
+	assert_string_equal(why, "id is not an integer");
+	v = text("7");
+	assert_int_equal(conv_id(&v, &id, &why), TD_EINVAL);
+	v = (struct conv_value){ .type = CONV_NULL };
+	assert_int_equal(conv_id(&v, &id, &why), TD_EINVAL);
+	assert_string_equal(why, "id is NULL");
 }
 
 static void
@@ -467,6 +528,7 @@ main(void)
 		cmocka_unit_test(t_booleans),
 		cmocka_unit_test(t_text),
 		cmocka_unit_test(t_row),
+		cmocka_unit_test(t_ids),
 		cmocka_unit_test(t_hash),
 		cmocka_unit_test(t_copy),
 		cmocka_unit_test(t_format_show),
