@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libpq-fe.h>
+
 #ifndef TODO_DATADIR
 #define TODO_DATADIR "."
 #endif
@@ -228,6 +230,21 @@ config_load(struct config *c, const char *env_file, char *err, size_t errlen)
 		snprintf(err, errlen, "TODO_DB_TIMEOUT (%d s) must be below TODO_REQUEST_TIMEOUT (%d s)",
 		    c->db_timeout, c->request_timeout);
 		rc = TD_EINVAL;
+	}
+	/* Once here, not at every worker's reconnect: libpq's own parse
+	 * error quotes the string, password included, so it is dropped. */
+	if (rc == TD_OK && c->database_url[0] != '\0') {
+		PQconninfoOption *opts;
+		char *perr = NULL;
+
+		if ((opts = PQconninfoParse(c->database_url, &perr)) == NULL) {
+			/* No message at all: libpq ran out of memory. */
+			snprintf(err, errlen, perr == NULL ? "DATABASE_URL: out of memory while parsing it" :
+			    "DATABASE_URL is not a valid libpq connection string or URI (the value is not shown: it may hold a password)");
+			rc = perr == NULL ? TD_ENOMEM : TD_EINVAL;
+			PQfreemem(perr);
+		} else
+			PQconninfoFree(opts);
 	}
 out:
 	for (j = 0; j < nvars; j++) {

@@ -1,6 +1,7 @@
 /* itest_startup.c - todo-fcgi's start-up checks, run as a real process:
  * a bad setting names its variable, a broken template names file and line,
- * an unmigrated database is refused with what to run, --help/--version. */
+ * an unmigrated database is refused with what to run, an unparsable
+ * DATABASE_URL is refused without being shown, --help/--version. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,24 +14,32 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char bin[4096], tdir[4096];
+static char bin[4096], ctl[4096], tdir[4096];
 
-/* Run `env... todo-fcgi args` with a timeout; capture stdout+stderr. */
+/* Run `env... prog args` with a timeout; capture stdout+stderr. */
 static int
-run(const char *env, const char *args, char *out, size_t outlen)
+run_prog(const char *prog, const char *env, const char *args, char *out,
+    size_t outlen)
 {
 	char cmd[12288];
 	FILE *p;
 	size_t n;
 	int st;
 
-	snprintf(cmd, sizeof(cmd), "env %s timeout 20 '%s' %s 2>&1", env, bin, args);
+	snprintf(cmd, sizeof(cmd), "env %s timeout 20 '%s' %s 2>&1", env, prog, args);
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	n = fread(out, 1, outlen - 1, p);
 	out[n] = '\0';
 	st = pclose(p);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The same for todo-fcgi. */
+static int
+run(const char *env, const char *args, char *out, size_t outlen)
+{
+	return run_prog(bin, env, args, out, outlen);
 }
 
 static void
@@ -94,6 +103,37 @@ test_unmigrated_database_refused(void **state)
 	assert_non_null(strstr(out, "todoctl migrate up"));
 }
 
+/* A DATABASE_URL libpq cannot parse stops start-up once, with a message
+ * that does not show it: libpq's own error would quote the password. */
+static void
+test_bad_database_url_refused(void **state)
+{
+	static const char *const urls[] = {
+		"postgresql://u:pa%zzss@127.0.0.1/db",
+		"host=127.0.0.1 password=pa%zzss nosuchkey=1",
+	};
+	char out[16384], env[8192];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		snprintf(env, sizeof(env), "TODO_TEMPLATE_DIR='%s' "
+		    "TODO_LISTEN=127.0.0.1:0 DATABASE_URL='%s'", tdir, urls[i]);
+		/* The pool itself and its --check, before forking anything. */
+		assert_int_equal(run(env, "", out, sizeof(out)), 1);
+		assert_non_null(strstr(out, "DATABASE_URL is not a valid"));
+		assert_null(strstr(out, "zzss"));
+		assert_int_equal(run(env, "--check", out, sizeof(out)), 1);
+		assert_non_null(strstr(out, "DATABASE_URL is not a valid"));
+		assert_null(strstr(out, "zzss"));
+		/* todoctl reads the same settings table. */
+		assert_int_equal(run_prog(ctl, env, "migrate status", out,
+		    sizeof(out)), 1);
+		assert_non_null(strstr(out, "DATABASE_URL is not a valid"));
+		assert_null(strstr(out, "zzss"));
+	}
+}
+
 int
 main(void)
 {
@@ -102,6 +142,7 @@ main(void)
 		cmocka_unit_test(test_bad_setting_names_variable),
 		cmocka_unit_test(test_broken_template_names_file_and_line),
 		cmocka_unit_test(test_unmigrated_database_refused),
+		cmocka_unit_test(test_bad_database_url_refused),
 	};
 	const char *b = getenv("TODO_BUILDDIR"), *s = getenv("TODO_SRCDIR");
 
@@ -110,6 +151,7 @@ main(void)
 		return 1;
 	}
 	snprintf(bin, sizeof(bin), "%s/todo-fcgi", b);
+	snprintf(ctl, sizeof(ctl), "%s/todoctl", b);
 	snprintf(tdir, sizeof(tdir), "%s/templates", s);
 	return cmocka_run_group_tests_name("startup", tests, NULL, NULL);
 }

@@ -372,6 +372,65 @@ test_limits_accepted(void **state)
 	assert_string_equal(c.static_url, big);
 }
 
+/* An unparsable DATABASE_URL must be refused with a message that shows
+ * no part of the value (it may hold a password). */
+static void
+bad_url(const char *url, const char *secret)
+{
+	struct config c;
+	char err[512] = "";
+
+	assert_int_equal(setenv("DATABASE_URL", url, 1), 0);
+	if (config_load(&c, NULL, err, sizeof(err)) != TD_EINVAL)
+		fail_msg("DATABASE_URL \"%s\" was accepted", url);
+	assert_non_null(strstr(err, "DATABASE_URL"));
+	assert_non_null(strstr(err, "not shown"));
+	if (strstr(err, secret) != NULL)
+		fail_msg("error \"%s\" shows \"%s\"", err, secret);
+	assert_int_equal(unsetenv("DATABASE_URL"), 0);
+}
+
+static void
+test_database_url(void **state)
+{
+	struct config c;
+	char err[512] = "";
+	const char *path;
+
+	(void)state;
+	/* A bad percent-escape in the password: libpq's own message would
+	 * quote it. */
+	bad_url("postgresql://u:pa%zzss@host/db", "zzss");
+	bad_url("postgresql://u:pa%zzss@host/db", "pa%");
+	bad_url("postgres://u:hunter2@host:5432/db?sslmode=nope%zz",
+	    "hunter2");
+	bad_url("postgresql://u:hunter2@host/db?nosuchoption=1", "hunter2");
+	bad_url("host=db password='hunter2", "hunter2");
+	bad_url("host=db password=hunter2 nosuchkey=1", "hunter2");
+	bad_url("hunter2", "hunter2");
+
+	/* The same from an env file. */
+	path = env_file("DATABASE_URL=postgresql://u:pa%zzss@host/db\n");
+	assert_int_equal(config_load(&c, path, err, sizeof(err)), TD_EINVAL);
+	assert_non_null(strstr(err, "DATABASE_URL"));
+	assert_null(strstr(err, "zzss"));
+
+	/* Good URIs, key=value strings and empty (libpq's PG* defaults). */
+	good_env("DATABASE_URL", "postgresql://u:pa%20ss@host:5433/db"
+	    "?sslmode=require&connect_timeout=3", &c);
+	assert_string_equal(c.database_url, "postgresql://u:pa%20ss@host:5433"
+	    "/db?sslmode=require&connect_timeout=3");
+	good_env("DATABASE_URL", "postgres://localhost/todo", &c);
+	good_env("DATABASE_URL", "postgresql:///todo?host=/run/postgresql", &c);
+	good_env("DATABASE_URL", "host=localhost port=5432 dbname=todo "
+	    "user=u password='pa ss'", &c);
+	assert_string_equal(c.database_url, "host=localhost port=5432 "
+	    "dbname=todo user=u password='pa ss'");
+	good_env("DATABASE_URL", "dbname=todo", &c);
+	good_env("DATABASE_URL", "", &c);
+	assert_string_equal(c.database_url, "");
+}
+
 static void
 test_small_err_buffer(void **state)
 {
@@ -398,6 +457,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_invalid_values, clear_env, teardown),
 		cmocka_unit_test_setup_teardown(test_limits_accepted, clear_env, teardown),
 		cmocka_unit_test_setup_teardown(test_small_err_buffer, clear_env, teardown),
+		cmocka_unit_test_setup_teardown(test_database_url, clear_env, teardown),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
