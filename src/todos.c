@@ -83,7 +83,7 @@ fail(struct ctx *c, enum td_status rc)
 	case TD_ESCHEMA:
 		response_header(c->resp, "Retry-After", "5");
 		app_error(c->app, c->arena, c->resp, 503,
-		    "The database is not available right now. Please try again in a moment.");
+		    "The database is not answering right now. Please try again in a moment.");
 		break;
 	case TD_ECONFLICT:
 		app_error(c->app, c->arena, c->resp, 409,
