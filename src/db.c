@@ -756,3 +756,46 @@ db_server_timeouts(int db_timeout_s, struct db_server_timeouts *out)
 	out->lock_ms = out->statement_ms / 2;
 	out->idle_in_transaction_ms = 60000;
 }
+
+enum td_status
+db_apply_server_timeouts(PGconn *c, int db_timeout_s)
+{
+	struct db_server_timeouts t;
+	char v[3][24];
+	const char *params[3] = { v[0], v[1], v[2] };
+	PGresult *res, *r;
+	int i;
+
+	db_server_timeouts(db_timeout_s, &t);
+	snprintf(v[0], sizeof(v[0]), "%dms", t.statement_ms);
+	snprintf(v[1], sizeof(v[1]), "%dms", t.lock_ms);
+	snprintf(v[2], sizeof(v[2]), "%dms", t.idle_in_transaction_ms);
+	/* current_database(): behind a pooler the name the client used may
+	 * be an alias of the real one. */
+	res = PQexecParams(c, "SELECT format('ALTER ROLE CURRENT_USER IN DATABASE %I "
+	    "SET %s = %L', current_database(), s.name, s.value) "
+	    "FROM (VALUES ('statement_timeout', $1::text), ('lock_timeout', $2), "
+	    "('idle_in_transaction_session_timeout', $3)) s(name, value)",
+	    3, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		log_error("cannot set the role's timeouts: %s", PQresultErrorMessage(res));
+		PQclear(res);
+		return TD_EDB;
+	}
+	for (i = 0; i < PQntuples(res); i++) {
+		r = PQexec(c, PQgetvalue(res, i, 0));
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			log_error("cannot set the role's timeouts: %s",
+			    PQresultErrorMessage(r));
+			PQclear(r);
+			PQclear(res);
+			return TD_EDB;
+		}
+		PQclear(r);
+	}
+	PQclear(res);
+	log_info("role timeouts for new sessions: statement_timeout=%s "
+	    "lock_timeout=%s idle_in_transaction_session_timeout=%s",
+	    v[0], v[1], v[2]);
+	return TD_OK;
+}

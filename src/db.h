@@ -90,4 +90,16 @@ struct db_server_timeouts {
 };
 void db_server_timeouts(int db_timeout_s, struct db_server_timeouts *out);
 
+/* Apply them to the connected role in the current database (ALTER ROLE
+ * CURRENT_USER IN DATABASE ... SET); they take effect in new sessions.
+ * Failures are logged. */
+enum td_status db_apply_server_timeouts(PGconn *c, int db_timeout_s);
+
+/* todoctl's long transactions (migrations, import, verify) lift the
+ * role's statement and lock timeouts for themselves: the equivalent of
+ * SET LOCAL, as one statement (PQexecParams), fine through a pooler. */
+#define DB_NO_TIMEOUTS_SQL \
+	"SELECT set_config('statement_timeout', '0', true), " \
+	"set_config('lock_timeout', '0', true)"
+
 #endif

@@ -812,6 +812,10 @@ import_sqlite_main(const char *database_url, int argc, char **argv)
 	if ((c = import_connect(database_url, "todoctl-import")) == NULL)
 		goto out;
 	if (import_exec(c, "BEGIN", "BEGIN", PGRES_COMMAND_OK, NULL) != TD_OK ||
+	    /* The role's short timeouts are for the app's statements: a
+	     * million-row COPY takes seconds. */
+	    import_exec(c, "lifting the timeouts", DB_NO_TIMEOUTS_SQL,
+	    PGRES_TUPLES_OK, NULL) != TD_OK ||
 	    import_exec(c, "taking the import lock",
 	    "SELECT pg_advisory_xact_lock(" IMPORT_LOCK_KEY ")",
 	    PGRES_TUPLES_OK, NULL) != TD_OK ||

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "convert.h"
+#include "db.h"
 #include "import.h"
 #include "log.h"
 #include "sqlite_source.h"
@@ -337,6 +338,8 @@ verify_sqlite_main(const char *database_url, int argc, char **argv)
 		goto out;
 	if (import_exec(c, "BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ "
 	    "READ ONLY", PGRES_COMMAND_OK, NULL) != TD_OK ||
+	    import_exec(c, "lifting the timeouts", DB_NO_TIMEOUTS_SQL,
+	    PGRES_TUPLES_OK, NULL) != TD_OK ||
 	    check_sequence(c, &st) != TD_OK ||
 	    import_exec(c, "reading todos", sql_rows, PGRES_COPY_OUT, NULL) !=
 	    TD_OK)
