@@ -989,6 +989,32 @@ out:
 }
 
 enum td_status
+migrate_count(PGconn *c, const struct migrations *m, struct migrate_counts *n)
+{
+	const struct migration *mg;
+	enum td_status rc;
+	PGresult *h = NULL;
+	int i, rows;
+
+	memset(n, 0, sizeof(*n));
+	if ((rc = history(c, &h)) != TD_OK)
+		return rc;
+	rows = h != NULL ? PQntuples(h) : 0;
+	for (i = 0; i < rows; i++) {
+		n->applied++;
+		if ((mg = find(m, row_version(h, i))) == NULL)
+			n->missing++;
+		else if (strcmp(mg->checksum,
+		    PQgetvalue(h, i, H_CHECKSUM)) != 0)
+			n->changed++;
+	}
+	/* Files are versions 1..n without gaps (migrate_load). */
+	n->pending = (int)m->n - (n->applied - n->missing);
+	PQclear(h);
+	return TD_OK;
+}
+
+enum td_status
 migrate_current_version(PGconn *c, int *version)
 {
 	enum td_status rc;

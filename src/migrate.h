@@ -45,6 +45,16 @@ enum migrate_state {
 enum td_status	 migrate_status(PGconn *c, const struct migrations *m,
 		    FILE *out, enum migrate_state *state);
 
+/* The totals migrate_status prints, without printing (todoctl check). */
+struct migrate_counts {
+	int	 applied;
+	int	 pending;	/* files not applied yet */
+	int	 changed;	/* applied, but the file's checksum differs */
+	int	 missing;	/* applied, but no file */
+};
+enum td_status	 migrate_count(PGconn *c, const struct migrations *m,
+		    struct migrate_counts *n);
+
 /* Highest applied version; 0 when schema_migrations does not exist. */
 enum td_status	 migrate_current_version(PGconn *c, int *version);
 
