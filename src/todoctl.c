@@ -1,4 +1,5 @@
-/* todoctl.c - the admin command: schema migrations, SQLite data import. */
+/* todoctl.c - the admin command: schema migrations, SQLite data import,
+ * the pre-launch check. */
 
 #include <ctype.h>
 #include <errno.h>
@@ -11,6 +12,7 @@
 
 #include <libpq-fe.h>
 
+#include "check.h"
 #include "config.h"
 #include "db.h"
 #include "import.h"
@@ -38,11 +40,13 @@ enum {
 struct ctx {
 	const char	*sql_dir;
 	const char	*database_url;	/* "" = libpq defaults (PGHOST...) */
+	const struct config *cfg;
 };
 
 static int	cmd_migrate(const struct ctx *, int, char **);
 static int	cmd_import_sqlite(const struct ctx *, int, char **);
 static int	cmd_verify_sqlite(const struct ctx *, int, char **);
+static int	cmd_check(const struct ctx *, int, char **);
 
 /* One line per subcommand. */
 static const struct command {
@@ -56,6 +60,7 @@ static const struct command {
 	  "  migrate status        list migrations and their state\n" },
 	{ "import-sqlite", cmd_import_sqlite, IMPORT_USAGE },
 	{ "verify-sqlite", cmd_verify_sqlite, VERIFY_USAGE },
+	{ "check", cmd_check, CHECK_USAGE },
 };
 
 static void
@@ -91,7 +96,9 @@ usage(FILE *out)
 	    "  6  import-sqlite, verify-sqlite: source rows were rejected by\n"
 	    "     the import rules (listed in the reject file / the report)\n"
 	    "  7  import-sqlite: conflicts with rows created or edited in the\n"
-	    "     app were left alone (listed in the reject file)\n", out);
+	    "     app were left alone (listed in the reject file)\n"
+	    "  8  check: a problem was found (the lines marked PROBLEM)\n",
+	    out);
 }
 
 
@@ -184,6 +191,12 @@ cmd_verify_sqlite(const struct ctx *ctx, int argc, char **argv)
 	return verify_sqlite_main(ctx->database_url, argc, argv);
 }
 
+static int
+cmd_check(const struct ctx *ctx, int argc, char **argv)
+{
+	return check_main(ctx->cfg, ctx->sql_dir, argc, argv);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -234,6 +247,7 @@ main(int argc, char *argv[])
 	}
 	ctx.sql_dir = sql_dir != NULL ? sql_dir : cfg.sql_dir;
 	ctx.database_url = cfg.database_url;
+	ctx.cfg = &cfg;
 
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[0], commands[i].name) == 0)
