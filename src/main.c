@@ -41,7 +41,8 @@ usage(FILE *f)
 	    "The Todo app's FastCGI worker pool. Put nginx in front of it.\n\n"
 	    "  --env-file FILE  read settings from FILE (NAME=VALUE lines);\n"
 	    "                   the environment overrides the file\n"
-	    "  --check          validate settings and templates, then exit\n\n"
+	    "  --check          validate settings and templates, then exit\n"
+	    "                   (not the database: see `todoctl check`)\n\n"
 	    "Signals: TERM/INT stop gracefully, HUP reloads settings and templates.\n\n");
 	if (f == stdout)
 		config_print_help();
@@ -163,7 +164,9 @@ main(int argc, char **argv)
 	if (load(m.env_file, &m.cfg, &m.env.tmpl) != TD_OK)
 		return 1;
 	if (check) {
-		printf("settings and templates are valid\n");
+		/* No connection here: the database gets its own check. */
+		printf("checked settings and templates only: valid\n"
+		    "the database was not tested: run `todoctl check`\n");
 		status = 0;
 		goto out;
 	}
