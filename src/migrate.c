@@ -17,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "db.h"
 #include "log.h"
 
 /* Bounds on what a migrations directory may hold: anything past them is a
@@ -496,6 +497,13 @@ begin_locked(PGconn *c)
 	snprintf(key, sizeof(key), "%lld", MIGRATE_LOCK_KEY);
 	if ((rc = run(c, NULL, PGRES_COMMAND_OK, "BEGIN", "BEGIN", 0,
 	    NULL)) != TD_OK)
+		return rc;
+	/* The app's role has short statement and lock timeouts (set by
+	 * migrate up itself); a migration may build an index for minutes
+	 * and waits for the app's statements, which are bounded anyway. SET
+	 * LOCAL works through a transaction pooler too. */
+	if ((rc = run(c, NULL, PGRES_TUPLES_OK, "lifting the timeouts",
+	    DB_NO_TIMEOUTS_SQL, 0, NULL)) != TD_OK)
 		return rc;
 	/* Waits while another run holds it: that run's migration is what
 	 * we want to see committed before deciding anything. */

@@ -55,7 +55,8 @@ static const struct command {
 	const char	*usage;		/* lines of "  synopsis  summary" */
 } commands[] = {
 	{ "migrate", cmd_migrate,
-	  "  migrate up [VERSION]  apply pending migrations (up to VERSION)\n"
+	  "  migrate up [VERSION]  apply pending migrations (up to VERSION) and\n"
+	  "                        set the role's timeouts from TODO_DB_TIMEOUT\n"
 	  "  migrate down [N]      revert the N newest migrations (default 1)\n"
 	  "  migrate status        list migrations and their state\n" },
 	{ "import-sqlite", cmd_import_sqlite, IMPORT_USAGE },
@@ -159,8 +160,11 @@ cmd_migrate(const struct ctx *ctx, int argc, char **argv)
 		goto out;
 	if (db_connect(ctx, &c) != TD_OK)
 		goto out;
-	if (strcmp(sub, "up") == 0)
-		rc = migrate_up(c, m, arg);
+	/* Every deploy runs this: the place to keep the role's server-side
+	 * timeouts in step with TODO_DB_TIMEOUT (they apply to new sessions,
+	 * and pass through a transaction pooler, unlike startup options). */
+	if (strcmp(sub, "up") == 0 && (rc = migrate_up(c, m, arg)) == TD_OK)
+		rc = db_apply_server_timeouts(c, ctx->cfg->db_timeout);
 	else if (strcmp(sub, "down") == 0)
 		rc = migrate_down(c, m, arg);
 	else {
