@@ -163,9 +163,10 @@ cmd_migrate(const struct ctx *ctx, int argc, char **argv)
 	/* Every deploy runs this: the place to keep the role's server-side
 	 * timeouts in step with TODO_DB_TIMEOUT (they apply to new sessions,
 	 * and pass through a transaction pooler, unlike startup options). */
-	if (strcmp(sub, "up") == 0 && (rc = migrate_up(c, m, arg)) == TD_OK)
-		rc = db_apply_server_timeouts(c, ctx->cfg->db_timeout);
-	else if (strcmp(sub, "down") == 0)
+	if (strcmp(sub, "up") == 0) {
+		if ((rc = migrate_up(c, m, arg)) == TD_OK)
+			rc = db_apply_server_timeouts(c, ctx->cfg->db_timeout);
+	} else if (strcmp(sub, "down") == 0)
 		rc = migrate_down(c, m, arg);
 	else {
 		if ((rc = migrate_status(c, m, stdout, &state)) == TD_OK &&
