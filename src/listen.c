@@ -89,7 +89,7 @@ open_tcp(const char *spec, int backlog, int *out, char *err, size_t errlen)
 	int fd = -1, one = 1, e;
 
 	if (colon == NULL || colon == spec || colon[1] == '\0') {
-		snprintf(err, errlen, "TODO_LISTEN: \"%s\" is not unix:/path, HOST:PORT or fd:0", spec);
+		snprintf(err, errlen, "TODO_LISTEN: \"%s\" is not unix:/path, HOST:PORT, fd:N or systemd", spec);
 		return TD_EINVAL;
 	}
 	hlen = (size_t)(colon - spec);
@@ -134,21 +134,59 @@ open_tcp(const char *spec, int backlog, int *out, char *err, size_t errlen)
 	return TD_OK;
 }
 
+/* The descriptor of "fd:N" or "systemd"; -1 with a message if there is
+ * none. */
+static int
+inherited_fd(const char *spec, char *err, size_t errlen)
+{
+	const char *pid, *fds;
+	char *end;
+	long n;
+
+	if (strcmp(spec, "systemd") != 0) {
+		errno = 0;
+		n = strtol(spec + 3, &end, 10);
+		if (spec[3] < '0' || spec[3] > '9' || *end != '\0' || errno != 0 ||
+		    n > 1023) {
+			snprintf(err, errlen, "TODO_LISTEN: \"%s\" is not fd:N (a descriptor number)", spec);
+			return -1;
+		}
+		return (int)n;
+	}
+	pid = getenv("LISTEN_PID");
+	fds = getenv("LISTEN_FDS");
+	if (pid == NULL || fds == NULL || strtol(pid, NULL, 10) != (long)getpid()) {
+		snprintf(err, errlen, "TODO_LISTEN=systemd but no socket was passed to this process (LISTEN_PID/LISTEN_FDS: start it from a .socket unit)");
+		return -1;
+	}
+	if (strcmp(fds, "1") != 0) {
+		snprintf(err, errlen, "TODO_LISTEN=systemd expects exactly one socket, got LISTEN_FDS=%s", fds);
+		return -1;
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return 3;     /* SD_LISTEN_FDS_START */
+}
+
 enum td_status
 listen_open(const char *spec, int mode, const char *group, int backlog,
     int *fd, char *err, size_t errlen)
 {
-	int accepting = 0;
+	int accepting = 0, n;
 	socklen_t len = sizeof(accepting);
 
 	if (strncmp(spec, "unix:", 5) == 0)
 		return open_unix(spec + 5, mode, group, backlog, fd, err, errlen);
-	if (strcmp(spec, "fd:0") == 0) {
-		if (getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) != 0 || !accepting) {
-			snprintf(err, errlen, "TODO_LISTEN=fd:0 but standard input is not a listening socket");
+	if (strncmp(spec, "fd:", 3) == 0 || strcmp(spec, "systemd") == 0) {
+		if ((n = inherited_fd(spec, err, errlen)) < 0)
+			return TD_EINVAL;
+		if (getsockopt(n, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) != 0 || !accepting) {
+			snprintf(err, errlen, "TODO_LISTEN=%s but descriptor %d is not a listening socket",
+			    spec, n);
 			return TD_EINVAL;
 		}
-		*fd = 0;
+		*fd = n;
 		return TD_OK;
 	}
 	return open_tcp(spec, backlog, fd, err, errlen);

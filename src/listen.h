@@ -1,7 +1,9 @@
 /* listen.h - the FastCGI listening socket: "unix:/path" (mode and group
  * applied), "HOST:PORT" for TCP (loopback expected; anything else is
- * warned about, FastCGI has no authentication), or "fd:0" for a socket
- * inherited from spawn-fcgi or a service manager. */
+ * warned about, FastCGI has no authentication), "fd:N" for a socket
+ * inherited on descriptor N (spawn-fcgi hands over fd 0), or "systemd" for
+ * the one socket of systemd's socket activation (LISTEN_PID, LISTEN_FDS:
+ * descriptor 3; the variables are removed so children do not see them). */
 #ifndef TODO_LISTEN_H
 #define TODO_LISTEN_H
 

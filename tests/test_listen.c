@@ -93,7 +93,7 @@ test_inherited_fd0(void **state)
 	null = open("/dev/null", O_RDONLY);
 	dup2(null, 0);
 	assert_int_equal(listen_open("fd:0", 0, "", 16, &fd, err, sizeof(err)), TD_EINVAL);
-	assert_non_null(strstr(err, "not a listening socket"));
+	assert_non_null(strstr(err, "descriptor 0 is not a listening socket"));
 	/* A listening socket on fd 0, as spawn-fcgi hands it over. */
 	assert_int_equal(listen_open("127.0.0.1:0", 0, "", 16, &lfd, err, sizeof(err)), TD_OK);
 	dup2(lfd, 0);
@@ -103,6 +103,50 @@ test_inherited_fd0(void **state)
 	close(saved);
 	close(lfd);
 	close(null);
+}
+
+/* Any descriptor (fd:N), and systemd's socket activation (fd 3, only for
+ * the process LISTEN_PID names, variables removed afterwards). */
+static void
+test_inherited_fd_n_and_systemd(void **state)
+{
+	char err[256], pid[32];
+	int lfd, fd, saved3 = dup(3);
+
+	(void)state;
+	assert_int_equal(listen_open("127.0.0.1:0", 0, "", 16, &lfd, err, sizeof(err)), TD_OK);
+	assert_int_equal(dup2(lfd, 7), 7);
+	assert_int_equal(listen_open("fd:7", 0, "", 16, &fd, err, sizeof(err)), TD_OK);
+	assert_int_equal(fd, 7);
+	assert_int_equal(listen_open("fd:x", 0, "", 16, &fd, err, sizeof(err)), TD_EINVAL);
+	assert_int_equal(listen_open("fd:-1", 0, "", 16, &fd, err, sizeof(err)), TD_EINVAL);
+	assert_int_equal(listen_open("fd:99999999999", 0, "", 16, &fd, err, sizeof(err)), TD_EINVAL);
+	close(7);
+	assert_int_equal(listen_open("fd:7", 0, "", 16, &fd, err, sizeof(err)), TD_EINVAL);
+
+	/* Not passed to us: refused. */
+	unsetenv("LISTEN_PID");
+	assert_int_equal(listen_open("systemd", 0, "", 16, &fd, err, sizeof(err)), TD_EINVAL);
+	assert_non_null(strstr(err, "LISTEN_PID"));
+	setenv("LISTEN_PID", "1", 1);
+	setenv("LISTEN_FDS", "1", 1);
+	assert_int_equal(listen_open("systemd", 0, "", 16, &fd, err, sizeof(err)), TD_EINVAL);
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	setenv("LISTEN_PID", pid, 1);
+	setenv("LISTEN_FDS", "2", 1);
+	assert_int_equal(listen_open("systemd", 0, "", 16, &fd, err, sizeof(err)), TD_EINVAL);
+	setenv("LISTEN_FDS", "1", 1);
+	assert_int_equal(dup2(lfd, 3), 3);
+	assert_int_equal(listen_open("systemd", 0, "", 16, &fd, err, sizeof(err)), TD_OK);
+	assert_int_equal(fd, 3);
+	assert_null(getenv("LISTEN_PID"));
+	assert_null(getenv("LISTEN_FDS"));
+	if (saved3 >= 0) {
+		dup2(saved3, 3);
+		close(saved3);
+	} else
+		close(3);
+	close(lfd);
 }
 
 static int
@@ -127,6 +171,7 @@ main(void)
 		cmocka_unit_test(test_unix_refuses_regular_file_and_bad_group),
 		cmocka_unit_test(test_tcp_loopback),
 		cmocka_unit_test(test_inherited_fd0),
+		cmocka_unit_test(test_inherited_fd_n_and_systemd),
 	};
 
 	return cmocka_run_group_tests_name("listen", tests, setup, teardown);
