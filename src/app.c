@@ -76,22 +76,24 @@ own_origin(const struct request *req, struct arena *a)
 /* A form post must come from this site: browsers say where a request comes
  * from in Sec-Fetch-Site and Origin; requests without either (old browsers,
  * curl) are let through. TODO_PUBLIC_ORIGIN, when set, is the only origin
- * accepted (use it behind proxies that change scheme or port). */
+ * accepted (use it behind proxies that change scheme or port). *expected
+ * is the origin it was held against, for the log. */
 static bool
-same_site(const struct app *app, const struct request *req, struct arena *a)
+same_site(const struct app *app, const struct request *req, struct arena *a,
+    const char **expected)
 {
-	const char *expected;
-
+	if (app->cfg->public_origin[0] != '\0')
+		*expected = app->cfg->public_origin;
+	else if ((*expected = own_origin(req, a)) == NULL) {
+		*expected = "-";    /* out of memory */
+		return false;
+	}
 	if (req->fetch_site != NULL && strcmp(req->fetch_site, "same-origin") != 0 &&
 	    strcmp(req->fetch_site, "none") != 0)
 		return false;
 	if (req->origin == NULL)
 		return true;
-	if (app->cfg->public_origin[0] != '\0')
-		expected = app->cfg->public_origin;
-	else if ((expected = own_origin(req, a)) == NULL)
-		return false;
-	return strcmp(req->origin, expected) == 0;
+	return strcmp(req->origin, *expected) == 0;
 }
 
 void
@@ -99,8 +101,12 @@ app_handle(struct app *app, struct request *req, struct response *resp,
     struct arena *a)
 {
 	struct route_match m;
+	const char *expected;
 	struct ctx c;
 
+	/* Before anything can answer: every page of the app gets it. */
+	if (app->cfg->hsts[0] != '\0')
+		response_header(resp, "Strict-Transport-Security", app->cfg->hsts);
 	switch (route_match(req->method, req->path, &m)) {
 	case TD_OK:
 		break;
@@ -112,9 +118,11 @@ app_handle(struct app *app, struct request *req, struct response *resp,
 		app_error(app, a, resp, 404, "There is nothing at this address.");
 		return;
 	}
-	if (strcmp(req->method, "POST") == 0 && !same_site(app, req, a)) {
-		log_warn("refused cross-site %s %s (origin %s, sec-fetch-site %s)",
-		    req->method, req->path, req->origin ? req->origin : "-",
+	if (strcmp(req->method, "POST") == 0 && !same_site(app, req, a, &expected)) {
+		log_warn("refused cross-site %s %s: expected origin %s%s, received origin %s, sec-fetch-site %s",
+		    req->method, req->path, expected,
+		    app->cfg->public_origin[0] != '\0' ? " (TODO_PUBLIC_ORIGIN)" : " (from Host)",
+		    req->origin ? req->origin : "-",
 		    req->fetch_site ? req->fetch_site : "-");
 		app_error(app, a, resp, 403, "Forms can only be sent from this site.");
 		return;

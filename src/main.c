@@ -165,8 +165,9 @@ main(int argc, char **argv)
 		return 1;
 	if (check) {
 		/* No connection here: the database gets its own check. */
-		printf("checked settings and templates only: valid\n"
-		    "the database was not tested: run `todoctl check`\n");
+		printf("checked settings (TODO_ENV=%s) and templates only: valid\n"
+		    "the database was not tested: run `todoctl check`\n",
+		    config_env_name(m.cfg.env));
 		status = 0;
 		goto out;
 	}
@@ -192,8 +193,8 @@ main(int argc, char **argv)
 	m.opts.worker = worker_main;
 	m.opts.reload = reload;
 	m.opts.arg = &m;
-	log_info("todo-fcgi %s listening on %s with %d workers", PACKAGE_VERSION,
-	    m.cfg.listen, m.cfg.workers);
+	log_info("todo-fcgi %s (%s) listening on %s with %d workers", PACKAGE_VERSION,
+	    config_env_name(m.cfg.env), m.cfg.listen, m.cfg.workers);
 	if (pool_run(&m.opts) == TD_OK)
 		status = 0;
 	log_info("stopped");

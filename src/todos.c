@@ -190,14 +190,24 @@ return_url(struct ctx *c, const char *raw)
 	return list_url(c->arena, st.filter, st.dir, &st.cursor);
 }
 
+/* The flash cookie; Secure when the profile says so (production: a
+ * browser then never sends it over plain HTTP). max_age 0 clears it. */
+static void
+set_flash_cookie(struct ctx *c, const char *flash, int max_age)
+{
+	char cookie[128];
+
+	snprintf(cookie, sizeof(cookie), FLASH_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax%s",
+	    flash, max_age, c->app->cfg->cookie_secure ? "; Secure" : "");
+	response_header(c->resp, "Set-Cookie", cookie);
+}
+
 static void
 redirect_back(struct ctx *c, const char *flash)
 {
 	const char *to = return_url(c, form_get(&c->req->body, "return_to", NULL));
-	char cookie[96];
 
-	snprintf(cookie, sizeof(cookie), FLASH_COOKIE "=%s; Path=/; Max-Age=60; HttpOnly; SameSite=Lax", flash);
-	response_header(c->resp, "Set-Cookie", cookie);
+	set_flash_cookie(c, flash, 60);
 	response_redirect(c->resp, 303, to);
 }
 
@@ -441,8 +451,7 @@ render_list(struct ctx *c, const struct list_state *st,
 		for (i = 0; i < sizeof(flashes) / sizeof(flashes[0]); i++)
 			if (strcmp(flash, flashes[i].code) == 0)
 				tv_set_str(v, "flash", flashes[i].message);
-		response_header(c->resp, "Set-Cookie",
-		    FLASH_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
+		set_flash_cookie(c, "", 0);
 	}
 	render(c, status, "list", v);
 }
