@@ -180,23 +180,45 @@ suggestion(const char *name, size_t len, char *buf, size_t buflen)
 }
 
 /* The environment cannot be an error: a TODO_* variable may be meant for
- * another version, or another program. But a typo must not go unseen. */
+ * another version, or another program (test harnesses). But a typo must
+ * not go unseen: one warning each for names close to a setting, one line
+ * for the rest. */
 static void
 warn_unknown_environment(void)
 {
 	extern char **environ;
-	char **e, hint[96];
+	char **e, hint[96], others[640] = "";
+	size_t olen = 0, nothers = 0;
 
 	for (e = environ; e != NULL && *e != NULL; e++) {
 		const char *eq = strchr(*e, '=');
 		size_t len = eq != NULL ? (size_t)(eq - *e) : strlen(*e);
+		int n;
 
 		if (strncmp(*e, "TODO_", 5) != 0 || find_setting(*e, len) != NULL)
 			continue;
 		suggestion(*e, len, hint, sizeof(hint));
-		log_warn("environment: unknown setting %.*s%s, ignored%s", (int)len,
-		    *e, hint, hint[0] == '\0' ? " (todo-fcgi --help lists the settings)" : "");
+		if (hint[0] != '\0') {
+			log_warn("environment: unknown setting %.*s%s, ignored",
+			    (int)len, *e, hint);
+			continue;
+		}
+		if (nothers++ > 0 && olen + 4 >= sizeof(others))
+			continue;       /* " ..." is in already */
+		/* Leave room for " ..." after the last name that fits. */
+		n = snprintf(others + olen, sizeof(others) - 4 - olen, "%s%.*s",
+		    olen > 0 ? " " : "", (int)len, *e);
+		if (n < 0 || (size_t)n >= sizeof(others) - 4 - olen) {
+			others[olen] = '\0';
+			strcpy(others + olen, " ...");
+			olen = sizeof(others) - 1;
+		} else
+			olen += (size_t)n;
 	}
+	if (nothers > 0)
+		log_warn("environment: %zu unknown TODO_* variable%s, ignored (not "
+		    "settings, none close to one; todo-fcgi --help lists them): %s",
+		    nothers, nothers == 1 ? "" : "s", others);
 }
 
 static char *
