@@ -165,7 +165,7 @@ main(int argc, char **argv)
 		return 1;
 	if (check) {
 		/* No connection here: the database gets its own check. */
-		printf("checked settings (TODO_ENV=%s) and templates only: valid\n"
+		printf("checked settings and templates only (TODO_ENV=%s): valid\n"
 		    "the database was not tested: run `todoctl check`\n",
 		    config_env_name(m.cfg.env));
 		status = 0;
