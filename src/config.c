@@ -35,7 +35,10 @@ static const struct profile {
 	bool no_debug_log;
 } profiles[NENVS] = {
 	[ENV_DEVELOPMENT] = { false, false, "", false },
-	[ENV_STAGING] = { true, false, "", false },
+	/* Staging is served over HTTPS only, so its cookies can be Secure
+	 * (and the accounts' __Host- cookie needs it); no HSTS, which would
+	 * stick in testers' browsers. */
+	[ENV_STAGING] = { true, true, "", false },
 	/* nginx sends HSTS too; the app's copy covers a proxy that forgot. */
 	[ENV_PRODUCTION] = { true, true, "max-age=31536000; includeSubDomains", true },
 };

@@ -559,7 +559,7 @@ test_profiles(void **state)
 	assert_int_equal(c.env, ENV_STAGING);
 	assert_string_equal(config_env_name(c.env), "staging");
 	assert_int_equal(c.workers, 4);
-	assert_false(c.cookie_secure);
+	assert_true(c.cookie_secure);          /* HTTPS only, like production */
 	assert_string_equal(c.hsts, "");
 	assert_string_equal(c.log_level, "debug");
 
