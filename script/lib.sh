@@ -5,6 +5,8 @@
 TODO_PACKAGES="build-essential autoconf automake pkg-config libpq-dev libfcgi-dev
 libsodium-dev libsqlite3-dev libcmocka-dev postgresql postgresql-contrib nginx
 sqlite3 wrk curl procps openssl"
+# systemd-analyze and systemd-socket-activate (tests/test_systemd_units).
+TODO_PACKAGES+=" systemd"
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -107,6 +109,62 @@ start_nginx() {
 		[[ -n $want ]] && die "nginx could not listen on 127.0.0.1:$want (see $errlog)"
 	done
 	die "nginx found no free port"
+}
+
+# make_local_tls DIR NAME: a throwaway CA (DIR/ca.pem, DIR/ca.key) and a
+# certificate for NAME signed by it (DIR/site.pem, DIR/site.key), valid for
+# two days: for the staging/production site on this machine (curl --cacert
+# DIR/ca.pem, or import ca.pem in a browser). Output of openssl only on
+# failure.
+make_local_tls() {
+	local d=$1 name=$2
+	mkdir -p "$d" || return 1
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-days 2 -subj "/CN=todo local CA" -keyout "$d/ca.key" -out "$d/ca.pem" \
+		-addext basicConstraints=critical,CA:TRUE \
+		-addext keyUsage=critical,keyCertSign,cRLSign >"$d/openssl.log" 2>&1 &&
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-subj "/CN=$name" -keyout "$d/site.key" -out "$d/site.csr" >>"$d/openssl.log" 2>&1 &&
+	printf 'subjectAltName=DNS:%s\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' \
+		"$name" >"$d/site.ext" &&
+	openssl x509 -req -in "$d/site.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+		-CAcreateserial -days 2 -extfile "$d/site.ext" -out "$d/site.pem" >>"$d/openssl.log" 2>&1 ||
+		{ cat "$d/openssl.log" >&2; return 1; }
+}
+
+# start_nginx_site SRCDIR VARDIR ENV HTTP_PORT HTTPS_PORT [KEY=VALUE...]
+# The staging or production site (script/render-nginx --main: ENV's HTTPS
+# server, the redirecting HTTP port, the Host check) as an nginx of its own
+# on 127.0.0.1:HTTP_PORT and 127.0.0.1:HTTPS_PORT, in the background (pid
+# in VARDIR/nginx.pid, logs VARDIR/access.log and VARDIR/error.log unless
+# KEY=VALUE says otherwise). KEY=VALUE as render-nginx takes them:
+# SERVER_NAME, TLS_CERT, TLS_KEY and FASTCGI_SOCKET at least. Waits until
+# both ports accept; returns 1 (with nginx's last log lines on stderr) if
+# nginx did not start, e.g. a port in use: the caller may try others.
+start_nginx_site() {
+	local src=$1 var=$2 env=$3 http=$4 https=$5 i pid
+	shift 5
+	mkdir -p "$var/nginx-tmp"
+	"$src/script/render-nginx" --main "$var" -o "$var/nginx.conf" "$env" \
+		ACCESS_LOG="$var/access.log" ERROR_LOG="$var/error.log" \
+		HTTP_LISTEN="127.0.0.1:$http" HTTPS_LISTEN="127.0.0.1:$https" \
+		STATIC_DIR="$src/static" "$@" || return 1
+	rm -f "$var/nginx.pid"
+	# stdout closed: callers may run this inside $(...).
+	nginx -c "$var/nginx.conf" -p "$var/" -e "$var/error.log" >/dev/null 2>&1 &
+	pid=$!
+	for ((i = 0; i < 100; i++)); do
+		if [[ -s $var/nginx.pid ]] && (exec 3<>"/dev/tcp/127.0.0.1/$http") 2>/dev/null &&
+		    (exec 3<>"/dev/tcp/127.0.0.1/$https") 2>/dev/null; then
+			return 0
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	tail -n 5 "$var/error.log" >&2 2>/dev/null
+	return 1
 }
 
 # ---- the local PostgreSQL cluster of script/server (persistent, var/pg) ----

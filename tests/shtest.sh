@@ -47,24 +47,6 @@ expect_no_match() {
 	[[ ! $3 =~ $2 ]] || fail "$1: \"$3\" matches /$2/"
 }
 
-# sh_make_tls DIR NAME: a throwaway CA (DIR/ca.pem) and a certificate for
-# NAME signed by it (DIR/site.pem, DIR/site.key), valid for two days.
-sh_make_tls() {
-	local d=$1 name=$2
-	mkdir -p "$d" || return 1
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-		-days 2 -subj "/CN=todo test CA" -keyout "$d/ca.key" -out "$d/ca.pem" \
-		-addext basicConstraints=critical,CA:TRUE \
-		-addext keyUsage=critical,keyCertSign,cRLSign >"$d/openssl.log" 2>&1 &&
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-		-subj "/CN=$name" -keyout "$d/site.key" -out "$d/site.csr" >>"$d/openssl.log" 2>&1 &&
-	printf 'subjectAltName=DNS:%s\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' \
-		"$name" >"$d/site.ext" &&
-	openssl x509 -req -in "$d/site.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
-		-CAcreateserial -days 2 -extfile "$d/site.ext" -out "$d/site.pem" >>"$d/openssl.log" 2>&1 ||
-		{ cat "$d/openssl.log" >&2; return 1; }
-}
-
 sh_run_tests() {
 	local name passed=0 failed=0 skipped=0 rc
 	local -a failed_names=() skipped_names=()
