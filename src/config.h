@@ -29,6 +29,7 @@ struct config {
 	char listen[512];           /* TODO_LISTEN: unix:/path, 127.0.0.1:9000, fd:0 */
 	int socket_mode;            /* TODO_SOCKET_MODE (octal) */
 	char socket_group[64];      /* TODO_SOCKET_GROUP */
+	char user[64];              /* TODO_USER: drop root to this user */
 	int backlog;                /* TODO_BACKLOG */
 	int workers;                /* TODO_WORKERS */
 	int max_requests;           /* TODO_MAX_REQUESTS, 0 = never recycle */

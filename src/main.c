@@ -1,10 +1,14 @@
 /* main.c - todo-fcgi: read settings, compile templates, check the schema,
  * open the socket, then hand over to the pool (pool.c). */
+#include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <fcgiapp.h>
 #include <libpq-fe.h>
@@ -134,6 +138,53 @@ check_schema(const struct config *cfg)
 	return 0;
 }
 
+/* Started as root (a socket directory or port only root may use): once
+ * the socket is open, become TODO_USER for good, before any connection
+ * to the database or any request. Staging and production never serve as
+ * root. */
+static int
+drop_root(const struct config *cfg)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0) {
+		if (cfg->user[0] != '\0')
+			log_info("TODO_USER=%s not used: not started as root", cfg->user);
+		return 0;
+	}
+	if (cfg->user[0] == '\0') {
+		if (cfg->env != ENV_DEVELOPMENT) {
+			log_error("refusing to serve as root in %s: set TODO_USER to an unprivileged user (the systemd unit sets User= instead)",
+			    config_env_name(cfg->env));
+			return -1;
+		}
+		log_warn("running as root: set TODO_USER to switch to an unprivileged user");
+		return 0;
+	}
+	errno = 0;
+	if ((pw = getpwnam(cfg->user)) == NULL) {
+		log_error("TODO_USER: there is no user %s%s%s", cfg->user,
+		    errno != 0 ? ": " : "", errno != 0 ? strerror(errno) : "");
+		return -1;
+	}
+	if (pw->pw_uid == 0) {
+		log_error("TODO_USER=%s is root: name an unprivileged user", cfg->user);
+		return -1;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		log_error("cannot switch to TODO_USER=%s: %s", cfg->user, strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0 || geteuid() == 0) {
+		log_error("could regain root after switching to %s", cfg->user);
+		return -1;
+	}
+	log_info("switched to user %s (uid %ld, gid %ld)", pw->pw_name,
+	    (long)pw->pw_uid, (long)pw->pw_gid);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -171,13 +222,13 @@ main(int argc, char **argv)
 		status = 0;
 		goto out;
 	}
-	if (check_schema(&m.cfg) != 0)
-		goto out;
 	if (listen_open(m.cfg.listen, m.cfg.socket_mode, m.cfg.socket_group,
 	    m.cfg.backlog, &fd, err, sizeof(err)) != TD_OK) {
 		log_error("%s", err);
 		goto out;
 	}
+	if (drop_root(&m.cfg) != 0 || check_schema(&m.cfg) != 0)
+		goto out;
 	if (FCGX_Init() != 0) {
 		log_error("FCGX_Init failed");
 		goto out;

@@ -207,6 +207,48 @@ test_production_refusals(void **state)
 	    "--check", "TODO_LOG_LEVEL", "debug is refused in production", NULL);
 }
 
+/* Started as root: staging and production refuse to serve without
+ * TODO_USER; with it the pool switches user before touching the database
+ * (here: the schema check that follows is refused, as the fresh database
+ * is not migrated, but only after the switch). */
+static void
+test_root_dropped_or_refused(void **state)
+{
+	char out[16384], env[8192], sock[128], dir[] = "/tmp/itest_root.XXXXXX";
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	snprintf(sock, sizeof(sock), "%s/root.sock", dir);
+	snprintf(env, sizeof(env), "TODO_TEMPLATE_DIR='%s' TODO_ENV=production "
+	    "TODO_ALLOW_LOCAL_DATABASE=1 TODO_PUBLIC_ORIGIN=https://todo.example.com "
+	    "TODO_LISTEN=unix:%s", tdir, sock);
+	assert_int_equal(run(env, "", out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "refusing to serve as root in production"));
+	assert_non_null(strstr(out, "TODO_USER"));
+	unlink(sock);
+
+	snprintf(env, sizeof(env), "TODO_TEMPLATE_DIR='%s' TODO_USER=nobody "
+	    "TODO_LISTEN=unix:%s", tdir, sock);
+	assert_int_equal(run(env, "", out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "switched to user nobody"));
+	assert_true(strstr(out, "switched to user") < strstr(out, "todoctl migrate up"));
+	unlink(sock);
+
+	snprintf(env, sizeof(env), "TODO_TEMPLATE_DIR='%s' TODO_USER=no_such_user_x "
+	    "TODO_LISTEN=unix:%s", tdir, sock);
+	assert_int_equal(run(env, "", out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "there is no user no_such_user_x"));
+	unlink(sock);
+	snprintf(env, sizeof(env), "TODO_TEMPLATE_DIR='%s' TODO_USER=root "
+	    "TODO_LISTEN=unix:%s", tdir, sock);
+	assert_int_equal(run(env, "", out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "is root"));
+	unlink(sock);
+	rmdir(dir);
+}
+
 static void
 test_production_accepted(void **state)
 {
@@ -313,6 +355,7 @@ main(void)
 		cmocka_unit_test(test_shipped_env_files_check),
 		cmocka_unit_test(test_unknown_setting_suggested),
 		cmocka_unit_test(test_todoctl_production_rules),
+		cmocka_unit_test(test_root_dropped_or_refused),
 	};
 	const char *b = getenv("TODO_BUILDDIR"), *s = getenv("TODO_SRCDIR");
 
