@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/shtest.sh - cmocka-style test cases for shell test scripts. Source
 # it, define one function per case, then `sh_run_tests name...`: each case
 # runs in a subshell (set -u, no -e: a check that fails says why with
