@@ -6,6 +6,14 @@
  *   TODO_E2E_RTPROXY_PID the round-trip counting proxy between pool and db
  *   TODO_E2E_RTPROXY_STATS  its stats file
  *   TODO_E2E_RTPROXY_CMD a shell command that starts the proxy again
+ *   TODO_E2E_RTPROXY_PIDFILE  the proxy's current pid (after a restart too)
+ *   TODO_E2E_MODE        direct (app -> proxy -> PostgreSQL) or pooler
+ *                        (app -> proxy -> PgBouncer -> PostgreSQL)
+ *   TODO_E2E_POOLER_RESTART_CMD  pooler mode: restarts PgBouncer
+ *   TODO_DB_TIMEOUT      the app's bound of one database call (seconds)
+ * and from tests/pg-harness TODO_TEST_PGHOST, TODO_TEST_PGPORT and
+ * TODO_TEST_DBNAME: the fault tests' admin connection (superuser over the
+ * unix socket, straight to PostgreSQL).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,8 +21,13 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <sys/types.h>
+#include <sys/wait.h>
+
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +35,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <libpq-fe.h>
 
 #include "httpc.h"
 
@@ -929,6 +944,759 @@ test_database_outage_and_recovery(void **state)
 	}
 }
 
+/* ---- faults: locks, terminated backends, a read-only database, outages
+ * under writes, a pooler restart. Each runs in both modes (direct and
+ * through PgBouncer) unless it cannot apply to one; an admin connection
+ * (superuser over the unix socket, straight to PostgreSQL) makes the fault
+ * and reads what was stored. Every loop is bounded by count and time; the
+ * bounds are behaviour (answered, recovered), not performance. ---- */
+
+#define FAULT_BOUND_MS 3000      /* recovery after a fault ends */
+#define OUTAGE_MS 10000          /* the database gone, under writes */
+#define NOT_ANSWERING "The database is not answering right now"
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+pooler_mode(void)
+{
+	const char *m = getenv("TODO_E2E_MODE");
+
+	return m != NULL && strcmp(m, "pooler") == 0;
+}
+
+static int
+workers(void)
+{
+	return atoi(getenv("TODO_E2E_WORKERS"));
+}
+
+/* The proxy's current pid: a restart (TODO_E2E_RTPROXY_CMD) writes the
+ * new one into the pid file, so TODO_E2E_RTPROXY_PID may be stale. */
+static pid_t
+proxy_pid(void)
+{
+	FILE *f = fopen(getenv("TODO_E2E_RTPROXY_PIDFILE"), "r");
+	long pid = 0;
+
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%ld", &pid), 1);
+	fclose(f);
+	return (pid_t)pid;
+}
+
+/* pid exists and is not a zombie: a proxy restarted by
+ * TODO_E2E_RTPROXY_CMD is nobody's child, and its zombie waits for init,
+ * which may reap it late. */
+static int
+running(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	int alive = 1;
+
+	if (kill(pid, 0) != 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) != NULL && (p = strrchr(buf, ')')) != NULL)
+		alive = p[1] == ' ' && p[2] != 'Z';
+	fclose(f);
+	return alive;
+}
+
+/* A random form token (UUID version 4), as the add form would carry.
+ * Children call it too: it aborts rather than asserts. */
+static void
+new_token(char out[37])
+{
+	unsigned char r[16];
+	FILE *f = fopen("/dev/urandom", "r");
+
+	if (f == NULL || fread(r, 1, sizeof(r), f) != sizeof(r))
+		abort();
+	fclose(f);
+	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4], r[5],
+	    r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
+}
+
+/* One request that may fail: status -1 is no answer within the client's
+ * 5 s (HTTP_TIMEOUT_MS, above TODO_DB_TIMEOUT + the cancel's grace): a
+ * hang. Never asserts, so children may use it. */
+struct answer {
+	int status;
+	int retry_after;           /* has a Retry-After header */
+	int not_answering;         /* the 503 page's text */
+	int64_t t0, t1;            /* sent, answered (monotonic ms) */
+};
+
+static void
+ask(const char *path, const char *body, struct answer *a)
+{
+	struct http_resp r;
+	char buf[64];
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	a->t0 = now_ms();
+	rc = body != NULL ? http_post_form(host, port, path, body, NULL, &r) :
+	    http_get(host, port, path, NULL, &r);
+	a->t1 = now_ms();
+	if (rc != 0) {
+		a->status = -1;
+		return;
+	}
+	a->status = r.status;
+	a->retry_after = http_header(&r, "Retry-After", buf, sizeof(buf)) != NULL;
+	a->not_answering = r.body != NULL && strstr(r.body, NOT_ANSWERING) != NULL;
+	http_resp_free(&r);
+}
+
+/* The answer of a database-backed page that cannot reach its data. */
+static void
+assert_unavailable(const struct answer *a)
+{
+	assert_int_equal(a->status, 503);
+	assert_true(a->retry_after);
+	assert_true(a->not_answering);
+}
+
+/* A request in the background (a child process), to be answered while
+ * the test does something else. */
+struct bg {
+	pid_t pid;
+	int fd;
+};
+
+static void
+bg_ask(struct bg *b, const char *path, const char *body)
+{
+	struct answer a;
+	int p[2];
+
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	b->pid = fork();
+	assert_true(b->pid >= 0);
+	if (b->pid == 0) {
+		close(p[0]);
+		ask(path, body, &a);
+		_exit(write(p[1], &a, sizeof(a)) == (ssize_t)sizeof(a) ? 0 : 1);
+	}
+	close(p[1]);
+	b->fd = p[0];
+}
+
+/* Wait for a child for at most ms, then kill it; its exit status or -1. */
+static int
+reap(pid_t pid, int ms)
+{
+	int64_t end = now_ms() + ms;
+	int st;
+
+	while (now_ms() < end) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		sleep_ms(10);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+static void
+bg_wait(struct bg *b, struct answer *a)
+{
+	struct pollfd pfd = { b->fd, POLLIN, 0 };
+
+	memset(a, 0, sizeof(*a));
+	a->status = -1;
+	/* The child's own client gives up after 5 s. */
+	if (poll(&pfd, 1, 8000) == 1 && read(b->fd, a, sizeof(*a)) != (ssize_t)sizeof(*a))
+		a->status = -1;
+	close(b->fd);
+	assert_int_equal(reap(b->pid, 2000), 0);
+	b->pid = 0;
+}
+
+/* ---- the admin connection ---- */
+
+static PGconn *admin_conn;
+
+static PGconn *
+admin(void)
+{
+	char ci[1024];
+	const char *user = getenv("TODO_TEST_PGUSER");
+
+	if (admin_conn != NULL)
+		return admin_conn;
+	assert_non_null(getenv("TODO_TEST_PGHOST"));
+	assert_non_null(getenv("TODO_TEST_DBNAME"));
+	snprintf(ci, sizeof(ci), "host=%s port=%s dbname=%s user=%s "
+	    "connect_timeout=10 application_name=e2e-admin",
+	    getenv("TODO_TEST_PGHOST"), getenv("TODO_TEST_PGPORT"),
+	    getenv("TODO_TEST_DBNAME"), user != NULL ? user : "postgres");
+	admin_conn = PQconnectdb(ci);
+	if (PQstatus(admin_conn) != CONNECTION_OK)
+		fail_msg("admin connection: %s", PQerrorMessage(admin_conn));
+	return admin_conn;
+}
+
+/* Run sql (with at most one text parameter); the first column of the
+ * first row, or "" when there is none (a static buffer). */
+static const char *
+admin_sql(const char *sql, const char *param)
+{
+	static char val[256];
+	PGresult *r = PQexecParams(admin(), sql, param != NULL ? 1 : 0, NULL,
+	    param != NULL ? &param : NULL, NULL, NULL, 0);
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+	    PQresultStatus(r) != PGRES_TUPLES_OK) {
+		snprintf(val, sizeof(val), "%s", PQresultErrorMessage(r));
+		PQclear(r);
+		fail_msg("admin: %s: %s", sql, val);
+	}
+	val[0] = '\0';
+	if (PQntuples(r) > 0 && PQnfields(r) > 0)
+		snprintf(val, sizeof(val), "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return val;
+}
+
+static long
+titles(const char *title)
+{
+	return atol(admin_sql("SELECT count(*) FROM todos WHERE title = $1", title));
+}
+
+/* What Neon does when a compute suspends: every session of the database
+ * but ours is ended (57P01). Returns how many were. */
+static long
+terminate_backends(void)
+{
+	return atol(admin_sql("SELECT count(*) FROM (SELECT "
+	    "pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+	    "current_database() AND pid <> pg_backend_pid()) t", NULL));
+}
+
+/* ---- a writer: a child that adds todos, each with a unique title and a
+ * fresh form token, and records every answer ---- */
+
+struct wrec {
+	int n, status, retry_after;
+	int64_t t0, t1;
+	char token[37];
+};
+
+struct writer {
+	pid_t pid;
+	int stop;                  /* closing it stops the child */
+	char file[64];
+	const char *tag;
+};
+
+static struct writer the_writer;
+
+static void
+writer_start(struct writer *w, const char *tag, int pause_ms)
+{
+	struct pollfd pfd;
+	struct answer a;
+	struct wrec rec;
+	char body[256];
+	int64_t end;
+	int p[2], fd;
+	FILE *out;
+
+	w->tag = tag;
+	snprintf(w->file, sizeof(w->file), "/tmp/e2e-writer.XXXXXX");
+	assert_true((fd = mkstemp(w->file)) >= 0);
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	w->pid = fork();
+	assert_true(w->pid >= 0);
+	if (w->pid == 0) {
+		close(p[1]);
+		out = fdopen(fd, "w");
+		end = now_ms() + 60000;
+		for (rec.n = 0; rec.n < 5000 && now_ms() < end; rec.n++) {
+			pfd = (struct pollfd){ p[0], POLLIN, 0 };
+			if (poll(&pfd, 1, 0) != 0)
+				break;      /* closed: stop */
+			new_token(rec.token);
+			snprintf(body, sizeof(body), "title=%s+%d&description=&token=%s",
+			    tag, rec.n, rec.token);
+			ask("/todos", body, &a);
+			rec.status = a.status;
+			rec.retry_after = a.retry_after;
+			rec.t0 = a.t0;
+			rec.t1 = a.t1;
+			if (fwrite(&rec, sizeof(rec), 1, out) != 1)
+				_exit(1);
+			fflush(out);
+			sleep_ms(pause_ms);
+		}
+		_exit(fclose(out) == 0 ? 0 : 1);
+	}
+	close(fd);
+	close(p[0]);
+	w->stop = p[1];
+}
+
+/* Stop the writer; its records (malloc'd) and their number. */
+static int
+writer_stop(struct writer *w, struct wrec **recs)
+{
+	struct stat st;
+	FILE *f;
+	int n;
+
+	close(w->stop);
+	assert_int_equal(reap(w->pid, 10000), 0);
+	w->pid = 0;
+	f = fopen(w->file, "r");
+	assert_non_null(f);
+	assert_int_equal(fstat(fileno(f), &st), 0);
+	n = (int)(st.st_size / (off_t)sizeof(**recs));
+	*recs = calloc((size_t)n + 1, sizeof(**recs));
+	assert_int_equal(fread(*recs, sizeof(**recs), (size_t)n, f), (size_t)n);
+	fclose(f);
+	unlink(w->file);
+	return n;
+}
+
+/* Check a writer's records against what is stored. A 303 must be stored
+ * exactly once (no acknowledged write lost); a 503 must not be stored (a
+ * failed write is never applied later), unless the request was in flight
+ * while the connection was cut (cut_from..cut_to): its statement may have
+ * committed on the server while the answer was lost, which no client can
+ * tell. The app answers 503 then, and the 503 page asks to try again: a
+ * retry of the same form after recovery must be acknowledged and leave
+ * exactly one todo (the form token makes the create idempotent). Nothing
+ * else may be answered. Returns the number of 303s. */
+static int
+check_writes(const struct writer *w, const struct wrec *recs, int n,
+    int64_t cut_from, int64_t cut_to, int *in_doubt_applied)
+{
+	char title[128], body[256];
+	struct answer a;
+	int i, acked = 0, failed = 0, doubt = 0, doubt_applied = 0;
+	long c;
+
+	for (i = 0; i < n; i++) {
+		snprintf(title, sizeof(title), "%s %d", w->tag, recs[i].n);
+		c = titles(title);
+		if (recs[i].status == 303) {
+			acked++;
+			if (c != 1)
+				fail_msg("%s: answered 303, stored %ld times", title, c);
+			continue;
+		}
+		if (recs[i].status != 503 || !recs[i].retry_after)
+			fail_msg("%s: answered %d%s (sent %lld ms after the cut began)",
+			    title, recs[i].status, recs[i].retry_after ? "" :
+			    " without Retry-After", (long long)(recs[i].t0 - cut_from));
+		failed++;
+		if (recs[i].t0 < cut_to && recs[i].t1 > cut_from) {
+			doubt++;
+			doubt_applied += c != 0;
+			if (c > 1)
+				fail_msg("%s: in flight at the cut, stored %ld times", title, c);
+			snprintf(body, sizeof(body), "title=%s+%d&description=&token=%s",
+			    w->tag, recs[i].n, recs[i].token);
+			ask("/todos", body, &a);
+			assert_int_equal(a.status, 303);
+			assert_int_equal(titles(title), 1);
+			continue;
+		}
+		if (c != 0)
+			fail_msg("%s: answered 503 (sent %lld ms after the cut began, "
+			    "answered in %lld ms) but stored %ld time(s)", title,
+			    (long long)(recs[i].t0 - cut_from),
+			    (long long)(recs[i].t1 - recs[i].t0), c);
+	}
+	/* And nothing stored that no request asked for twice. */
+	snprintf(title, sizeof(title), "%s %%", w->tag);
+	assert_int_equal(atol(admin_sql("SELECT count(*) - count(DISTINCT title) "
+	    "FROM todos WHERE title LIKE $1", title)), 0);
+	print_message("%s: %d writes, %d acknowledged, %d failed (503); %d in "
+	    "flight at the cut (%lld ms), %d of them applied\n", w->tag, n, acked,
+	    failed, doubt, (long long)(cut_to - cut_from), doubt_applied);
+	if (in_doubt_applied != NULL)
+		*in_doubt_applied = doubt_applied;
+	return acked;
+}
+
+/* After a fault ended at `from`: GET /todos until it answers 200, then
+ * until 2 x workers answers in a row are 200 (every worker is back). Each
+ * answer before that must be a 503 with Retry-After, never a 502 or no
+ * answer. Both within FAULT_BOUND_MS. Returns ms to the first 200. */
+static long
+recovers(int64_t from, const char *what)
+{
+	struct answer a;
+	int64_t first = 0;
+	int run = 0, i;
+
+	for (i = 0; i < 1000 && run < 2 * workers(); i++) {
+		ask("/todos", NULL, &a);
+		if (a.status == 200) {
+			if (first == 0)
+				first = a.t1;
+			run++;
+			continue;
+		}
+		if (a.status != 503)
+			fail_msg("%s: GET /todos answered %d while recovering", what, a.status);
+		assert_unavailable(&a);
+		run = 0;
+		if (now_ms() - from > FAULT_BOUND_MS)
+			fail_msg("%s: not recovered %d ms after the fault ended", what,
+			    FAULT_BOUND_MS);
+		sleep_ms(20);
+	}
+	assert_true(first != 0);
+	assert_true(now_ms() - from <= FAULT_BOUND_MS + 1000);
+	print_message("%s: first 200 %lld ms after the fault ended\n", what,
+	    (long long)(first - from));
+	return (long)(first - from);
+}
+
+/* Undo what a fault test may leave behind when it fails half-way: an
+ * open lock (the admin connection), a writer, a read-only database. */
+static int
+fault_teardown(void **state)
+{
+	(void)state;
+	if (the_writer.pid > 0) {
+		kill(the_writer.pid, SIGKILL);
+		waitpid(the_writer.pid, NULL, 0);
+		close(the_writer.stop);
+		unlink(the_writer.file);
+		the_writer.pid = 0;
+	}
+	if (admin_conn != NULL) {
+		PQfinish(admin_conn);
+		admin_conn = NULL;
+	}
+	return 0;
+}
+
+/* a. Writes stuck behind a lock are cancelled (the role's lock_timeout,
+ * else the app's TODO_DB_TIMEOUT): 503, and they are not applied after the
+ * lock goes; then the same writes work on every worker. The workers'
+ * connections are fresh first (as after a compute resumed), so each write
+ * is prepared (Parse) on its first use behind the lock: a prepared
+ * statement that failed to prepare must not spoil the connection (through
+ * a pooler it is the pooler's bookkeeping too). */
+static void
+test_write_behind_lock_fails_cleanly(void **state)
+{
+	char path[64], body[16][256], tok[37], idstr[32], title[64];
+	int nw = workers(), i;
+	struct answer a, h;
+	struct bg b[16];
+	long id;
+
+	(void)state;
+	assert_true(nw <= 16);
+	clear_all();
+	add("Stuck+behind+a+lock");
+	id = id_of("Stuck behind a lock");
+	assert_true(id > 0);
+	snprintf(idstr, sizeof(idstr), "%ld", id);
+	snprintf(path, sizeof(path), "/todos/%ld/toggle", id);
+	for (i = 0; i < nw; i++) {
+		new_token(tok);
+		snprintf(body[i], sizeof(body[i]),
+		    "title=Added+behind+a+lock+%d&description=&token=%s", i, tok);
+	}
+	assert_true(terminate_backends() >= 1);
+	recovers(now_ms(), "fresh connections");
+
+	admin_sql("BEGIN", NULL);
+	admin_sql("LOCK TABLE todos IN ACCESS EXCLUSIVE MODE", NULL);
+	/* One toggle per worker, all waiting for the lock; the health check
+	 * is answered as soon as a worker is free again. */
+	for (i = 0; i < nw; i++)
+		bg_ask(&b[i], path, "");
+	sleep_ms(100);
+	ask("/healthz", NULL, &h);
+	assert_true(h.status == 200 || h.status == 503);
+	for (i = 0; i < nw; i++) {
+		bg_wait(&b[i], &a);
+		assert_unavailable(&a);
+	}
+	for (i = 0; i < nw; i++)                /* one add per worker */
+		bg_ask(&b[i], "/todos", body[i]);
+	for (i = 0; i < nw; i++) {
+		bg_wait(&b[i], &a);
+		assert_unavailable(&a);
+	}
+	ask("/todos", NULL, &a);                /* the list is behind it too */
+	assert_unavailable(&a);
+	ask("/healthz", NULL, &h);
+	assert_true(h.status == 200 || h.status == 503);
+	admin_sql("COMMIT", NULL);
+
+	/* None of the writes was applied, not even after the lock went. */
+	sleep_ms(200);
+	assert_string_equal(admin_sql("SELECT completed FROM todos WHERE id = $1", idstr), "f");
+	assert_string_equal(admin_sql("SELECT count(*) FROM todos WHERE title LIKE "
+	    "'Added behind a lock %'", NULL), "0");
+	/* And they work now, on every worker: each toggle once (it is never
+	 * retried, so a spoilt connection would show as a 503), each add
+	 * once (the same form sent again, as the 503 page asks). */
+	for (i = 0; i < 2 * nw; i++) {
+		ask(path, "", &a);
+		if (a.status != 303)
+			fail_msg("toggle %d after the lock went answered %d", i + 1, a.status);
+		assert_string_equal(admin_sql("SELECT completed FROM todos WHERE id = $1",
+		    idstr), i % 2 == 0 ? "t" : "f");
+	}
+	for (i = 0; i < nw; i++) {
+		ask("/todos", body[i], &a);
+		assert_int_equal(a.status, 303);
+		snprintf(title, sizeof(title), "Added behind a lock %d", i);
+		assert_int_equal(titles(title), 1);
+	}
+	clear_all();
+}
+
+/* b. Every backend terminated (Neon suspending a compute, an admin, a
+ * failover): the app notices the closed connections before it uses them
+ * and reconnects, so pages work again at once. Through PgBouncer the
+ * server connections are the pooler's: it may hand one that it has not
+ * yet seen closed to a client, which then loses its connection; the app
+ * retries idempotent statements once, but one 503 per worker is allowed
+ * there. */
+static void
+test_terminated_backends_reconnect(void **state)
+{
+	char body[256], tok[37];
+	struct answer a;
+	int i, n503 = 0, allowed = pooler_mode() ? workers() : 0;
+
+	(void)state;
+	clear_all();
+	for (i = 0; i < 2 * workers(); i++) {   /* every worker connected */
+		ask("/todos", NULL, &a);
+		assert_int_equal(a.status, 200);
+	}
+	assert_true(terminate_backends() >= 1);
+	for (i = 0; i < 4 * workers(); i++) {
+		ask("/todos", NULL, &a);
+		if (a.status == 503) {
+			assert_unavailable(&a);
+			n503++;
+			continue;
+		}
+		assert_int_equal(a.status, 200);
+	}
+	if (n503 > allowed)
+		fail_msg("%d answers of 503 after the backends were terminated "
+		    "(%d allowed in %s mode)", n503, allowed,
+		    pooler_mode() ? "pooler" : "direct");
+	/* A create right after a termination is stored, once. */
+	assert_true(terminate_backends() >= 1);
+	new_token(tok);
+	snprintf(body, sizeof(body), "title=After+terminate&description=&token=%s", tok);
+	for (i = 0; i <= allowed; i++) {
+		ask("/todos", body, &a);
+		if (a.status != 503)
+			break;
+		assert_unavailable(&a);
+		n503++;
+	}
+	assert_int_equal(a.status, 303);
+	assert_true(n503 <= allowed * 2);
+	assert_int_equal(titles("After terminate"), 1);
+	clear_all();
+}
+
+static int read_only_set;
+
+static void
+set_read_only(int on)
+{
+	char sql[512], *id;
+
+	id = PQescapeIdentifier(admin(), getenv("TODO_TEST_DBNAME"),
+	    strlen(getenv("TODO_TEST_DBNAME")));
+	assert_non_null(id);
+	snprintf(sql, sizeof(sql), on ? "ALTER DATABASE %s SET "
+	    "default_transaction_read_only = on" : "ALTER DATABASE %s RESET "
+	    "default_transaction_read_only", id);
+	PQfreemem(id);
+	admin_sql(sql, NULL);
+	read_only_set = on;
+	/* New sessions take it: end the current ones. */
+	terminate_backends();
+}
+
+static int
+read_only_teardown(void **state)
+{
+	if (read_only_set && admin_conn != NULL)
+		set_read_only(0);
+	return fault_teardown(state);
+}
+
+/* e. A read-only database (a Neon read replica, a compute over its
+ * storage quota): pages are read, writes answer 503 with Retry-After (not
+ * 400: the request was fine). */
+static void
+test_read_only_database(void **state)
+{
+	char body[256], tok[37];
+	struct answer a;
+	int i, ok = 0;
+
+	(void)state;
+	clear_all();
+	add("Read+before");
+	set_read_only(1);
+	/* Terminated backends: see test_terminated_backends_reconnect. */
+	for (i = 0; i < 4 * workers() && ok < 2 * workers(); i++) {
+		ask("/todos", NULL, &a);
+		if (a.status != 200 && pooler_mode() && i < workers()) {
+			assert_unavailable(&a);
+			continue;
+		}
+		assert_int_equal(a.status, 200);
+		ok++;
+	}
+	for (i = 0; i < 2 * workers(); i++) {
+		new_token(tok);
+		snprintf(body, sizeof(body), "title=Read+only+%d&description=&token=%s", i, tok);
+		ask("/todos", body, &a);
+		assert_unavailable(&a);
+	}
+	assert_string_equal(admin_sql("SELECT count(*) FROM todos WHERE title LIKE 'Read only %'", NULL), "0");
+	set_read_only(0);
+	/* Writable again, at once (the app's connection was ended). */
+	new_token(tok);
+	snprintf(body, sizeof(body), "title=Written+after&description=&token=%s", tok);
+	for (i = 0; i < 1 + (pooler_mode() ? workers() : 0); i++) {
+		ask("/todos", body, &a);
+		if (a.status != 503)
+			break;
+	}
+	assert_int_equal(a.status, 303);
+	assert_int_equal(titles("Written after"), 1);
+	clear_all();
+}
+
+/* c. The database gone for OUTAGE_MS (the proxy killed: no route to it)
+ * under a writer: every answer meanwhile is a 503 with Retry-After, never
+ * a 502 or a hang; once it is back the app recovers by itself within
+ * FAULT_BOUND_MS; no acknowledged write is lost and no failed one is
+ * applied. */
+static void
+test_outage_under_writes(void **state)
+{
+	const char *restart = getenv("TODO_E2E_RTPROXY_CMD");
+	struct wrec *recs;
+	struct answer a;
+	int64_t cut_from, cut_to, back, end;
+	pid_t pid = proxy_pid();
+	int i, n, acked_before = 0, acked_after = 0, pages = 0;
+
+	(void)state;
+	clear_all();
+	writer_start(&the_writer, "outage", 20);
+	sleep_ms(500);
+	cut_from = now_ms();
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	for (i = 0; i < 500 && running(pid); i++)
+		sleep_ms(10);
+	assert_false(running(pid));
+	cut_to = now_ms();
+	end = cut_from + OUTAGE_MS;
+	for (i = 0; i < 2000 && now_ms() < end; i++) {
+		ask(i % 4 == 3 ? "/healthz" : "/todos", NULL, &a);
+		if (a.status != 503)
+			fail_msg("%s answered %d %lld ms into the outage",
+			    i % 4 == 3 ? "/healthz" : "/todos", a.status,
+			    (long long)(a.t0 - cut_from));
+		if (i % 4 != 3)
+			assert_unavailable(&a);
+		pages++;
+		sleep_ms(50);
+	}
+	assert_true(pages > 10);
+	back = now_ms();
+	assert_int_equal(system(restart), 0);
+	recovers(back, "outage");
+	sleep_ms(1000);                         /* the writer goes on */
+	n = writer_stop(&the_writer, &recs);
+	for (i = 0; i < n; i++) {
+		if (recs[i].status == 303 && recs[i].t1 < cut_from)
+			acked_before++;
+		if (recs[i].status == 303 && recs[i].t0 > back)
+			acked_after++;
+		/* Between the cut and the restart nothing can succeed. */
+		if (recs[i].t0 > cut_to && recs[i].t1 < back)
+			assert_int_equal(recs[i].status, 503);
+	}
+	assert_true(acked_before > 0);
+	assert_true(acked_after > 0);
+	check_writes(&the_writer, recs, n, cut_from, cut_to, NULL);
+	free(recs);
+	clear_all();
+}
+
+/* d. PgBouncer restarted (Neon restarts its pooler): idle, then under a
+ * light writer. Pooler mode only: in direct mode there is no pooler (the
+ * harness shares PostgreSQL with other tests, so restarting PostgreSQL
+ * itself is left to bench/faults, which has a private cluster). */
+static void
+test_pooler_restart(void **state)
+{
+	const char *restart = getenv("TODO_E2E_POOLER_RESTART_CMD");
+	struct wrec *recs;
+	struct answer a;
+	int64_t cut_from, cut_to;
+	int i, n;
+
+	(void)state;
+	if (!pooler_mode()) {
+		skip();
+		return;
+	}
+	assert_non_null(restart);
+	clear_all();
+	for (i = 0; i < 2 * workers(); i++) {   /* every worker connected */
+		ask("/todos", NULL, &a);
+		assert_int_equal(a.status, 200);
+	}
+	assert_int_equal(system(restart), 0);
+	recovers(now_ms(), "pooler restart, idle");
+
+	writer_start(&the_writer, "pooler", 50);
+	sleep_ms(500);
+	cut_from = now_ms();
+	assert_int_equal(system(restart), 0);
+	cut_to = now_ms();
+	recovers(cut_to, "pooler restart, under writes");
+	sleep_ms(1000);
+	n = writer_stop(&the_writer, &recs);
+	assert_true(check_writes(&the_writer, recs, n, cut_from, cut_to, NULL) > 0);
+	free(recs);
+	clear_all();
+}
+
 int
 main(void)
 {
@@ -953,6 +1721,11 @@ main(void)
 		cmocka_unit_test(test_killed_worker_is_replaced),
 		cmocka_unit_test(test_reload_replaces_workers_without_failing_requests),
 		cmocka_unit_test(test_database_outage_and_recovery),
+		cmocka_unit_test_teardown(test_write_behind_lock_fails_cleanly, fault_teardown),
+		cmocka_unit_test_teardown(test_terminated_backends_reconnect, fault_teardown),
+		cmocka_unit_test_teardown(test_read_only_database, read_only_teardown),
+		cmocka_unit_test_teardown(test_outage_under_writes, fault_teardown),
+		cmocka_unit_test_teardown(test_pooler_restart, fault_teardown),
 	};
 	const char *p = getenv("TODO_E2E_PORT");
 
