@@ -2,7 +2,12 @@
  * and can add a fixed latency each way (a test and benchmark tool).
  *
  * rtproxy --listen 127.0.0.1:PORT --target HOST:PORT [--delay-ms N]
- *         [--port-file FILE] [--stats-file FILE]
+ *         [--port-file FILE] [--stats-file FILE] [--allow-non-loopback]
+ *
+ * The listen address must be loopback, unless --allow-non-loopback: then
+ * one specific address is accepted too (never a wildcard), for a test
+ * that exposes a loopback service to its own network namespaces on the
+ * host end of their veth links (tests/e2e_multihost).
  *
  * A round trip starts whenever a client sends bytes and the last bytes seen
  * on that connection went the other way (or none went yet). SIGUSR1 writes
@@ -622,8 +627,25 @@ on_signal(struct proxy *p)
 	return stop;
 }
 
+static bool
+is_wildcard(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)ss;
+
+		return sin->sin_addr.s_addr == htonl(INADDR_ANY);
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)ss;
+
+		return IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
+	}
+	return true;
+}
+
 static enum td_status
-open_listener(struct proxy *p, const char *addr, const char *port_file)
+open_listener(struct proxy *p, const char *addr, const char *port_file,
+    bool allow_non_loopback)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen = 0;
@@ -632,9 +654,12 @@ open_listener(struct proxy *p, const char *addr, const char *port_file)
 
 	if (resolve(addr, true, &ss, &sslen) != TD_OK)
 		return TD_EINVAL;
-	/* This tool must never expose the database beyond the host. */
-	if (!is_loopback(&ss)) {
-		log_error("refusing non-loopback listen address %s", addr);
+	/* This tool must never expose the database beyond the host: loopback,
+	 * or with --allow-non-loopback one named address (the host end of a
+	 * test's own veth link), never every interface. */
+	if (is_wildcard(&ss) || (!is_loopback(&ss) && !allow_non_loopback)) {
+		log_error("refusing %s listen address %s",
+		    is_wildcard(&ss) ? "wildcard" : "non-loopback", addr);
 		return TD_EINVAL;
 	}
 	if ((p->lfd = socket(ss.ss_family,
@@ -687,7 +712,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: rtproxy --listen 127.0.0.1:PORT "
 	    "--target HOST:PORT [--delay-ms N]\n"
-	    "               [--port-file FILE] [--stats-file FILE]\n");
+	    "               [--port-file FILE] [--stats-file FILE]"
+	    " [--allow-non-loopback]\n");
 }
 
 int
@@ -699,6 +725,7 @@ main(int argc, char *argv[])
 		{ "delay-ms", required_argument, NULL, 'd' },
 		{ "port-file", required_argument, NULL, 'p' },
 		{ "stats-file", required_argument, NULL, 's' },
+		{ "allow-non-loopback", no_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct epoll_event evs[MAX_EVENTS], ev;
@@ -708,7 +735,7 @@ main(int argc, char *argv[])
 	const char *listen_addr = NULL, *target = NULL, *port_file = NULL;
 	char *end;
 	long delay = 0;
-	bool stop = false;
+	bool stop = false, allow_non_loopback = false;
 	int ch, n, i, rc = 1;
 
 	memset(&p, 0, sizeof(p));
@@ -736,6 +763,9 @@ main(int argc, char *argv[])
 		case 's':
 			p.stats_file = optarg;
 			break;
+		case 'a':
+			allow_non_loopback = true;
+			break;
 		default:
 			usage();
 			return 2;
@@ -754,7 +784,7 @@ main(int argc, char *argv[])
 		log_error("epoll_create1: %s", strerror(errno));
 		goto out;
 	}
-	if (open_listener(&p, listen_addr, port_file) != TD_OK)
+	if (open_listener(&p, listen_addr, port_file, allow_non_loopback) != TD_OK)
 		goto out;
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;

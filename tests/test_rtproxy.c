@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -592,27 +593,43 @@ test_target_down(void **state)
 	stop_proxy(pid);
 }
 
-static void
-test_refuses_public_listen(void **state)
+/* The exit status of rtproxy listening on LISTEN (it must exit by
+ * itself: a refused address). */
+static int
+exit_status_of(const char *listen, bool allow_non_loopback)
 {
 	pid_t pid;
 	int status;
 
-	(void)state;
 	if ((pid = fork()) == 0) {
 		/* Its complaint is expected; keep the test output clean. */
 		int fd = open("/dev/null", O_WRONLY);
 
 		if (fd != -1)
 			dup2(fd, STDERR_FILENO);
-		execl(rtproxy_path, rtproxy_path, "--listen", "0.0.0.0:0",
-		    "--target", "127.0.0.1:1", (char *)NULL);
+		if (allow_non_loopback)
+			execl(rtproxy_path, rtproxy_path, "--listen", listen,
+			    "--target", "127.0.0.1:1", "--allow-non-loopback",
+			    (char *)NULL);
+		else
+			execl(rtproxy_path, rtproxy_path, "--listen", listen,
+			    "--target", "127.0.0.1:1", (char *)NULL);
 		_exit(127);
 	}
 	assert_true(pid > 0);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 1);
+	return WEXITSTATUS(status);
+}
+
+static void
+test_refuses_public_listen(void **state)
+{
+	(void)state;
+	assert_int_equal(exit_status_of("0.0.0.0:0", false), 1);
+	/* --allow-non-loopback takes one named address, never a wildcard. */
+	assert_int_equal(exit_status_of("0.0.0.0:0", true), 1);
+	assert_int_equal(exit_status_of("[::]:0", true), 1);
 }
 
 /* A failed assertion skips stop_proxy(); don't leave the proxy behind. */
