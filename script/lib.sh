@@ -7,6 +7,8 @@ libsodium-dev libsqlite3-dev libcmocka-dev postgresql postgresql-contrib nginx
 sqlite3 wrk curl procps openssl"
 # systemd-analyze and systemd-socket-activate (tests/test_systemd_units).
 TODO_PACKAGES+=" systemd"
+# ip and ss (tests/e2e_multihost: app hosts in network namespaces).
+TODO_PACKAGES+=" iproute2"
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
