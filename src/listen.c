@@ -4,7 +4,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,4 +203,132 @@ listen_cleanup(const char *spec)
 {
 	if (strncmp(spec, "unix:", 5) == 0)
 		unlink(spec + 5);
+}
+
+/* A listening TCP socket's tcp_info: tcpi_unacked is its accept queue
+ * (sk_ack_backlog), tcpi_sacked the queue's limit (sk_max_ack_backlog). */
+static enum td_status
+tcp_queue(int fd, int *queued, int *backlog)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+		return TD_ESYSTEM;
+	if (ti.tcpi_state != TCP_LISTEN)
+		return TD_EINVAL;
+	*queued = (int)ti.tcpi_unacked;
+	*backlog = (int)ti.tcpi_sacked;
+	return TD_OK;
+}
+
+/* A unix socket has no such option: ask sock_diag for the one socket with
+ * this inode. For a listener, UNIX_DIAG_RQLEN's rqueue is the number of
+ * connections waiting, wqueue the backlog. */
+static enum td_status
+unix_queue(int fd, int *queued, int *backlog)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct unix_diag_req req;
+	} q;
+	struct sockaddr_nl nl = { .nl_family = AF_NETLINK };
+	union {
+		struct nlmsghdr nlh;
+		char b[8192];
+	} a;
+	struct unix_diag_msg *msg;
+	struct unix_diag_rqlen rq;
+	struct nlmsghdr *h;
+	struct rtattr *at;
+	struct stat st;
+	ssize_t got;
+	int s, n, len, found = 0, saved;
+	enum td_status rc = TD_ESYSTEM;
+
+	if (fstat(fd, &st) != 0)
+		return TD_ESYSTEM;
+	if ((s = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG)) < 0)
+		return TD_ESYSTEM;
+	memset(&q, 0, sizeof(q));
+	q.nlh.nlmsg_len = sizeof(q);
+	q.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	q.nlh.nlmsg_flags = NLM_F_REQUEST;
+	q.nlh.nlmsg_seq = 1;
+	q.req.sdiag_family = AF_UNIX;
+	q.req.udiag_states = 1U << TCP_LISTEN;
+	q.req.udiag_ino = (unsigned)st.st_ino;
+	q.req.udiag_show = UDIAG_SHOW_RQLEN;
+	q.req.udiag_cookie[0] = q.req.udiag_cookie[1] = ~0U;   /* no cookie */
+	if (sendto(s, &q, sizeof(q), 0, (struct sockaddr *)&nl, sizeof(nl)) !=
+	    (ssize_t)sizeof(q))
+		goto out;
+	while ((got = recv(s, a.b, sizeof(a.b), 0)) < 0 && errno == EINTR)
+		continue;
+	if (got < 0)
+		goto out;
+	n = (int)got;
+	for (h = &a.nlh; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+		if (h->nlmsg_type == NLMSG_ERROR) {
+			struct nlmsgerr *e = NLMSG_DATA(h);
+
+			errno = e->error < 0 ? -e->error : EPROTO;
+			goto out;
+		}
+		if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+		    h->nlmsg_len < NLMSG_LENGTH(sizeof(*msg)))
+			continue;
+		msg = NLMSG_DATA(h);
+		if (msg->udiag_ino != (unsigned)st.st_ino)
+			continue;
+		if (msg->udiag_state != TCP_LISTEN) {
+			rc = TD_EINVAL;        /* not listening */
+			goto out;
+		}
+		len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*msg)));
+		for (at = (struct rtattr *)(msg + 1); RTA_OK(at, len);
+		    at = RTA_NEXT(at, len))
+			if (at->rta_type == UNIX_DIAG_RQLEN &&
+			    RTA_PAYLOAD(at) >= sizeof(rq)) {
+				memcpy(&rq, RTA_DATA(at), sizeof(rq));
+				*queued = (int)rq.udiag_rqueue;
+				*backlog = (int)rq.udiag_wqueue;
+				found = 1;
+			}
+	}
+	if (found)
+		rc = TD_OK;
+	else
+		errno = ENOENT;
+out:
+	saved = errno;
+	close(s);
+	errno = saved;
+	return rc;
+}
+
+enum td_status
+listen_queue(int fd, int *queued, int *backlog)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int accepting = 0;
+	socklen_t alen = sizeof(accepting);
+
+	*queued = *backlog = -1;
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return errno == ENOTSOCK || errno == EBADF ? TD_EINVAL : TD_ESYSTEM;
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &alen) != 0 ||
+	    !accepting)
+		return TD_EINVAL;
+	switch (ss.ss_family) {
+	case AF_INET:
+	case AF_INET6:
+		return tcp_queue(fd, queued, backlog);
+	case AF_UNIX:
+		return unix_queue(fd, queued, backlog);
+	default:
+		return TD_EINVAL;
+	}
 }

@@ -16,4 +16,12 @@ enum td_status listen_open(const char *spec, int mode, const char *group,
 /* Removes the unix socket file, if spec named one. */
 void listen_cleanup(const char *spec);
 
+/* The listening socket fd's accept queue: connections the kernel has
+ * completed that no worker has accepted yet (*queued), and its limit, the
+ * backlog listen() got, capped by net.core.somaxconn (*backlog). TCP:
+ * TCP_INFO; unix: the sock_diag netlink interface (the socket found by its
+ * inode). TD_EINVAL when fd is not a listening TCP or unix socket,
+ * TD_ESYSTEM when the kernel does not say (errno set). */
+enum td_status listen_queue(int fd, int *queued, int *backlog);
+
 #endif
