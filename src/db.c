@@ -35,6 +35,8 @@ struct db {
 	int64_t retry_at_ms;       /* no reconnect attempt before this */
 	int backoff_ms;
 	uint64_t round_trips;
+	uint64_t time_us;          /* spent in db_exec, connecting included */
+	uint64_t connects;         /* connections opened */
 	char sqlstate[6];
 	char error[512];
 };
@@ -254,6 +256,18 @@ uint64_t
 db_round_trips(const struct db *db)
 {
 	return db->round_trips;
+}
+
+uint64_t
+db_time_us(const struct db *db)
+{
+	return db->time_us;
+}
+
+uint64_t
+db_reconnects(const struct db *db)
+{
+	return db->connects > 1 ? db->connects - 1 : 0;
 }
 
 const char *
@@ -598,6 +612,7 @@ ensure_connected(struct db *db, int64_t deadline)
 		return TD_EDB;
 	if ((rc = open_connection(db, deadline)) == TD_OK &&
 	    (rc = check_schema(db, deadline)) == TD_OK) {
+		db->connects++;
 		db->backoff_ms = 0;
 		db->retry_at_ms = 0;
 		return TD_OK;
@@ -661,9 +676,9 @@ statement_failed(struct db *db, int stmt, const PGresult *r,
 	return db_status_of(db->sqlstate);
 }
 
-enum td_status
-db_exec(struct db *db, int stmt, const char *const *params, PGresult **res,
-    const char **sqlstate)
+static enum td_status
+exec_statement(struct db *db, int stmt, const char *const *params,
+    PGresult **res, const char **sqlstate)
 {
 	const struct db_stmt *st;
 	PGresult *r[2] = { NULL, NULL }, *result;
@@ -744,6 +759,22 @@ db_exec(struct db *db, int stmt, const char *const *params, PGresult **res,
 			continue;
 		return rc;
 	}
+	return rc;
+}
+
+/* db_exec timed, for the status pages' database time. */
+enum td_status
+db_exec(struct db *db, int stmt, const char *const *params, PGresult **res,
+    const char **sqlstate)
+{
+	struct timespec t0, t1;
+	enum td_status rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = exec_statement(db, stmt, params, res, sqlstate);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	db->time_us += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000);
 	return rc;
 }
 

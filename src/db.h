@@ -61,6 +61,10 @@ void db_cancel_from_signal(void);
 
 /* Statements sent to the server since db_new (tests and logs). */
 uint64_t db_round_trips(const struct db *db);
+/* Microseconds spent in db_exec since db_new, connecting included. */
+uint64_t db_time_us(const struct db *db);
+/* Connections opened since db_new after the first one. */
+uint64_t db_reconnects(const struct db *db);
 /* Last error text (connection or statement), for the log. */
 const char *db_last_error(const struct db *db);
 
