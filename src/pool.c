@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,20 +35,31 @@ struct wstate {
 	int64_t		 abandon_at;	/* watchdog sent SIGUSR2 then; 0: not */
 };
 
+/* A generation's shared mapping: what came before it, then its slots. */
+struct board {
+	struct counters	 base;		/* earlier generations' counts */
+	uint64_t	 generation;
+	struct pool_slot slots[];
+};
+
 /* One scoreboard mapping per generation so a reload never moves the
  * slots of workers still draining. */
 struct gen {
-	struct pool_slot *slots;	/* NULL: entry unused */
+	struct board	*board;
+	struct pool_slot *slots;	/* board->slots; NULL: entry unused */
 	struct wstate	*ws;
 	int		 n;
 	int		 alive;
 	int		 retiring;
 	int64_t		 kill_at;
 	int		 killed;
+	int		 carried;	/* its counts are in a newer base */
+	struct counters	 carried_at;	/* as they were then */
 };
 
 struct pool {
 	const struct pool_opts *o;
+	struct pool_stats *stats;	/* shared, written here only */
 	struct gen	 gens[MAX_GENS];
 	int		 cur;		/* serving generation, -1 when none */
 	int		 sfd;
@@ -63,6 +75,21 @@ struct pool {
 };
 
 static volatile sig_atomic_t worker_stop;
+/* In a worker: its generation's scoreboard (inherited mappings). */
+static struct pool_view worker_view;
+
+static size_t
+board_size(int n)
+{
+	return sizeof(struct board) + (size_t)n * sizeof(struct pool_slot);
+}
+
+/* The master is the only writer of pool_stats. */
+static void
+stat_inc(uint64_t *v)
+{
+	counters_inc(v, 1);
+}
 
 static int64_t
 now_ms(void)
@@ -145,10 +172,17 @@ child_main(struct pool *p, int gi, int i)
 	for (g = 0; g < MAX_GENS; g++) {
 		if (g == gi || p->gens[g].slots == NULL)
 			continue;
-		if (munmap(p->gens[g].slots,
-		    (size_t)p->gens[g].n * sizeof(struct pool_slot)) == -1)
+		if (munmap(p->gens[g].board, board_size(p->gens[g].n)) == -1)
 			goto fail;
 	}
+	worker_view.stats = p->stats;
+	worker_view.base = &p->gens[gi].board->base;
+	worker_view.slots = p->gens[gi].slots;
+	worker_view.n = p->gens[gi].n;
+	worker_view.generation = p->gens[gi].board->generation;
+	worker_view.listen_fd = p->o->listen_fd;
+	/* Before the master has stored it, the status page would say down. */
+	p->gens[gi].slots[i].pid = getpid();
 	memset(&sa, 0, sizeof(sa));
 	if (sigemptyset(&sa.sa_mask) == -1)
 		goto fail;
@@ -199,26 +233,58 @@ gen_open(struct pool *p, int n)
 		log_error("scoreboard: out of memory");
 		return -1;
 	}
-	m = mmap(NULL, (size_t)n * sizeof(struct pool_slot),
-	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	m = mmap(NULL, board_size(n), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED) {
 		log_error("scoreboard mmap: %s", strerror(errno));
 		free(g->ws);
 		g->ws = NULL;
 		return -1;
 	}
-	g->slots = m;
+	g->board = m;
+	g->board->generation = p->stats->generation;    /* reload() numbers a new one */
+	g->slots = g->board->slots;
 	g->n = n;
 	return gi;
+}
+
+/* A generation's counts, each slot's read whole. */
+static void
+gen_counts(const struct gen *g, struct counters *out)
+{
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < g->n; i++)
+		counters_sum(out, &g->slots[i].counts);
+}
+
+/* Reload: the new generation starts from the old one's total. Called
+ * before the new workers exist, so the new base is written plainly. */
+static void
+carry_over(struct pool *p, int from, int to)
+{
+	struct gen *o = &p->gens[from], *n = &p->gens[to];
+
+	gen_counts(o, &o->carried_at);
+	o->carried = 1;
+	counters_sum(&n->board->base, &o->board->base);
+	counters_sum(&n->board->base, &o->carried_at);
 }
 
 static void
 gen_close(struct pool *p, int gi)
 {
 	struct gen *g = &p->gens[gi];
+	struct counters last;
 
-	if (g->slots != NULL &&
-	    munmap(g->slots, (size_t)g->n * sizeof(struct pool_slot)) == -1)
+	/* What it served while draining goes to the serving generation. */
+	if (g->slots != NULL && g->carried && p->cur >= 0 && p->cur != gi) {
+		gen_counts(g, &last);
+		counters_carry(&p->gens[p->cur].board->base, &last,
+		    &g->carried_at);
+	}
+	if (g->board != NULL && munmap(g->board, board_size(g->n)) == -1)
 		log_error("scoreboard munmap: %s", strerror(errno));
 	free(g->ws);
 	memset(g, 0, sizeof(*g));
@@ -232,7 +298,9 @@ spawn(struct pool *p, int gi, int i, int64_t now)
 	struct gen *g = &p->gens[gi];
 	pid_t pid;
 
-	memset(&g->slots[i], 0, sizeof(g->slots[i]));
+	/* The slot's counts stay: they cover every process it has had. */
+	memset(&g->slots[i], 0, offsetof(struct pool_slot, counts));
+	g->slots[i].started = (int64_t)time(NULL);
 	g->ws[i].respawn_at = 0;
 	g->ws[i].timed_out = 0;
 	g->ws[i].abandon_at = 0;
@@ -345,6 +413,11 @@ on_death(struct pool *p, pid_t pid, int status, int64_t now)
 		    (unsigned)status);
 		crashed = 1;
 	}
+	/* Dead after the watchdog's SIGUSR2 or SIGKILL: the timeout's. */
+	if (!g->retiring)
+		stat_inc(&p->stats->restarts[g->ws[i].timed_out ||
+		    g->ws[i].abandon_at != 0 ? POOL_RESTART_TIMEOUT :
+		    crashed ? POOL_RESTART_CRASH : POOL_RESTART_RECYCLE]);
 	/* Our own kills are reported but are not a crash loop. */
 	if (crashed && (g->retiring || g->ws[i].timed_out)) {
 		crashed = 0;
@@ -552,11 +625,15 @@ reload(struct pool *p)
 		log_error("reload: no scoreboard, old workers keep serving");
 		return;
 	}
+	stat_inc(&p->stats->generation);
+	p->gens[gi].board->generation = p->stats->generation;
+	old = p->cur;
+	if (old >= 0)
+		carry_over(p, old, gi);
 	/* New workers first, so the socket is never left unserved. */
 	now = now_ms();
 	for (i = 0; i < o->workers; i++)
 		spawn(p, gi, i, now);
-	old = p->cur;
 	p->cur = gi;
 	if (old >= 0) {
 		log_info("reload: %d new workers, retiring %d", o->workers,
@@ -687,6 +764,16 @@ pool_run(const struct pool_opts *opts)
 		rc = TD_ENOMEM;
 		goto out;
 	}
+	/* Created once: reloads do not reset what it counts. */
+	p.stats = mmap(NULL, sizeof(*p.stats), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p.stats == MAP_FAILED) {
+		p.stats = NULL;
+		log_error("scoreboard mmap: %s", strerror(errno));
+		goto out;
+	}
+	p.stats->started = (int64_t)time(NULL);
+	p.stats->generation = 1;
 
 	/* SIG_IGN on SIGCHLD would auto-reap and hide worker deaths. */
 	memset(&sa, 0, sizeof(sa));
@@ -724,6 +811,8 @@ out:
 		if (p.gens[gi].slots != NULL)
 			gen_close(&p, gi);
 	free(p.crashes);
+	if (p.stats != NULL && munmap(p.stats, sizeof(*p.stats)) == -1)
+		log_error("scoreboard munmap: %s", strerror(errno));
 	if (p.sfd != -1 && close(p.sfd) == -1)
 		log_error("close signalfd: %s", strerror(errno));
 	if (masked && sigprocmask(SIG_SETMASK, &p.oldmask, NULL) == -1)
@@ -766,8 +855,26 @@ pool_worker_idle(struct pool_slot *slot)
 	slot->requests = slot->requests + 1;
 }
 
+void
+pool_worker_result(struct pool_slot *slot, int status, uint64_t duration_us)
+{
+	if (slot == NULL)
+		return;
+	__atomic_store_n(&slot->last_status, status, __ATOMIC_RELAXED);
+	__atomic_store_n(&slot->last_us, duration_us, __ATOMIC_RELAXED);
+}
+
 int
 pool_worker_stopping(void)
 {
 	return worker_stop != 0;
+}
+
+enum td_status
+pool_scoreboard(struct pool_view *v)
+{
+	if (worker_view.slots == NULL)
+		return TD_ENOTFOUND;
+	*v = worker_view;
+	return TD_OK;
 }

@@ -18,6 +18,16 @@
  *    templates); if it succeeds, starts a new generation of workers and
  *    retires the old one gracefully (same timeout); if it fails, the old
  *    workers keep serving and the error is logged.
+ *
+ * The scoreboard: one mapping per generation (struct pool_slot per worker,
+ * plus the counts of the generations before it) and one pool-wide struct
+ * pool_stats, both shared memory the master creates. A slot's `counts`
+ * (counters.h) are written by its worker only and kept when the worker is
+ * replaced (recycle, crash, watchdog). On reload the new generation's
+ * `base` starts as the old generation's total, and what the old one
+ * still serves while draining is added when it is gone: every counter
+ * grows for the life of the master. Readers tolerate tearing: each value
+ * is read whole, but not all of them at one instant.
  */
 #ifndef TODO_POOL_H
 #define TODO_POOL_H
@@ -25,15 +35,47 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "counters.h"
 #include "status.h"
 
-/* One slot per worker in memory shared between master and workers. */
+/* One slot per worker in memory shared between master and workers. All
+ * but `counts` describes the process now in the slot and is cleared when
+ * another one takes its place. */
 struct pool_slot {
 	volatile pid_t pid;
 	volatile int64_t busy_since_ms;   /* 0 when idle (CLOCK_MONOTONIC ms) */
 	volatile uint64_t requests;       /* served by this process */
+	int64_t started;                  /* its start, Unix time in seconds */
+	int last_status;                  /* of its last request (0: none) */
+	uint64_t last_us;                 /* how long that one took */
 	char request_id[64];              /* of the in-flight request */
 	char request_line[128];           /* "POST /todos", for the death log */
+	struct counters counts;           /* the slot's: kept across respawns */
+};
+
+/* Why the master replaced a worker (a reload or stop is not counted). */
+enum pool_restart {
+	POOL_RESTART_CRASH,      /* died: a signal or a non-zero exit */
+	POOL_RESTART_TIMEOUT,    /* killed by the request watchdog */
+	POOL_RESTART_RECYCLE,    /* returned 0: max_requests reached */
+	POOL_NRESTART
+};
+
+/* Counted by the master alone, for its whole life. */
+struct pool_stats {
+	int64_t started;                  /* Unix time in seconds */
+	uint64_t generation;              /* 1, then one more per reload */
+	uint64_t restarts[POOL_NRESTART];
+};
+
+/* A worker's read-only view of the scoreboard of its generation. */
+struct pool_view {
+	const struct pool_stats *stats;
+	const struct counters *base;      /* earlier generations' counts */
+	const struct pool_slot *slots;    /* this generation's workers */
+	int n;
+	uint64_t generation;              /* this generation's number */
+	int listen_fd;                    /* the pool's socket */
 };
 
 /* Called in the worker after fork with the listening fd; returns the
@@ -62,6 +104,11 @@ enum td_status pool_run(const struct pool_opts *opts);
 void pool_worker_busy(struct pool_slot *slot, const char *request_id,
     const char *request_line);
 void pool_worker_idle(struct pool_slot *slot);
+/* The last request's status and duration, for the status page. */
+void pool_worker_result(struct pool_slot *slot, int status,
+    uint64_t duration_us);
+/* In a worker: its generation's scoreboard. TD_ENOTFOUND outside one. */
+enum td_status pool_scoreboard(struct pool_view *v);
 /* True once the worker has been asked to stop (SIGTERM received). */
 int pool_worker_stopping(void);
 

@@ -99,3 +99,25 @@ route_match(const char *method, const char *path, struct route_match *m)
 	m->allow = allow_for[allow];
 	return TD_EINVAL;
 }
+
+const char *
+route_name(enum route_id route)
+{
+	static const char *const names[ROUTE_COUNT] = {
+		[ROUTE_ROOT] = "root",
+		[ROUTE_LIST] = "list",
+		[ROUTE_CREATE] = "create",
+		[ROUTE_EDIT] = "edit",
+		[ROUTE_UPDATE] = "update",
+		[ROUTE_TOGGLE] = "toggle",
+		[ROUTE_DELETE] = "delete",
+		[ROUTE_TOGGLE_ALL] = "toggle_all",
+		[ROUTE_CLEAR] = "clear_completed",
+		[ROUTE_HEALTH] = "health",
+		[ROUTE_STATUS] = "status",
+		[ROUTE_METRICS] = "metrics",
+		[ROUTE_NONE] = "none",
+	};
+
+	return (unsigned)route < ROUTE_COUNT ? names[route] : "none";
+}

@@ -22,6 +22,11 @@ enum route_id {
 	ROUTE_TOGGLE_ALL,    /* POST /todos/toggle-all        */
 	ROUTE_CLEAR,         /* POST /todos/clear-completed   */
 	ROUTE_HEALTH,        /* GET  /healthz                 */
+	ROUTE_STATUS,        /* GET  /status   (status_page.c) */
+	ROUTE_METRICS,       /* GET  /metrics  (status_page.c) */
+	ROUTE_NONE,          /* no route: 404, 405, malformed request; never
+	                      * returned by route_match, a label for counters */
+	ROUTE_COUNT
 };
 
 struct route_match {
@@ -32,5 +37,8 @@ struct route_match {
 
 enum td_status route_match(const char *method, const char *path,
     struct route_match *m);
+/* A route's name for logs and metric labels ("list", "toggle_all", ...;
+ * "none" for ROUTE_NONE): [a-z_] only. */
+const char *route_name(enum route_id route);
 
 #endif

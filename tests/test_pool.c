@@ -105,6 +105,30 @@ reply(int c, const char *fmt, ...)
 		(void)!write(c, b, (size_t)n);
 }
 
+/* The scoreboard as this worker sees it: every generation's counts. */
+static void
+view(int c)
+{
+	struct pool_view v;
+	struct counters sum;
+	int i;
+
+	if (pool_scoreboard(&v) != TD_OK) {
+		reply(c, "no scoreboard\n");
+		return;
+	}
+	memset(&sum, 0, sizeof(sum));
+	counters_sum(&sum, v.base);
+	for (i = 0; i < v.n; i++)
+		counters_sum(&sum, &v.slots[i].counts);
+	reply(c, "g=%llu n=%d a=%llu s=%llu c=%llu t=%llu r=%llu\n",
+	    (unsigned long long)v.generation, v.n,
+	    (unsigned long long)sum.accepted, (unsigned long long)sum.slow,
+	    (unsigned long long)v.stats->restarts[POOL_RESTART_CRASH],
+	    (unsigned long long)v.stats->restarts[POOL_RESTART_TIMEOUT],
+	    (unsigned long long)v.stats->restarts[POOL_RESTART_RECYCLE]);
+}
+
 /* Reads one command line; returns 1 when the worker should return 0. */
 static int
 handle(int c, struct pool_slot *slot)
@@ -128,11 +152,14 @@ handle(int c, struct pool_slot *slot)
 	} else if (strcmp(cmd, "exit") == 0) {
 		reply(c, "bye\n");
 		return 1;
+	} else if (strcmp(cmd, "view") == 0) {
+		view(c);
 	} else if (strcmp(cmd, "slow") == 0) {
 		/* Must finish even if SIGTERM arrives meanwhile. */
 		pool_worker_busy(slot, "req-slow", "POST /slow");
 		reply(c, "started\n");
 		sleep_ms(600);
+		counters_inc(&slot->counts.slow, 1);
 		reply(c, "done\n");
 		pool_worker_idle(slot);
 	} else if (strcmp(cmd, "hang") == 0 || strcmp(cmd, "stubborn") == 0) {
@@ -168,6 +195,7 @@ fake_worker(int lfd, struct pool_slot *slot, void *arg)
 				continue;
 			return 2;
 		}
+		counters_inc(&slot->counts.accepted, 1);
 		done = handle(c, slot);
 		close(c);
 		if (done)
@@ -494,6 +522,16 @@ test_busy_idle(void **state)
 	assert_false(pool_worker_stopping());
 }
 
+/* Outside a worker there is no scoreboard to see. */
+static void
+test_no_scoreboard_outside_a_worker(void **state)
+{
+	struct pool_view v;
+
+	(void)state;
+	assert_int_equal(pool_scoreboard(&v), TD_ENOTFOUND);
+}
+
 static void
 test_bad_opts(void **state)
 {
@@ -716,6 +754,66 @@ test_reload_fails(void **state)
 	stop_pool(fx);
 }
 
+/* The counters of a slot outlive its processes (recycle, crash,
+ * watchdog), restarts are counted by reason, and a reload carries every
+ * count over, what the old generation finishes while draining included. */
+static void
+test_counters_survive_respawn_and_reload(void **state)
+{
+	struct fx *fx = *state;
+	struct cfg cfg = { .workers = 1, .request_timeout = 1,
+	    .shutdown_timeout = 5 };
+	pid_t pid, old;
+	char b[96];
+	int c, i;
+
+	start(fx, &cfg);
+	wait_starts(fx, 1, &pid);
+	ask(fx, "view\n", b, sizeof(b));
+	assert_string_equal(b, "g=1 n=1 a=1 s=0 c=0 t=0 r=0");
+	ask(fx, "exit\n", b, sizeof(b));
+	wait_starts(fx, 1, &pid);
+	ask(fx, "view\n", b, sizeof(b));
+	assert_string_equal(b, "g=1 n=1 a=3 s=0 c=0 t=0 r=1");
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	wait_starts(fx, 1, &pid);
+	ask(fx, "view\n", b, sizeof(b));
+	assert_string_equal(b, "g=1 n=1 a=4 s=0 c=1 t=0 r=1");
+	ask(fx, "hang\n", b, sizeof(b));
+	assert_true(wait_dead(pid, LONG_MS));
+	wait_starts(fx, 1, &pid);
+	ask(fx, "view\n", b, sizeof(b));
+	assert_string_equal(b, "g=1 n=1 a=6 s=0 c=1 t=1 r=1");
+
+	/* Reload while a request is in flight: it ends in the old
+	 * generation after the new one has started counting. */
+	old = pid;
+	c = conn(fx, "slow\n");
+	read_line(c, b, sizeof(b));
+	assert_string_equal(b, "started");
+	assert_int_equal(kill(fx->pool, SIGHUP), 0);
+	assert_true(next_event(fx, b, sizeof(b), LONG_MS));
+	assert_string_equal(b, "R");
+	wait_starts(fx, 1, &pid);
+	ask(fx, "view\n", b, sizeof(b));
+	assert_string_equal(b, "g=2 n=1 a=8 s=0 c=1 t=1 r=1");
+	read_line(c, b, sizeof(b));
+	assert_string_equal(b, "done");
+	close(c);
+	assert_true(wait_dead(old, LONG_MS));
+	for (i = 0; i < 50; i++) {
+		ask(fx, "view\n", b, sizeof(b));
+		if (strstr(b, " s=1 ") != NULL)
+			break;
+		sleep_ms(50);
+	}
+	/* Restarts are unchanged: a reload is not one. */
+	assert_int_equal(strncmp(b, "g=2 n=1 a=", 10), 0);
+	assert_non_null(strstr(b, " s=1 c=1 t=1 r=1"));
+	assert_true(atoi(b + 10) >= 9);
+	stop_pool(fx);
+}
+
 static void
 test_master_killed(void **state)
 {
@@ -738,6 +836,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_busy_idle),
 		cmocka_unit_test(test_bad_opts),
+		cmocka_unit_test(test_no_scoreboard_outside_a_worker),
 		cmocka_unit_test_setup_teardown(test_respawn_after_kill,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recycle, setup, teardown),
@@ -754,6 +853,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_master_killed, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_counters_survive_respawn_and_reload, setup, teardown),
 	};
 
 	/* Workers orphaned by a killed master come back to us. */
