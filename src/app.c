@@ -12,6 +12,7 @@
 #include "request.h"
 #include "response.h"
 #include "route.h"
+#include "status_page.h"
 #include "tmpl.h"
 #include "todos.h"
 
@@ -28,6 +29,8 @@ static const handler_fn handlers[] = {
 	[ROUTE_TOGGLE_ALL] = todos_toggle_all,
 	[ROUTE_CLEAR] = todos_clear_completed,
 	[ROUTE_HEALTH] = todos_health,
+	[ROUTE_STATUS] = status_page_status,
+	[ROUTE_METRICS] = status_page_metrics,
 };
 
 void
@@ -96,7 +99,7 @@ same_site(const struct app *app, const struct request *req, struct arena *a,
 	return strcmp(req->origin, *expected) == 0;
 }
 
-void
+int
 app_handle(struct app *app, struct request *req, struct response *resp,
     struct arena *a)
 {
@@ -113,10 +116,10 @@ app_handle(struct app *app, struct request *req, struct response *resp,
 	case TD_EINVAL:
 		app_error(app, a, resp, 405, "This address does not take that kind of request.");
 		response_header(resp, "Allow", m.allow);
-		return;
+		return ROUTE_NONE;
 	default:
 		app_error(app, a, resp, 404, "There is nothing at this address.");
-		return;
+		return ROUTE_NONE;
 	}
 	if (strcmp(req->method, "POST") == 0 && !same_site(app, req, a, &expected)) {
 		log_warn("refused cross-site %s %s: expected origin %s%s, received origin %s, sec-fetch-site %s",
@@ -125,11 +128,11 @@ app_handle(struct app *app, struct request *req, struct response *resp,
 		    req->origin ? req->origin : "-",
 		    req->fetch_site ? req->fetch_site : "-");
 		app_error(app, a, resp, 403, "Forms can only be sent from this site.");
-		return;
+		return m.route;
 	}
 	if (m.route == ROUTE_ROOT) {
 		response_redirect(resp, 302, "/todos");
-		return;
+		return m.route;
 	}
 	c.app = app;
 	c.req = req;
@@ -137,4 +140,5 @@ app_handle(struct app *app, struct request *req, struct response *resp,
 	c.arena = a;
 	c.id = m.id;
 	handlers[m.route](&c);
+	return m.route;
 }

@@ -28,7 +28,9 @@ struct ctx {
 	int64_t id;                    /* {id} of the route, if any */
 };
 
-void app_handle(struct app *app, struct request *req, struct response *resp,
+/* Returns the route that answered (route.h's enum route_id), ROUTE_NONE
+ * when none matched: the label the request is counted under. */
+int app_handle(struct app *app, struct request *req, struct response *resp,
     struct arena *a);
 /* An error page (4xx/5xx) with a short message for the user. */
 void app_error(struct app *app, struct arena *a, struct response *resp,

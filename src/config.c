@@ -78,6 +78,7 @@ static const struct setting settings[] = {
 	INT("TODO_MAX_BODY", max_body, 1024, 16777216, "65536", "largest request body in bytes (larger: 413)"),
 	INT("TODO_ARENA_CAP", arena_cap, 65536, 268435456, "8388608", "most memory one request may allocate, in bytes"),
 	INT("TODO_SLOW_MS", slow_ms, 0, 3600000, "500", "log requests slower than this many ms (0: log all)"),
+	STR("TODO_STATUS_ALLOW", status_allow, "127.0.0.1 ::1", "client addresses (REMOTE_ADDR) or CIDR prefixes, separated by spaces or commas, that may see /status and /metrics; anyone else gets 404 (empty: nobody)"),
 	INT("TODO_DB_CONNECT_TIMEOUT", db_connect_timeout, 1, 120, "5", "seconds todoctl waits for a database connection (a worker waits at most TODO_DB_TIMEOUT)"),
 	INT("TODO_DB_TIMEOUT", db_timeout, 1, 600, "5", "seconds one database call of a request may take; past it the statement is cancelled and the page answers 503 (must be below TODO_REQUEST_TIMEOUT)"),
 	STR("TODO_TEMPLATE_DIR", template_dir, TODO_DATADIR "/templates", "directory of the HTML templates"),

@@ -38,6 +38,7 @@ struct config {
 	int max_body;               /* TODO_MAX_BODY bytes */
 	int arena_cap;              /* TODO_ARENA_CAP bytes per request */
 	int slow_ms;                /* TODO_SLOW_MS: log requests slower than this */
+	char status_allow[256];     /* TODO_STATUS_ALLOW: who sees /status, /metrics */
 	int db_connect_timeout;     /* TODO_DB_CONNECT_TIMEOUT seconds */
 	int db_timeout;             /* TODO_DB_TIMEOUT seconds per database call */
 	char template_dir[512];     /* TODO_TEMPLATE_DIR */

@@ -20,6 +20,7 @@
 #include "migrate.h"
 #include "pool.h"
 #include "schema.h"
+#include "status_page.h"
 #include "tmpl.h"
 #include "worker.h"
 
@@ -70,7 +71,8 @@ load(const char *env_file, struct config *cfg, struct tmpl_set **tmpl)
 	char err[512];
 	enum td_status rc;
 
-	if ((rc = config_load(cfg, env_file, err, sizeof(err))) != TD_OK) {
+	if ((rc = config_load(cfg, env_file, err, sizeof(err))) != TD_OK ||
+	    (rc = status_allow_check(cfg->status_allow, err, sizeof(err))) != TD_OK) {
 		log_error("bad setting: %s", err);
 		return rc;
 	}

@@ -172,6 +172,8 @@ request_parse(struct request *r, struct arena *a, char *const *params,
 	v = request_param(params, "SERVER_PORT");
 	r->server_port = v != NULL && strlen(v) <= 5 && strspn(v, "0123456789") == strlen(v) ?
 	    arena_strdup(a, v) : "";
+	v = request_param(params, "REMOTE_ADDR");
+	r->remote_addr = v != NULL && strlen(v) < 64 ? arena_strdup(a, v) : "";
 	https = request_param(params, "HTTPS");
 	r->scheme = https != NULL && strcasecmp(https, "on") == 0 ? "https" : "http";
 
@@ -183,7 +185,8 @@ request_parse(struct request *r, struct arena *a, char *const *params,
 		r->cookies.n = 0;
 	}
 
-	if (r->method == NULL || r->path == NULL || r->server_port == NULL)
+	if (r->method == NULL || r->path == NULL || r->server_port == NULL ||
+	    r->remote_addr == NULL)
 		return TD_ENOMEM;
 	if ((rc = read_body(r, a, params, rd, ctx, max_body, http_status)) != TD_OK)
 		return rc;

@@ -23,6 +23,7 @@ struct request {
 	const char *host;          /* Host header, or "" */
 	const char *scheme;        /* "https" when HTTPS=on, else "http" */
 	const char *server_port;   /* SERVER_PORT, or "" */
+	const char *remote_addr;   /* REMOTE_ADDR (the client, as nginx saw it), or "" */
 	const char *origin;        /* Origin header, or NULL */
 	const char *fetch_site;    /* Sec-Fetch-Site header, or NULL */
 	struct form query;         /* parsed query string */

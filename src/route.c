@@ -21,6 +21,8 @@ static const struct route routes[] = {
 	{ "POST", "/todos/{id}/toggle",      ROUTE_TOGGLE },
 	{ "POST", "/todos/{id}/delete",      ROUTE_DELETE },
 	{ "GET",  "/healthz",                ROUTE_HEALTH },
+	{ "GET",  "/status",                 ROUTE_STATUS },
+	{ "GET",  "/metrics",                ROUTE_METRICS },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

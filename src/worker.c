@@ -14,11 +14,13 @@
 #include "app.h"
 #include "arena.h"
 #include "config.h"
+#include "counters.h"
 #include "db.h"
 #include "log.h"
 #include "pool.h"
 #include "request.h"
 #include "response.h"
+#include "route.h"
 #include "schema.h"
 #include "store.h"
 
@@ -50,12 +52,12 @@ write_stdout(void *ctx, const char *data, size_t n)
 }
 
 static int64_t
-now_ms(void)
+now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static const char *
@@ -75,12 +77,14 @@ serve(struct app *app, FCGX_Request *fr, struct arena *a, struct pool_slot *slot
 	const char *method = request_param(fr->envp, "REQUEST_METHOD");
 	const char *uri = request_param(fr->envp, "REQUEST_URI");
 	const char *rid = request_param(fr->envp, "REQUEST_ID");
-	uint64_t trips = db_round_trips(app->db);
-	int64_t start = now_ms(), elapsed;
+	uint64_t trips = db_round_trips(app->db), db_us = db_time_us(app->db),
+	    reconnects = db_reconnects(app->db);
+	int64_t start = now_us(), elapsed;
+	struct counters_request done;
 	struct response resp;
 	struct request req;
 	char line[128];
-	int status;
+	int status, route = ROUTE_NONE;
 	enum td_status rc;
 
 	snprintf(line, sizeof(line), "%s %s", method ? method : "-", uri ? uri : "-");
@@ -93,18 +97,33 @@ serve(struct app *app, FCGX_Request *fr, struct arena *a, struct pool_slot *slot
 		log_info("rejected request %s: %d %s", line, status, td_strerror(rc));
 		app_error(app, a, &resp, status, parse_error_message(status));
 	} else {
-		app_handle(app, &req, &resp, a);
+		route = app_handle(app, &req, &resp, a);
 	}
 	if (response_send(&resp, req.method != NULL && strcmp(req.method, "HEAD") == 0,
 	    write_stdout, fr->out) != TD_OK || FCGX_GetError(fr->out) != 0)
 		log_warn("could not send the response to %s (client gone?)", line);
-	elapsed = now_ms() - start;
+	elapsed = now_us() - start;
+	if (elapsed < 0)
+		elapsed = 0;
 	if (resp.status >= 500)
 		log_error("%s answered %d: %s", line, resp.status, db_last_error(app->db));
-	if (elapsed >= app->cfg->slow_ms)
+	if (elapsed / 1000 >= app->cfg->slow_ms) {
 		log_warn("slow request: %s status=%d ms=%lld db_round_trips=%llu",
-		    line, resp.status, (long long)elapsed,
+		    line, resp.status, (long long)(elapsed / 1000),
 		    (unsigned long long)(db_round_trips(app->db) - trips));
+		counters_inc(&slot->counts.slow, 1);
+	}
+	/* Into the slot's counters, for /status and /metrics. */
+	done.route = (enum route_id)route;
+	done.status = resp.status;
+	done.duration_us = (uint64_t)elapsed;
+	done.db_us = db_time_us(app->db) - db_us;
+	done.db_round_trips = db_round_trips(app->db) - trips;
+	counters_record(&slot->counts, &done);
+	if (db_reconnects(app->db) != reconnects)
+		counters_inc(&slot->counts.db_reconnects,
+		    db_reconnects(app->db) - reconnects);
+	pool_worker_result(slot, resp.status, (uint64_t)elapsed);
 	log_set_request_id(NULL);
 	pool_worker_idle(slot);
 }
@@ -197,6 +216,7 @@ worker_main(int listen_fd, struct pool_slot *slot, void *arg)
 			log_error("FCGX_Accept_r failed: %d", rc);
 			goto out;
 		}
+		counters_inc(&slot->counts.accepted, 1);
 		serve(&app, &fr, a, slot);
 		FCGX_Finish_r(&fr);
 		arena_reset(a);

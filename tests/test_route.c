@@ -197,6 +197,41 @@ test_ids(void **state)
 	}
 }
 
+/* The status pages: GET (and HEAD) only, exact paths; every route has a
+ * metric label of [a-z_] and they are all different. */
+static void
+test_status_pages(void **state)
+{
+	int i, j;
+	const char *n;
+
+	(void)state;
+	ok("GET", "/status", ROUTE_STATUS, 0);
+	ok("HEAD", "/status", ROUTE_STATUS, 0);
+	ok("GET", "/metrics", ROUTE_METRICS, 0);
+	ok("HEAD", "/metrics", ROUTE_METRICS, 0);
+	wrong_method("POST", "/status", "GET, HEAD");
+	wrong_method("POST", "/metrics", "GET, HEAD");
+	not_found("GET", "/status/");
+	not_found("GET", "/statuss");
+	not_found("GET", "/metrics/");
+	not_found("GET", "/Metrics");
+	assert_string_equal(route_name(ROUTE_LIST), "list");
+	assert_string_equal(route_name(ROUTE_STATUS), "status");
+	assert_string_equal(route_name(ROUTE_METRICS), "metrics");
+	assert_string_equal(route_name(ROUTE_NONE), "none");
+	assert_string_equal(route_name((enum route_id)-1), "none");
+	assert_string_equal(route_name(ROUTE_COUNT), "none");
+	for (i = 0; i < ROUTE_COUNT; i++) {
+		n = route_name((enum route_id)i);
+		assert_non_null(n);
+		assert_true(n[0] != '\0');
+		assert_int_equal(strspn(n, "abcdefghijklmnopqrstuvwxyz_"), strlen(n));
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(n, route_name((enum route_id)j));
+	}
+}
+
 int
 main(void)
 {
@@ -206,6 +241,7 @@ main(void)
 		cmocka_unit_test(test_wrong_method),
 		cmocka_unit_test(test_not_found),
 		cmocka_unit_test(test_ids),
+		cmocka_unit_test(test_status_pages),
 	};
 
 	return cmocka_run_group_tests_name("route", tests, NULL, NULL);
