@@ -1696,6 +1696,120 @@ test_pooler_restart(void **state)
 	clear_all();
 }
 
+/* ---- the status pages: /status and /metrics (status_page.c) ---- */
+
+/* A status page's body (asserting 200 and the headers the page needs). */
+static char *
+status_get(const char *path, const char *type)
+{
+	struct http_resp r;
+	char *body;
+
+	get(path, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(header(&r, "Content-Type"));
+	assert_string_equal(header(&r, "Content-Type"), type);
+	assert_non_null(header(&r, "Cache-Control"));
+	assert_string_equal(header(&r, "Cache-Control"), "no-store");
+	body = strdup(r.body);
+	assert_non_null(body);
+	http_resp_free(&r);
+	return body;
+}
+
+/* A sample's value on a /metrics page (name and labels as written);
+ * 0 when it is not there yet (a series appears with its first count). */
+static long long
+sample_of(const char *page, const char *sample)
+{
+	char key[256];
+	const char *p;
+
+	snprintf(key, sizeof(key), "\n%s ", sample);
+	if ((p = strstr(page, key)) == NULL)
+		return 0;
+	return atoll(p + strlen(key));
+}
+
+static void
+test_status_page_shows_the_pool(void **state)
+{
+	int workers = atoi(getenv("TODO_E2E_WORKERS"));
+	char line[64], *b;
+
+	(void)state;
+	b = status_get("/status", "text/plain; charset=utf-8");
+	assert_int_equal(strncmp(b, "pool:                 todo-fcgi\n", 32), 0);
+	snprintf(line, sizeof(line), "\ntotal processes:      %d\n", workers);
+	assert_non_null(strstr(b, line));
+	/* One block per worker; this request's is running. */
+	assert_int_equal(count(b, "\n************************\n"), (size_t)workers);
+	assert_true(count(b, "\nstate:                Running\n") >= 1);
+	assert_non_null(strstr(b, "\nrequest:              GET /status\n"));
+	/* The pool's unix socket: its queue is known (sock_diag). */
+	assert_non_null(strstr(b, "\nlisten queue:         0\n"));
+	assert_non_null(strstr(b, "\nlisten queue len:     128\n"));
+	free(b);
+	b = status_get("/status?json", "application/json");
+	assert_int_equal(strncmp(b, "{\"pool\":\"todo-fcgi\",", 19), 0);
+	snprintf(line, sizeof(line), "\"total processes\":%d,", workers);
+	assert_non_null(strstr(b, line));
+	free(b);
+}
+
+/* Counters grow by exactly the requests made: three lists, and the
+ * /metrics request before them. */
+static void
+test_metrics_count_requests(void **state)
+{
+	static const char list_ok[] = "todo_requests_total{route=\"list\",status=\"200\"}",
+	    list_n[] = "todo_request_duration_seconds_count{route=\"list\"}",
+	    list_inf[] = "todo_request_duration_seconds_bucket{route=\"list\",le=\"+Inf\"}",
+	    metrics_ok[] = "todo_requests_total{route=\"metrics\",status=\"200\"}",
+	    type[] = "text/plain; version=0.0.4; charset=utf-8";
+	struct http_resp r;
+	char *a, *b;
+	int i;
+
+	(void)state;
+	a = status_get("/metrics", type);
+	for (i = 0; i < 3; i++) {
+		get("/todos", NULL, &r);
+		assert_int_equal(r.status, 200);
+		http_resp_free(&r);
+	}
+	b = status_get("/metrics", type);
+	assert_int_equal(sample_of(b, list_ok) - sample_of(a, list_ok), 3);
+	assert_int_equal(sample_of(b, list_n) - sample_of(a, list_n), 3);
+	assert_int_equal(sample_of(b, list_inf), sample_of(b, list_n));
+	assert_int_equal(sample_of(b, metrics_ok) - sample_of(a, metrics_ok), 1);
+	/* Every request is accepted before it is answered. */
+	assert_true(sample_of(b, "todo_accepted_total") -
+	    sample_of(a, "todo_accepted_total") >= 4);
+	assert_non_null(strstr(b, "\n# TYPE todo_request_duration_seconds histogram\n"));
+	assert_non_null(strstr(b, "\ntodo_worker_restarts_total{reason=\"crash\"} "));
+	assert_non_null(strstr(b, "\ntodo_listen_queue 0\n"));
+	assert_true(sample_of(b, "process_start_time_seconds") > 1600000000);
+	free(a);
+	free(b);
+}
+
+/* The pages come from shared memory: no database round trip. */
+static void
+test_status_pages_make_no_round_trips(void **state)
+{
+	char pid[32];
+
+	(void)state;
+	/* The fault tests restarted the proxy: rt_signal must reach this one. */
+	snprintf(pid, sizeof(pid), "%ld", (long)proxy_pid());
+	setenv("TODO_E2E_RTPROXY_PID", pid, 1);
+	warm_up();
+	assert_int_equal(trips_of("GET", "/status", NULL, 200), 0);
+	assert_int_equal(trips_of("GET", "/status?json", NULL, 200), 0);
+	assert_int_equal(trips_of("GET", "/metrics", NULL, 200), 0);
+}
+
 int
 main(void)
 {
@@ -1725,6 +1839,9 @@ main(void)
 		cmocka_unit_test_teardown(test_read_only_database, read_only_teardown),
 		cmocka_unit_test_teardown(test_outage_under_writes, fault_teardown),
 		cmocka_unit_test_teardown(test_pooler_restart, fault_teardown),
+		cmocka_unit_test(test_status_page_shows_the_pool),
+		cmocka_unit_test(test_metrics_count_requests),
+		cmocka_unit_test(test_status_pages_make_no_round_trips),
 	};
 	const char *p = getenv("TODO_E2E_PORT");
 
