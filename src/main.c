@@ -182,6 +182,13 @@ drop_root(const struct config *cfg)
 		log_error("could regain root after switching to %s", cfg->user);
 		return -1;
 	}
+	/* As su(1) does: libpq looks in $HOME (~/.pgpass, ~/.postgresql/
+	 * for client certificates), and root's home is not readable now. */
+	if (setenv("HOME", pw->pw_dir, 1) != 0 || setenv("USER", pw->pw_name, 1) != 0 ||
+	    setenv("LOGNAME", pw->pw_name, 1) != 0) {
+		log_error("cannot set HOME for %s: %s", cfg->user, strerror(errno));
+		return -1;
+	}
 	log_info("switched to user %s (uid %ld, gid %ld)", pw->pw_name,
 	    (long)pw->pw_uid, (long)pw->pw_gid);
 	return 0;
