@@ -29,6 +29,7 @@ struct db {
 	const struct db_stmt *stmts;
 	int nstmts;
 	unsigned char *prepared;   /* per statement: prepared on this conn */
+	unsigned *parse_failures;  /* per statement: names spoilt by a failed Parse */
 	int min_schema;
 	int cancelled;             /* the statement in flight was cancelled */
 	pid_t cancel_pid;          /* child sending a cancel, or -1 */
@@ -223,9 +224,12 @@ db_new(struct db **out, const char *conninfo, int timeout_ms,
 		return TD_ENOMEM;
 	db->conninfo = strdup(conninfo != NULL ? conninfo : "");
 	db->prepared = calloc((size_t)nstmts + 1, 1);
-	if (db->conninfo == NULL || db->prepared == NULL) {
+	db->parse_failures = calloc((size_t)nstmts + 1, sizeof(unsigned));
+	if (db->conninfo == NULL || db->prepared == NULL ||
+	    db->parse_failures == NULL) {
 		free(db->conninfo);
 		free(db->prepared);
+		free(db->parse_failures);
 		free(db);
 		return TD_ENOMEM;
 	}
@@ -248,6 +252,7 @@ db_free(struct db *db)
 	drop_connection(db);
 	reap_canceller(db, 1);
 	free(db->prepared);
+	free(db->parse_failures);
 	free(db->conninfo);
 	free(db);
 }
@@ -676,6 +681,20 @@ statement_failed(struct db *db, int stmt, const PGresult *r,
 	return db_status_of(db->sqlstate);
 }
 
+/* The name statement stmt is prepared under. A Parse can fail (parse
+ * analysis waits for the table's lock, and lock_timeout fires); PostgreSQL
+ * then has no such statement, but PgBouncer (max_prepared_statements)
+ * remembers the name and closes a client that sends a Parse of it again.
+ * So each failed Parse moves the statement to a new name. */
+static const char *
+statement_name(const struct db *db, int stmt, char *buf, size_t size)
+{
+	if (db->parse_failures[stmt] == 0)
+		return db->stmts[stmt].name;
+	snprintf(buf, size, "%s_%u", db->stmts[stmt].name, db->parse_failures[stmt]);
+	return buf;
+}
+
 static enum td_status
 exec_statement(struct db *db, int stmt, const char *const *params,
     PGresult **res, const char **sqlstate)
@@ -685,6 +704,8 @@ exec_statement(struct db *db, int stmt, const char *const *params,
 	enum wait_result w;
 	enum td_status rc;
 	int64_t deadline;
+	char namebuf[80];
+	const char *name;
 	int attempt, n, failed;
 
 	*res = NULL;
@@ -703,11 +724,12 @@ exec_statement(struct db *db, int stmt, const char *const *params,
 		 * trip either way, and each batch stays small (a stock
 		 * PgBouncer over TLS stalls on large pipelined batches). */
 		n = 0;
-		if (!db->prepared[stmt] && PQsendPrepare(db->conn, st->name,
+		name = statement_name(db, stmt, namebuf, sizeof(namebuf));
+		if (!db->prepared[stmt] && PQsendPrepare(db->conn, name,
 		    st->sql, st->nparams, NULL) == 1)
 			n++;
 		failed = (!db->prepared[stmt] && n == 0) ||
-		    PQsendQueryPrepared(db->conn, st->name, st->nparams, params,
+		    PQsendQueryPrepared(db->conn, name, st->nparams, params,
 		    NULL, NULL, 0) != 1 || PQpipelineSync(db->conn) != 1;
 		n++;
 		db->round_trips++;
@@ -735,6 +757,7 @@ exec_statement(struct db *db, int stmt, const char *const *params,
 		}
 		if (n == 2) {
 			if (PQresultStatus(r[0]) != PGRES_COMMAND_OK) {
+				db->parse_failures[stmt]++;
 				rc = statement_failed(db, stmt, r[0], sqlstate);
 				clear_results(r, 2);
 				return rc;

@@ -111,6 +111,9 @@ admin(void)
 
 	if (PQstatus(c) != CONNECTION_OK)
 		fail_msg("admin connect: %s", PQerrorMessage(c));
+	/* A test that failed while another admin connection held a lock
+	 * leaves it held: the next TRUNCATE fails instead of hanging. */
+	sql_ok(c, "SET lock_timeout = '10s'");
 	return c;
 }
 
@@ -444,6 +447,57 @@ test_pooler_cancel(void **state)
 	db_free(db);
 }
 
+/* A statement whose first use meets a lock fails in its Parse (parse
+ * analysis locks the table), here by the role's lock_timeout as `todoctl
+ * migrate up` sets it. PgBouncer keeps the name of a Parse that failed,
+ * and closes a client that sends a Parse of the same name again; the
+ * statement must work once the lock is gone, without a lost connection
+ * (the toggle is never retried, so one would show as TD_EDB). */
+static void
+test_pooler_parse_fails_behind_lock(void **state)
+{
+	struct db *db;
+	int64_t id;
+	uint64_t reconnects;
+	char sql[256];
+	PGconn *c = admin();
+	int i;
+
+	(void)state;
+	snprintf(sql, sizeof(sql), "ALTER ROLE todo_app IN DATABASE \"%s\" "
+	    "SET lock_timeout = '200ms'", PQdb(c));
+	sql_ok(c, sql);
+	sql_ok(c, "INSERT INTO todos (title) VALUES ('locked')");
+	id = sql_int(c, "SELECT id FROM todos");
+	/* New server sessions, which take the role's setting. */
+	PQfinish(c);
+	c = PQconnectdb(getenv("TODO_TEST_PGBOUNCER_ADMIN_URL"));
+	if (PQstatus(c) == CONNECTION_OK)
+		PQclear(PQexec(c, "RECONNECT"));
+	PQfinish(c);
+	c = admin();
+	db = pooler_db();
+	assert_int_equal(store_ping(db), TD_OK);
+	reconnects = db_reconnects(db);
+	sql_ok(c, "BEGIN");
+	sql_ok(c, "LOCK TABLE todos IN ACCESS EXCLUSIVE MODE");
+	for (i = 0; i < 2; i++) {    /* toggle's Parse fails, twice */
+		assert_int_equal(store_toggle(db, id), TD_EDB);
+		assert_non_null(strstr(db_last_error(db), "55P03"));
+	}
+	sql_ok(c, "COMMIT");
+	for (i = 0; i < 3; i++)
+		assert_int_equal(store_toggle(db, id), TD_OK);
+	/* The pooler never closed the connection. */
+	assert_int_equal(db_reconnects(db), reconnects);
+	assert_int_equal(sql_int(c, "SELECT count(*) FROM todos WHERE completed"), 1);
+	snprintf(sql, sizeof(sql), "ALTER ROLE todo_app IN DATABASE \"%s\" "
+	    "RESET lock_timeout", PQdb(c));
+	sql_ok(c, sql);
+	PQfinish(c);
+	db_free(db);
+}
+
 /* channel_binding=require cannot work through a self-hosted PgBouncer (no
  * SCRAM-SHA-256-PLUS): refused, with a hint that says why. */
 static void
@@ -490,6 +544,7 @@ main(void)
 		T(test_pooler_every_statement),
 		T(test_pooler_two_clients),
 		T(test_pooler_cancel),
+		T(test_pooler_parse_fails_behind_lock),
 		T(test_pooler_channel_binding),
 		T(test_pooler_encoding),
 #undef T
