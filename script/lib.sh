@@ -24,9 +24,9 @@ ensure_packages() {
 	say "installing Debian packages: ${missing[*]}"
 	local sudo=()
 	[[ $EUID -ne 0 ]] && sudo=(sudo)
-	"${pgb_sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq ||
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq ||
 		die "apt-get update failed"
-	"${pgb_sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		--no-install-recommends "${missing[@]}" >/dev/null ||
 		die "apt-get install failed: ${missing[*]}"
 	# The Debian postgresql package starts a system cluster; we never use it.
