@@ -498,6 +498,63 @@ test_pooler_parse_fails_behind_lock(void **state)
 	db_free(db);
 }
 
+/* Run the built todoctl with DATABASE_URL=url and args; output to a file
+ * in tmpdir; returns the exit status. */
+static int
+todoctl(const char *url, const char *args, char *out, size_t outlen)
+{
+	const char *b = getenv("TODO_BUILDDIR"), *src = getenv("TODO_SRCDIR");
+	char cmd[8192], path[512];
+	FILE *f;
+	size_t n;
+	int st;
+
+	snprintf(path, sizeof(path), "%s/todoctl.out", tmpdir);
+	snprintf(cmd, sizeof(cmd), "DATABASE_URL=\"%s\" timeout 60 '%s/todoctl' "
+	    "--sql-dir '%s/sql' %s >'%s' 2>&1", url, b != NULL ? b : ".",
+	    src != NULL ? src : TODO_SRCDIR, args, path);
+	st = system(cmd);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(out, 1, outlen - 1, f);
+	out[n] = '\0';
+	fclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* todoctl's other jobs through the pooler too: the Python version's
+ * SQLite file imported (COPY, merge, the identity moved) and verified, and
+ * a second import that changes nothing. */
+static void
+test_pooler_import_and_verify(void **state)
+{
+	const char *src = getenv("TODO_SRCDIR");
+	char out[16384], args[1024];
+	PGconn *c;
+
+	(void)state;
+	snprintf(args, sizeof(args), "import-sqlite --no-backup '%s/tests/fixtures/"
+	    "todo_app_local.db'", src != NULL ? src : TODO_SRCDIR);
+	if (todoctl(pooler_url, args, out, sizeof(out)) != 0)
+		fail_msg("import through the pooler: %s", out);
+	c = admin();
+	assert_int_equal(sql_int(c, "SELECT count(*) FROM todos"), 500);
+	/* The identity moved past the largest imported id. */
+	assert_true(sql_int(c, "SELECT nextval(pg_get_serial_sequence('todos', 'id'))") >
+	    sql_int(c, "SELECT max(id) FROM todos"));
+	PQfinish(c);
+	snprintf(args, sizeof(args), "verify-sqlite '%s/tests/fixtures/"
+	    "todo_app_local.db'", src != NULL ? src : TODO_SRCDIR);
+	if (todoctl(pooler_url, args, out, sizeof(out)) != 0)
+		fail_msg("verify through the pooler: %s", out);
+	snprintf(args, sizeof(args), "import-sqlite --no-backup '%s/tests/fixtures/"
+	    "todo_app_local.db'", src != NULL ? src : TODO_SRCDIR);
+	if (todoctl(pooler_url, args, out, sizeof(out)) != 0)
+		fail_msg("second import through the pooler: %s", out);
+	if (todoctl(pooler_url, "migrate status", out, sizeof(out)) != 0)
+		fail_msg("migrate status through the pooler: %s", out);
+}
+
 /* channel_binding=require cannot work through a self-hosted PgBouncer (no
  * SCRAM-SHA-256-PLUS): refused, with a hint that says why. */
 static void
@@ -546,6 +603,7 @@ main(void)
 		T(test_pooler_cancel),
 		T(test_pooler_parse_fails_behind_lock),
 		T(test_pooler_channel_binding),
+		T(test_pooler_import_and_verify),
 		T(test_pooler_encoding),
 #undef T
 	};
