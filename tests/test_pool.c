@@ -57,6 +57,19 @@ struct fx {
 };
 
 static struct warg warg;
+/* A worker that gets SIGUSR2 (the watchdog asking it to cancel its
+ * statement) creates this file; only open() in the handler. */
+static char usr2_mark[64];
+
+static void
+on_usr2(int sig)
+{
+	int fd;
+
+	(void)sig;
+	if ((fd = open(usr2_mark, O_WRONLY | O_CREAT, 0600)) >= 0)
+		close(fd);
+}
 
 static int64_t
 mono_ms(void)
@@ -187,6 +200,7 @@ fake_worker(int lfd, struct pool_slot *slot, void *arg)
 	event("S %ld\n", (long)getpid());
 	if (a->mode == MODE_CRASH)
 		return 3;
+	signal(SIGUSR2, on_usr2);
 	/* A blocking accept() like libfcgi: SIGTERM must interrupt it. */
 	while (!pool_worker_stopping()) {
 		if ((c = accept(lfd, NULL, NULL)) == -1) {
@@ -640,6 +654,8 @@ test_request_timeout(void **state)
 	pid_t old, fresh;
 	char b[32];
 
+	snprintf(usr2_mark, sizeof(usr2_mark), "/tmp/test_pool_usr2.%ld", (long)getpid());
+	unlink(usr2_mark);
 	start(fx, &cfg);
 	wait_starts(fx, 1, &old);
 	ask(fx, "hang\n", b, sizeof(b));
@@ -647,6 +663,11 @@ test_request_timeout(void **state)
 	assert_int_equal(atol(b + 5), old);
 	assert_true(wait_dead(old, LONG_MS));
 	wait_starts(fx, 1, &fresh);
+	/* First SIGUSR2 (the worker cancels its statement), then SIGKILL. */
+	assert_int_equal(access(usr2_mark, F_OK), 0);
+	unlink(usr2_mark);
+	assert_true(wait_log(fx, "cancelling its statement", LONG_MS));
+	assert_true(wait_log(fx, "still busy after the cancel, sending SIGKILL", LONG_MS));
 	assert_true(wait_log(fx, "request timeout after 1s", LONG_MS));
 	assert_true(wait_log(fx, "req=req-hang", LONG_MS));
 	assert_true(wait_log(fx, "GET /hang", LONG_MS));
