@@ -85,6 +85,7 @@ static const struct setting settings[] = {
 	STR("TODO_STATIC_URL", static_url, "/static", "URL prefix under which nginx serves static/"),
 	STR("TODO_SQL_DIR", sql_dir, TODO_DATADIR "/sql", "directory of the schema migrations (todoctl)"),
 	{ "TODO_PUBLIC_ORIGIN", K_ORIGIN, FIELD(public_origin), 0, 0, SAME(""), "origin accepted for form posts, e.g. https://todo.example.com (empty: scheme://Host of the request; staging and production need an https:// one)" },
+	STR("TODO_LOG_FILE", log_file, "", "append log lines to this file instead of standard error; SIGUSR1 to the master reopens it after a rotation (empty: standard error, e.g. journald)"),
 	{ "TODO_LOG_LEVEL", K_LEVEL, FIELD(log_level), 0, 0, SAME("info"), "debug, info, warn or error (production refuses debug)" },
 };
 

@@ -46,6 +46,7 @@ struct config {
 	char sql_dir[512];          /* TODO_SQL_DIR (todoctl) */
 	char public_origin[256];    /* TODO_PUBLIC_ORIGIN: scheme://host[:port],
 	                             * normalised; empty = derive from Host */
+	char log_file[512];         /* TODO_LOG_FILE: empty = stderr */
 	char log_level[16];         /* TODO_LOG_LEVEL: debug|info|warn|error */
 	/* Set by the profile, not by a setting: */
 	bool cookie_secure;         /* Secure on the app's cookies */

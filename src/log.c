@@ -2,6 +2,8 @@
  * one write(2) so lines from several workers never interleave. */
 #include "log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +14,37 @@ static enum log_level min_level = LOG_INFO;
 static char request_id[64];
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
+static char log_path[512];     /* TODO_LOG_FILE, empty: stderr as it is */
+
+int
+log_open_file(const char *path)
+{
+	int fd, e;
+
+	if (strlen(path) >= sizeof(log_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	if (fd == -1)
+		return -1;
+	if (dup2(fd, STDERR_FILENO) == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	close(fd);
+	if (log_path != path)
+		snprintf(log_path, sizeof(log_path), "%s", path);
+	return 0;
+}
+
+int
+log_reopen(void)
+{
+	return log_path[0] == '\0' ? 0 : log_open_file(log_path);
+}
 
 void
 log_set_level(enum log_level lvl)

@@ -7,6 +7,13 @@
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 void log_set_level(enum log_level lvl);
+/* Send standard error (log lines, and whatever libraries print there) to
+ * path, appending; remembered for log_reopen(). -1 with errno on failure,
+ * standard error unchanged. */
+int log_open_file(const char *path);
+/* After a rotation (SIGUSR1): open the remembered path again. 0 when
+ * there is none; -1 with errno (the old file stays in use). */
+int log_reopen(void);
 /* Request id for lines logged until the next call (NULL clears). */
 void log_set_request_id(const char *id);
 /* fmt describes the message; it is quoted and escaped as one logfmt value.

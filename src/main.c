@@ -236,7 +236,15 @@ main(int argc, char **argv)
 		log_error("%s", err);
 		goto out;
 	}
-	if (drop_root(&m.cfg) != 0 || check_schema(&m.cfg) != 0)
+	if (drop_root(&m.cfg) != 0)
+		goto out;
+	/* Opened (and reopened on SIGUSR1) as TODO_USER: its directory must
+	 * be writable by that user, as logrotate's `create` keeps it. */
+	if (m.cfg.log_file[0] != '\0' && log_open_file(m.cfg.log_file) != 0) {
+		log_error("TODO_LOG_FILE=%s: %s", m.cfg.log_file, strerror(errno));
+		goto out;
+	}
+	if (check_schema(&m.cfg) != 0)
 		goto out;
 	if (FCGX_Init() != 0) {
 		log_error("FCGX_Init failed");

@@ -642,6 +642,26 @@ reload(struct pool *p)
 	}
 }
 
+/* SIGUSR1 after a log rotation: the master reopens its log file and
+ * passes the signal on; each worker reopens between requests. */
+static void
+reopen_logs(struct pool *p)
+{
+	int gi, i;
+
+	if (log_reopen() != 0)
+		log_error("cannot reopen the log file: %s (still writing to the old one)",
+		    strerror(errno));
+	else
+		log_info("log file reopened");
+	for (gi = 0; gi < MAX_GENS; gi++)
+		for (i = 0; p->gens[gi].slots != NULL && i < p->gens[gi].n; i++)
+			if (p->gens[gi].ws[i].pid > 0 &&
+			    kill(p->gens[gi].ws[i].pid, SIGUSR1) == -1 && errno != ESRCH)
+				log_error("kill %ld: %s", (long)p->gens[gi].ws[i].pid,
+				    strerror(errno));
+}
+
 static enum td_status
 read_signals(struct pool *p)
 {
@@ -668,6 +688,9 @@ read_signals(struct pool *p)
 				break;
 			case SIGHUP:
 				reload(p);
+				break;
+			case SIGUSR1:
+				reopen_logs(p);
 				break;
 			default:	/* SIGCHLD: reap() runs every tick */
 				break;
@@ -786,7 +809,7 @@ pool_run(const struct pool_opts *opts)
 	chld = 1;
 	if (sigemptyset(&mask) == -1 || sigaddset(&mask, SIGCHLD) == -1 ||
 	    sigaddset(&mask, SIGTERM) == -1 || sigaddset(&mask, SIGINT) == -1 ||
-	    sigaddset(&mask, SIGHUP) == -1 ||
+	    sigaddset(&mask, SIGHUP) == -1 || sigaddset(&mask, SIGUSR1) == -1 ||
 	    sigprocmask(SIG_BLOCK, &mask, &p.oldmask) == -1) {
 		log_error("sigprocmask: %s", strerror(errno));
 		goto out;

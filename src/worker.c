@@ -134,6 +134,17 @@ on_tick(int sig)
 	(void)sig;     /* only here to interrupt accept() */
 }
 
+/* SIGUSR1: the master reopened the log file after a rotation; this
+ * worker does the same between requests. */
+static volatile sig_atomic_t reopen_requested;
+
+static void
+on_reopen(int sig)
+{
+	(void)sig;
+	reopen_requested = 1;
+}
+
 /* The pool's watchdog gives up on this request: cancel its statement
  * before the SIGKILL that follows, so no write lands after the 502. */
 static void
@@ -197,6 +208,13 @@ worker_main(int listen_fd, struct pool_slot *slot, void *arg)
 			log_error("sigaction(SIGUSR2) failed");
 			goto out;
 		}
+		/* SA_RESTART: never cuts a request's reads or writes; the idle
+		 * tick ends the wait in accept() within a second. */
+		sa.sa_handler = on_reopen;
+		if (sigaction(SIGUSR1, &sa, NULL) != 0) {
+			log_error("sigaction(SIGUSR1) failed");
+			goto out;
+		}
 	}
 	if (FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		log_error("FCGX_InitRequest failed");
@@ -205,6 +223,13 @@ worker_main(int listen_fd, struct pool_slot *slot, void *arg)
 	while (!pool_worker_stopping()) {
 		if (env->cfg->max_requests > 0 && served >= (uint64_t)env->cfg->max_requests)
 			break;
+		if (reopen_requested) {
+			reopen_requested = 0;
+			if (log_reopen() != 0)
+				log_error("cannot reopen the log file: %s", strerror(errno));
+			else
+				log_info("log file reopened");
+		}
 		idle_tick(1);
 		rc = FCGX_Accept_r(&fr);
 		idle_tick(0);
