@@ -14,6 +14,8 @@
  *  - SIGTERM/SIGINT: graceful stop. Workers get SIGTERM, finish their
  *    in-flight request and exit; any still alive after `shutdown_timeout`
  *    seconds get SIGKILL. pool_run then returns.
+ *  - SIGUSR1: reopen the log file (log_reopen) and pass the signal on to
+ *    the workers, which reopen theirs between requests.
  *  - SIGHUP: graceful reload. Calls opts->reload (re-read settings and
  *    templates); if it succeeds, starts a new generation of workers and
  *    retires the old one gracefully (same timeout); if it fails, the old
