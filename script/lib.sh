@@ -36,6 +36,7 @@ ensure_packages() {
 build() {
 	local src=$1 dir=$2
 	shift 2
+	unconfigure_in_tree "$src" "$dir"
 	if [[ ! -x $src/configure || $src/configure.ac -nt $src/configure ||
 	      $src/Makefile.am -nt $src/Makefile.in ]]; then
 		say "autoreconf"
@@ -50,6 +51,32 @@ build() {
 	fi
 	say "make (in ${dir#$src/})"
 	make -C "$dir" -j2 -s >/dev/null || make -C "$dir" || die "build failed"
+}
+
+# unconfigure_in_tree SRCDIR BUILDDIR: `./configure` run in the source tree
+# itself (the README's production recipe, `./configure && make` there)
+# leaves SRCDIR/config.status, and from then on every out-of-tree configure
+# refuses ("source directory already configured; run "make distclean" there
+# first"), while make in an already configured BUILDDIR would pick up the
+# tree's objects through VPATH. So the tree is put back as it was before
+# `./configure`: `make distclean` there removes only what configure and
+# make made in it (objects, binaries, Makefiles, config.status; never a
+# file of the repository). Said on stderr; run `./configure && make` there
+# again to rebuild in place.
+unconfigure_in_tree() {
+	local src=$1 dir=$2
+	[[ -f $src/config.status ]] || return 0
+	[[ $(cd "$src" && pwd -P) != "$(mkdir -p "$dir" && cd "$dir" && pwd -P)" ]] || return 0
+	say "$src was configured in place (./configure there left config.status), which stops every build in another directory: running make distclean in $src (it removes only what ./configure and make made there; ./configure && make rebuilds it in place)"
+	if [[ -f $src/Makefile ]]; then
+		make -C "$src" -s distclean >"$dir/distclean.out" 2>&1
+	else
+		(cd "$src" && ./config.status && make -s distclean) >"$dir/distclean.out" 2>&1
+	fi
+	if [[ -f $src/config.status ]]; then
+		tail -n 20 "$dir/distclean.out" >&2
+		die "make distclean in $src failed; run it yourself (cd $src && ./config.status && make distclean), then again"
+	fi
 }
 
 wait_for_file() {
