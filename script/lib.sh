@@ -140,25 +140,65 @@ start_nginx() {
 	die "nginx found no free port"
 }
 
-# make_local_tls DIR NAME: a throwaway CA (DIR/ca.pem, DIR/ca.key) and a
-# certificate for NAME signed by it (DIR/site.pem, DIR/site.key), valid for
-# two days: for the staging/production site on this machine (curl --cacert
-# DIR/ca.pem, or import ca.pem in a browser). Output of openssl only on
-# failure.
+# make_local_tls DIR NAME [DAYS]: a throwaway CA (DIR/ca.pem, DIR/ca.key)
+# and a certificate for NAME signed by it (DIR/site.pem, DIR/site.key),
+# valid for DAYS days (default 2): for the staging/production site on this
+# machine (curl --cacert DIR/ca.pem, or import ca.pem in a browser). The CA
+# is name-constrained to NAME (and its subdomains) and the loopback
+# addresses, so trusting it trusts nothing else even if its key leaks.
+# Output of openssl only on failure.
 make_local_tls() {
-	local d=$1 name=$2
+	local d=$1 name=$2 days=${3:-2}
 	mkdir -p "$d" || return 1
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-		-days 2 -subj "/CN=todo local CA" -keyout "$d/ca.key" -out "$d/ca.pem" \
+	: >"$d/openssl.log"
+	(umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-days "$days" -subj "/CN=todo local CA for $name" -keyout "$d/ca.key" -out "$d/ca.pem" \
 		-addext basicConstraints=critical,CA:TRUE \
-		-addext keyUsage=critical,keyCertSign,cRLSign >"$d/openssl.log" 2>&1 &&
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-		-subj "/CN=$name" -keyout "$d/site.key" -out "$d/site.csr" >>"$d/openssl.log" 2>&1 &&
-	printf 'subjectAltName=DNS:%s\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' \
-		"$name" >"$d/site.ext" &&
-	openssl x509 -req -in "$d/site.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
-		-CAcreateserial -days 2 -extfile "$d/site.ext" -out "$d/site.pem" >>"$d/openssl.log" 2>&1 ||
+		-addext keyUsage=critical,keyCertSign,cRLSign \
+		-addext "nameConstraints=critical,permitted;DNS:$name,permitted;IP:127.0.0.0/255.0.0.0,permitted;IP:0:0:0:0:0:0:0:1/FFFF:FFFF:FFFF:FFFF:FFFF:FFFF:FFFF:FFFF" \
+		>>"$d/openssl.log" 2>&1) &&
+	chmod 0644 "$d/ca.pem" &&
+	local_tls_issue "$d" "$name" site "$days" ||
 		{ cat "$d/openssl.log" >&2; return 1; }
+}
+
+# local_tls_issue DIR NAME PREFIX [DAYS]: one more server certificate for
+# NAME from make_local_tls's CA in DIR: DIR/PREFIX.pem and DIR/PREFIX.key
+# (mode 0600), valid for DAYS days (default 2).
+local_tls_issue() {
+	local d=$1 name=$2 p=$3 days=${4:-2}
+	(umask 077 && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-subj "/CN=$name" -keyout "$d/$p.key" -out "$d/$p.csr") >>"$d/openssl.log" 2>&1 &&
+	printf 'subjectAltName=DNS:%s\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' \
+		"$name" >"$d/$p.ext" &&
+	openssl x509 -req -in "$d/$p.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+		-CAcreateserial -days "$days" -extfile "$d/$p.ext" -out "$d/$p.pem" >>"$d/openssl.log" 2>&1 &&
+	rm -f "$d/$p.csr" "$d/$p.ext" ||
+		{ cat "$d/openssl.log" >&2; return 1; }
+}
+
+# ensure_local_tls DIR NAME DAYS [PREFIX...]: make_local_tls's files in
+# DIR, kept from an earlier run while the CA and every certificate (site
+# and each PREFIX, all for NAME) verify and stay valid for another day;
+# otherwise all made anew (a new CA: trust it again). Sets
+# LOCAL_TLS_RENEWED=1 when it made them.
+ensure_local_tls() {
+	local d=$1 name=$2 days=$3 p ok=1
+	shift 3
+	LOCAL_TLS_RENEWED=
+	for p in ca site "$@"; do
+		[[ -s $d/$p.pem && -s $d/$p.key ]] &&
+			openssl x509 -noout -checkend 86400 -in "$d/$p.pem" >/dev/null 2>&1 &&
+			{ [[ $p == ca ]] || openssl verify -CAfile "$d/ca.pem" -verify_hostname "$name" \
+				-purpose sslserver "$d/$p.pem" >/dev/null 2>&1; } || { ok=; break; }
+	done
+	[[ -n $ok ]] && return 0
+	rm -f "$d"/*.pem "$d"/*.key "$d"/ca.srl
+	make_local_tls "$d" "$name" "$days" || return 1
+	for p in "$@"; do
+		local_tls_issue "$d" "$name" "$p" "$days" || return 1
+	done
+	LOCAL_TLS_RENEWED=1
 }
 
 # start_nginx_site SRCDIR VARDIR ENV HTTP_PORT HTTPS_PORT [KEY=VALUE...]
@@ -171,8 +211,10 @@ make_local_tls() {
 # both ports accept; returns 1 (with nginx's last log lines on stderr) if
 # nginx did not start, e.g. a port in use: the caller may try others.
 start_nginx_site() {
-	local src=$1 var=$2 env=$3 http=$4 https=$5 i pid
+	local src=$1 var=$2 env=$3 http=$4 https=$5 i pid errlog kv
 	shift 5
+	errlog=$var/error.log
+	for kv in "$@"; do [[ $kv == ERROR_LOG=* ]] && errlog=${kv#ERROR_LOG=}; done
 	mkdir -p "$var/nginx-tmp"
 	"$src/script/render-nginx" --main "$var" -o "$var/nginx.conf" "$env" \
 		ACCESS_LOG="$var/access.log" ERROR_LOG="$var/error.log" \
@@ -180,7 +222,7 @@ start_nginx_site() {
 		STATIC_DIR="$src/static" "$@" || return 1
 	rm -f "$var/nginx.pid"
 	# stdout closed: callers may run this inside $(...).
-	nginx -c "$var/nginx.conf" -p "$var/" -e "$var/error.log" >/dev/null 2>&1 &
+	nginx -c "$var/nginx.conf" -p "$var/" -e "$errlog" >/dev/null 2>&1 &
 	pid=$!
 	for ((i = 0; i < 100; i++)); do
 		if [[ -s $var/nginx.pid ]] && (exec 3<>"/dev/tcp/127.0.0.1/$http") 2>/dev/null &&
@@ -192,7 +234,7 @@ start_nginx_site() {
 	done
 	kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
-	tail -n 5 "$var/error.log" >&2 2>/dev/null
+	tail -n 5 "$errlog" >&2 2>/dev/null
 	return 1
 }
 
@@ -213,10 +255,18 @@ as_pg_owner() {
 	if [[ $EUID -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# pg_local_start DIR: create (first time) and start a cluster in DIR/data
-# listening only on a unix socket in DIR. Prints nothing; sets PG_LOCAL_STARTED.
+# pg_local_start DIR [CERT KEY]: create (first time) and start a cluster in
+# DIR/data listening only on a unix socket in DIR (port 5432). With CERT and
+# KEY (a server certificate for localhost and its key, copied into DIR for
+# the cluster's owner) it also listens on localhost over TCP with TLS
+# (ssl=on), on port 5432 when that is free there, else on a free port;
+# given on the command line, so the cluster's own files stay as
+# development has them. Prints nothing; sets PG_LOCAL_STARTED (1: started
+# here, so the caller stops it) and PG_LOCAL_PORT (the port of the socket
+# and of TCP). A cluster already running is used as it is, except that TLS
+# wanted and not on is an error.
 pg_local_start() {
-	local dir=$1 bin
+	local dir=$1 cert=${2:-} key=${3:-} bin port tries from listen
 	bin=$(pg_bindir)
 	mkdir -p "$dir"
 	[[ $EUID -eq 0 ]] && chown postgres: "$dir"
@@ -226,14 +276,56 @@ pg_local_start() {
 			--locale=C >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
 	fi
 	PG_LOCAL_STARTED=
-	if as_pg_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
-		say "PostgreSQL already running in $dir"
+	PG_LOCAL_PORT=5432
+	if [[ -n $cert ]]; then
+		# postgres wants its key owned by itself, mode 0600.
+		install -m 0644 "$cert" "$dir/server.crt" && install -m 0600 "$key" "$dir/server.key" ||
+			die "cannot copy the server certificate into $dir"
+		[[ $EUID -eq 0 ]] && chown postgres: "$dir/server.crt" "$dir/server.key"
+	fi
+	if pg_local_running "$dir"; then
+		# postmaster.pid: line 4 the port, line 6 the first TCP address
+		# (empty: the unix socket only).
+		PG_LOCAL_PORT=$(sed -n 4p "$dir/data/postmaster.pid")
+		listen=$(sed -n 6p "$dir/data/postmaster.pid")
+		if [[ -n $cert ]]; then
+			[[ -n $listen ]] ||
+				die "PostgreSQL in $dir already runs without TLS (started for development?): stop it first (script/server --stop, or pg_ctl -D $dir/data stop)"
+			# A renewed certificate: postgres re-reads it on reload.
+			as_pg_owner "$bin/pg_ctl" -D "$dir/data" reload >/dev/null
+		fi
+		say "PostgreSQL already running in $dir (port $PG_LOCAL_PORT${listen:+, TLS on $listen})"
 		return 0
 	fi
-	as_pg_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
-		-o "-k $dir -c listen_addresses='' -p 5432" start >/dev/null ||
-		{ tail -n 20 "$dir/postgres.log" >&2; die "PostgreSQL did not start"; }
-	PG_LOCAL_STARTED=1
+	if [[ -z $cert ]]; then
+		as_pg_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
+			-o "-k $dir -c listen_addresses='' -p 5432" start >/dev/null ||
+			{ tail -n 20 "$dir/postgres.log" >&2; die "PostgreSQL did not start"; }
+		PG_LOCAL_STARTED=1
+		return 0
+	fi
+	for ((tries = 0; tries < 20; tries++)); do
+		port=5432
+		((tries == 0)) || port=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue   # in use
+		from=$(($(stat -c %s "$dir/postgres.log" 2>/dev/null || echo 0) + 1))
+		if as_pg_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
+		    -o "-k $dir -p $port -c listen_addresses=localhost -c ssl=on -c ssl_cert_file=$dir/server.crt -c ssl_key_file=$dir/server.key" \
+		    start >/dev/null; then
+			PG_LOCAL_STARTED=1
+			PG_LOCAL_PORT=$port
+			return 0
+		fi
+		tail -c "+$from" "$dir/postgres.log" 2>/dev/null | grep -q 'Address already in use' ||
+			{ tail -n 20 "$dir/postgres.log" >&2; die "PostgreSQL did not start"; }
+	done
+	die "PostgreSQL found no free port on localhost"
+}
+
+# pg_local_running DIR: the cluster in DIR/data runs.
+pg_local_running() {
+	[[ -f $1/data/PG_VERSION ]] &&
+		as_pg_owner "$(pg_bindir)/pg_ctl" -D "$1/data" status >/dev/null 2>&1
 }
 
 pg_local_stop() {
