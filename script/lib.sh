@@ -9,6 +9,8 @@ sqlite3 wrk curl procps openssl"
 TODO_PACKAGES+=" systemd"
 # ip and ss (tests/e2e_multihost: app hosts in network namespaces).
 TODO_PACKAGES+=" iproute2"
+# libcrack and its dictionary (src/password.c: the common-password check).
+TODO_PACKAGES+=" libcrack2-dev cracklib-runtime"
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
