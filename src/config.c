@@ -87,6 +87,9 @@ static const struct setting settings[] = {
 	{ "TODO_PUBLIC_ORIGIN", K_ORIGIN, FIELD(public_origin), 0, 0, SAME(""), "origin accepted for form posts, e.g. https://todo.example.com (empty: scheme://Host of the request; staging and production need an https:// one)" },
 	STR("TODO_LOG_FILE", log_file, "", "append log lines to this file instead of standard error; SIGUSR1 to the master reopens it after a rotation (empty: standard error, e.g. journald)"),
 	{ "TODO_LOG_LEVEL", K_LEVEL, FIELD(log_level), 0, 0, SAME("info"), "debug, info, warn or error (production refuses debug)" },
+	INT("TODO_SESSION_IDLE", session_idle, 60, 31536000, "604800", "seconds a signed-in session lasts without a request (default 7 days; at most TODO_SESSION_MAX)"),
+	INT("TODO_SESSION_MAX", session_max, 60, 31536000, "2592000", "seconds a session lasts at most, however active (default 30 days; the cookie's Max-Age)"),
+	INT("TODO_SESSION_TOUCH", session_touch, 1, 86400, "300", "seconds a session's \"last seen\" may be behind before a request writes it again (below TODO_SESSION_IDLE)"),
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -670,6 +673,18 @@ config_load(struct config *c, const char *env_file, char *err, size_t errlen)
 	    c->db_timeout >= c->request_timeout) {
 		snprintf(err, errlen, "TODO_DB_TIMEOUT (%d s) must be below TODO_REQUEST_TIMEOUT (%d s)",
 		    c->db_timeout, c->request_timeout);
+		rc = TD_EINVAL;
+	}
+	/* A session's last-seen time must be written before it can look
+	 * idle, and no session outlives its absolute lifetime. */
+	if (rc == TD_OK && c->session_touch >= c->session_idle) {
+		snprintf(err, errlen, "TODO_SESSION_TOUCH (%d s) must be below TODO_SESSION_IDLE (%d s)",
+		    c->session_touch, c->session_idle);
+		rc = TD_EINVAL;
+	}
+	if (rc == TD_OK && c->session_idle > c->session_max) {
+		snprintf(err, errlen, "TODO_SESSION_IDLE (%d s) must not be above TODO_SESSION_MAX (%d s)",
+		    c->session_idle, c->session_max);
 		rc = TD_EINVAL;
 	}
 	/* Once here, not at every worker's reconnect: libpq's own parse

@@ -48,6 +48,9 @@ struct config {
 	                             * normalised; empty = derive from Host */
 	char log_file[512];         /* TODO_LOG_FILE: empty = stderr */
 	char log_level[16];         /* TODO_LOG_LEVEL: debug|info|warn|error */
+	int session_idle;           /* TODO_SESSION_IDLE seconds (issue 8) */
+	int session_max;            /* TODO_SESSION_MAX seconds */
+	int session_touch;          /* TODO_SESSION_TOUCH seconds */
 	/* Set by the profile, not by a setting: */
 	bool cookie_secure;         /* Secure on the app's cookies */
 	char hsts[64];              /* Strict-Transport-Security value, or "" */

@@ -955,6 +955,25 @@ test_env_from_file(void **state)
 	assert_false(c.cookie_secure);
 }
 
+/* Session lifetimes: defaults, and touch < idle <= max. */
+static void
+test_session_settings(void **state)
+{
+	struct config c;
+
+	(void)state;
+	good_env("TODO_SESSION_TOUCH", "300", &c);
+	assert_int_equal(c.session_idle, 7 * 86400);
+	assert_int_equal(c.session_max, 30 * 86400);
+	assert_int_equal(c.session_touch, 300);
+	bad_env("TODO_SESSION_TOUCH", "604800");     /* = idle */
+	bad_env("TODO_SESSION_IDLE", "2592001");     /* > max */
+	bad_env("TODO_SESSION_MAX", "604799");       /* < idle */
+	bad_env("TODO_SESSION_IDLE", "59");
+	good_env("TODO_SESSION_IDLE", "2592000", &c); /* = max */
+	assert_int_equal(c.session_idle, c.session_max);
+}
+
 /* The files in config/: every setting of the table documented ("# NAME: ...") and
  * shown as a line ("NAME=..." or "#NAME=..."), and each file loads as
  * its profile. */
@@ -1034,6 +1053,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_environment_warns, clear_env, teardown),
 		cmocka_unit_test_setup_teardown(test_env_file_suggests, clear_env, teardown),
 		cmocka_unit_test_setup_teardown(test_env_from_file, clear_env, teardown),
+		cmocka_unit_test_setup_teardown(test_session_settings, clear_env, teardown),
 		cmocka_unit_test_setup_teardown(test_shipped_env_files, clear_env, teardown),
 	};
 
