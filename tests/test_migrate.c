@@ -815,7 +815,7 @@ test_schema_version(void **state)
 	struct migrations *m = load_real();
 
 	(void)state;
-	/* Bump TODO_SCHEMA_VERSION in src/schema.h with each sql/ file. */
+	/* Bump TODO_SCHEMA_VERSION in src/core/schema.h with each sql/ file. */
 	assert_int_equal(TODO_SCHEMA_VERSION, migrate_latest(m));
 	migrate_free(m);
 }

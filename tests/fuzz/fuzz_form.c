@@ -2,8 +2,9 @@
  * fuzz_form.c - libFuzzer harness for form_decode, form_parse and
  * form_parse_cookies.
  *
- * Usage: build with clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc
- * src/form.c src/utf8.c src/arena.c src/buf.c tests/fuzz/fuzz_form.c -o
+ * Usage: build with clang -g -O1 -fsanitize=fuzzer,address,undefined
+ * -Isrc/core -Isrc/web
+ * src/web/form.c src/core/utf8.c src/core/arena.c src/core/buf.c tests/fuzz/fuzz_form.c -o
  * fuzz_form, then run ./fuzz_form -max_total_time=60 CORPUS_DIR (an empty
  * directory is fine; seeding it with a few bodies like "a=1&b=%C3%A9" and
  * cookie headers like "sid=x; q=\"y\"" helps). Each input is fed whole to

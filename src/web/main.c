@@ -48,7 +48,10 @@ usage(FILE *f)
 	    "                   the environment overrides the file\n"
 	    "  --check          validate settings and templates, then exit\n"
 	    "                   (not the database: see `todoctl check`)\n\n"
-	    "Signals: TERM/INT stop gracefully, HUP reloads settings and templates.\n\n");
+	    "Signals: TERM/INT stop gracefully; HUP reloads the templates and the\n"
+	    "--env-file (the process environment stays what it was at start: under\n"
+	    "systemd, restart to change settings or the binary); USR1 reopens\n"
+	    "TODO_LOG_FILE after a rotation.\n\n");
 	if (f == stdout)
 		config_print_help();
 }

@@ -79,7 +79,7 @@ static const struct setting settings[] = {
 	INT("TODO_ARENA_CAP", arena_cap, 65536, 268435456, "8388608", "most memory one request may allocate, in bytes"),
 	INT("TODO_SLOW_MS", slow_ms, 0, 3600000, "500", "log requests slower than this many ms (0: log all)"),
 	STR("TODO_STATUS_ALLOW", status_allow, "127.0.0.1 ::1", "client addresses (REMOTE_ADDR) or CIDR prefixes, separated by spaces or commas, that may see /status and /metrics; anyone else gets 404 (empty: nobody)"),
-	INT("TODO_DB_CONNECT_TIMEOUT", db_connect_timeout, 1, 120, "5", "seconds todoctl waits for a database connection (a worker waits at most TODO_DB_TIMEOUT)"),
+	INT("TODO_DB_CONNECT_TIMEOUT", db_connect_timeout, 1, 120, "5", "seconds todo-fcgi's start-up schema check waits for the database (todoctl waits 15 s, for a Neon compute to wake; a worker waits at most TODO_DB_TIMEOUT)"),
 	INT("TODO_DB_TIMEOUT", db_timeout, 1, 600, "5", "seconds one database call of a request may take; past it the statement is cancelled and the page answers 503 (must be below TODO_REQUEST_TIMEOUT)"),
 	STR("TODO_TEMPLATE_DIR", template_dir, TODO_DATADIR "/templates", "directory of the HTML templates"),
 	STR("TODO_STATIC_URL", static_url, "/static", "URL prefix under which nginx serves static/"),
