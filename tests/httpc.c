@@ -604,3 +604,120 @@ http_form_value(const char *html, const char *input_name)
 	}
 	return NULL;
 }
+
+/* Does the Set-Cookie value v (vlen bytes) set the cookie called name? */
+static bool
+sets_cookie(const char *v, size_t vlen, const char *name)
+{
+	size_t nlen = strlen(name);
+
+	return vlen > nlen && memcmp(v, name, nlen) == 0 && v[nlen] == '=';
+}
+
+const char *
+http_set_cookie(const struct http_resp *r, const char *name, char *buf,
+    size_t buflen)
+{
+	const char *p = r->headers, *v, *found = NULL;
+	size_t vlen, flen = 0;
+
+	while (p != NULL && (p = find_header(p, "Set-Cookie", &v, &vlen)) !=
+	    NULL)
+		if (sets_cookie(v, vlen, name)) {
+			found = v;
+			flen = vlen;
+		}
+	if (found == NULL || flen >= buflen)
+		return NULL;
+	memcpy(buf, found, flen);
+	buf[flen] = '\0';
+	return buf;
+}
+
+const char *
+http_cookie_value(const struct http_resp *r, const char *name, char *buf,
+    size_t buflen)
+{
+	char *v, *e;
+	size_t n;
+
+	if (http_set_cookie(r, name, buf, buflen) == NULL)
+		return NULL;
+	v = buf + strlen(name) + 1;
+	if ((e = strchr(v, ';')) == NULL)
+		e = v + strlen(v);
+	while (v < e && (*v == ' ' || *v == '\t'))
+		v++;
+	while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	n = (size_t)(e - v);
+	memmove(buf, v, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+const char *
+http_cookie_attr(const char *set_cookie, const char *attr, char *buf,
+    size_t buflen)
+{
+	const char *p, *e, *eq, *v, *ve;
+	size_t alen = strlen(attr), n;
+
+	/* Attributes follow the first ';'. */
+	for (p = strchr(set_cookie, ';'); p != NULL; p = e) {
+		p++;
+		if ((e = strchr(p, ';')) == NULL)
+			e = p + strlen(p);
+		while (p < e && (*p == ' ' || *p == '\t'))
+			p++;
+		if ((eq = memchr(p, '=', (size_t)(e - p))) == NULL)
+			eq = e;
+		ve = eq;
+		while (ve > p && (ve[-1] == ' ' || ve[-1] == '\t'))
+			ve--;
+		if ((size_t)(ve - p) != alen || strncasecmp(p, attr, alen) != 0) {
+			if (*e == '\0')
+				break;
+			continue;
+		}
+		v = eq < e ? eq + 1 : e;
+		ve = e;
+		while (v < ve && (*v == ' ' || *v == '\t'))
+			v++;
+		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+			ve--;
+		n = (size_t)(ve - v);
+		if (n >= buflen)
+			return NULL;
+		memcpy(buf, v, n);
+		buf[n] = '\0';
+		return buf;
+	}
+	return NULL;
+}
+
+char *
+http_urlencode(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char c;
+	char *out, *o;
+
+	if ((out = malloc(strlen(s) * 3 + 1)) == NULL)
+		return NULL;
+	for (o = out; (c = (unsigned char)*s) != '\0'; s++) {
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~')
+			*o++ = (char)c;
+		else if (c == ' ')
+			*o++ = '+';
+		else {
+			*o++ = '%';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}

@@ -41,4 +41,24 @@ int http_header_count(const struct http_resp *r, const char *name);
  * decoded, malloc'd; NULL if absent. */
 char *http_form_value(const char *html, const char *input_name);
 
+/* The Set-Cookie line of r that sets the cookie called name (exactly, any
+ * attributes), whole, into buf; the last one when several do, as a browser
+ * keeps the last. NULL if none does or it does not fit. */
+const char *http_set_cookie(const struct http_resp *r, const char *name,
+    char *buf, size_t buflen);
+/* The value r sets the cookie called name to (between '=' and the first
+ * ';', trimmed) into buf: "" for a deletion. NULL as http_set_cookie. */
+const char *http_cookie_value(const struct http_resp *r, const char *name,
+    char *buf, size_t buflen);
+/* Attribute attr (any case) of a Set-Cookie line: its value, trimmed, into
+ * buf ("" for a flag such as HttpOnly). NULL if absent or if it does not
+ * fit. The cookie's own NAME=VALUE is not an attribute. */
+const char *http_cookie_attr(const char *set_cookie, const char *attr,
+    char *buf, size_t buflen);
+
+/* s as a form field or query value (application/x-www-form-urlencoded):
+ * A-Z a-z 0-9 - . _ ~ kept, space as '+', every other byte %XX.
+ * malloc'd; NULL when out of memory. */
+char *http_urlencode(const char *s);
+
 #endif

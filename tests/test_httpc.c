@@ -113,6 +113,15 @@ serve(int fd)
 		    "Set-Cookie: a=1; HttpOnly\r\nset-cookie: b=2\r\n"
 		    "SET-COOKIE:c=3\r\nX-Set-Cookie: no\r\n"
 		    "Content-Length: 0\r\n\r\n");
+	else if (strncmp(req, "GET /session ", 13) == 0)
+		reply(fd, "HTTP/1.1 303 See Other\r\nLocation: /todos\r\n"
+		    "Set-Cookie: presession=; Max-Age=0; Path=/; HttpOnly\r\n"
+		    "Set-Cookie: session=abc_-DEF ; Max-Age=2592000; Path=/; "
+		    "HttpOnly;SameSite=Lax\r\n"
+		    "Set-Cookie: __Host-session=x; Path=/; Secure\r\n"
+		    "Set-Cookie: sessionx=no\r\nSet-Cookie: flash=1\r\n"
+		    "X-Set-Cookie: flash=3\r\nset-cookie: flash=2; Max-Age = 5 \r\n"
+		    "Content-Length: 0\r\n\r\n");
 	else if (strncmp(req, "GET /form ", 10) == 0) {
 		hlen = snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\n"
 		    "Content-Type: text/html\r\nContent-Length: %zu\r\n\r\n%s",
@@ -285,6 +294,72 @@ test_set_cookies(void **state)
 	assert_string_equal(http_header(&r, "Location", buf, sizeof(buf)),
 	    "/");
 	http_resp_free(&r);
+}
+
+static void
+test_cookies_by_name(void **state)
+{
+	struct http_resp r;
+	char buf[128], line[128], tiny[4];
+
+	(void)state;
+	assert_int_equal(http_get(HOST, srv_port, "/session", NULL, &r), 0);
+	assert_int_equal(r.status, 303);
+	assert_string_equal(http_cookie_value(&r, "session", buf, sizeof(buf)),
+	    "abc_-DEF");
+	assert_string_equal(http_set_cookie(&r, "session", line, sizeof(line)),
+	    "session=abc_-DEF ; Max-Age=2592000; Path=/; HttpOnly;SameSite=Lax");
+	/* A deletion sets the value "". */
+	assert_string_equal(http_cookie_value(&r, "presession", buf,
+	    sizeof(buf)), "");
+	assert_string_equal(http_cookie_value(&r, "__Host-session", buf,
+	    sizeof(buf)), "x");
+	assert_string_equal(http_cookie_value(&r, "sessionx", buf,
+	    sizeof(buf)), "no");
+	/* Names match whole; the last line wins; only Set-Cookie counts. */
+	assert_null(http_set_cookie(&r, "sess", buf, sizeof(buf)));
+	assert_null(http_set_cookie(&r, "Session", buf, sizeof(buf)));
+	assert_null(http_set_cookie(&r, "Location", buf, sizeof(buf)));
+	assert_string_equal(http_cookie_value(&r, "flash", buf, sizeof(buf)),
+	    "2");
+	assert_null(http_set_cookie(&r, "session", tiny, sizeof(tiny)));
+	assert_null(http_cookie_value(&r, "session", tiny, sizeof(tiny)));
+
+	assert_string_equal(http_cookie_attr(line, "max-age", buf,
+	    sizeof(buf)), "2592000");
+	assert_string_equal(http_cookie_attr(line, "Path", buf, sizeof(buf)),
+	    "/");
+	assert_string_equal(http_cookie_attr(line, "httponly", buf,
+	    sizeof(buf)), "");
+	assert_string_equal(http_cookie_attr(line, "SameSite", buf,
+	    sizeof(buf)), "Lax");
+	assert_null(http_cookie_attr(line, "Secure", buf, sizeof(buf)));
+	assert_null(http_cookie_attr(line, "Max", buf, sizeof(buf)));
+	assert_null(http_cookie_attr(line, "session", buf, sizeof(buf)));
+	assert_null(http_cookie_attr(line, "Max-Age", tiny, sizeof(tiny)));
+	assert_string_equal(http_cookie_attr("flash=2; Max-Age = 5 ",
+	    "Max-Age", buf, sizeof(buf)), "5");
+	assert_string_equal(http_cookie_attr("a=1; Secure", "secure", buf,
+	    sizeof(buf)), "");
+	assert_null(http_cookie_attr("a=1", "a", buf, sizeof(buf)));
+	assert_null(http_cookie_attr("", "Path", buf, sizeof(buf)));
+	http_resp_free(&r);
+}
+
+static void
+test_urlencode(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = http_urlencode("a b&c=d/\xc3\xa9~-._+%\"\n");
+	assert_non_null(s);
+	assert_string_equal(s, "a+b%26c%3Dd%2F%C3%A9~-._%2B%25%22%0A");
+	free(s);
+	s = http_urlencode("");
+	assert_non_null(s);
+	assert_string_equal(s, "");
+	free(s);
 }
 
 static void
@@ -466,6 +541,8 @@ main(void)
 		cmocka_unit_test(test_chunked),
 		cmocka_unit_test(test_until_eof),
 		cmocka_unit_test(test_set_cookies),
+		cmocka_unit_test(test_cookies_by_name),
+		cmocka_unit_test(test_urlencode),
 		cmocka_unit_test(test_form_value),
 		cmocka_unit_test(test_post_form_request),
 		cmocka_unit_test(test_raw_bytes_exact),
