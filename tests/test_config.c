@@ -974,6 +974,38 @@ test_session_settings(void **state)
 	assert_int_equal(c.session_idle, c.session_max);
 }
 
+/* Sign-in throttling: defaults and ranges. No rule ties them together:
+ * an address limit below the email limit is a choice (one client then
+ * meets its own limit first), not a mistake. */
+static void
+test_login_settings(void **state)
+{
+	struct config c;
+
+	(void)state;
+	good_env("TODO_LOGIN_WINDOW", "900", &c);
+	assert_int_equal(c.login_window, 900);
+	assert_int_equal(c.login_max_failures, 5);
+	assert_int_equal(c.login_max_address_failures, 50);
+	bad_env("TODO_LOGIN_WINDOW", "0");
+	bad_env("TODO_LOGIN_WINDOW", "86401");
+	bad_env("TODO_LOGIN_MAX_FAILURES", "0");
+	bad_env("TODO_LOGIN_MAX_FAILURES", "1001");
+	bad_env("TODO_LOGIN_MAX_ADDRESS_FAILURES", "0");
+	bad_env("TODO_LOGIN_MAX_ADDRESS_FAILURES", "100001");
+	bad_env("TODO_LOGIN_MAX_FAILURES", "5x");
+	good_env("TODO_LOGIN_WINDOW", "1", &c);
+	assert_int_equal(c.login_window, 1);
+	good_env("TODO_LOGIN_WINDOW", "86400", &c);
+	assert_int_equal(c.login_window, 86400);
+	good_env("TODO_LOGIN_MAX_FAILURES", "1000", &c);
+	assert_int_equal(c.login_max_failures, 1000);
+	good_env("TODO_LOGIN_MAX_ADDRESS_FAILURES", "1", &c);
+	assert_int_equal(c.login_max_address_failures, 1);
+	good_env("TODO_LOGIN_MAX_ADDRESS_FAILURES", "100000", &c);
+	assert_int_equal(c.login_max_address_failures, 100000);
+}
+
 /* The files in config/: every setting of the table documented ("# NAME: ...") and
  * shown as a line ("NAME=..." or "#NAME=..."), and each file loads as
  * its profile. */
@@ -1054,6 +1086,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_env_file_suggests, clear_env, teardown),
 		cmocka_unit_test_setup_teardown(test_env_from_file, clear_env, teardown),
 		cmocka_unit_test_setup_teardown(test_session_settings, clear_env, teardown),
+		cmocka_unit_test_setup_teardown(test_login_settings, clear_env, teardown),
 		cmocka_unit_test_setup_teardown(test_shipped_env_files, clear_env, teardown),
 	};
 

@@ -90,6 +90,9 @@ static const struct setting settings[] = {
 	INT("TODO_SESSION_IDLE", session_idle, 60, 31536000, "604800", "seconds a signed-in session lasts without a request (default 7 days; at most TODO_SESSION_MAX)"),
 	INT("TODO_SESSION_MAX", session_max, 60, 31536000, "2592000", "seconds a session lasts at most, however active (default 30 days; the cookie's Max-Age)"),
 	INT("TODO_SESSION_TOUCH", session_touch, 1, 86400, "300", "seconds a session's \"last seen\" may be behind before a request writes it again (below TODO_SESSION_IDLE)"),
+	INT("TODO_LOGIN_WINDOW", login_window, 1, 86400, "900", "seconds in which failed sign-ins are counted, from the first failure; a throttled sign-in waits until the window ends (Retry-After)"),
+	INT("TODO_LOGIN_MAX_FAILURES", login_max_failures, 1, 1000, "5", "failed sign-ins for one email within TODO_LOGIN_WINDOW before sign-in answers 429"),
+	INT("TODO_LOGIN_MAX_ADDRESS_FAILURES", login_max_address_failures, 1, 100000, "50", "failed sign-ins from one client address (REMOTE_ADDR) within TODO_LOGIN_WINDOW before sign-in answers 429"),
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -732,12 +735,17 @@ void
 config_print_help(void)
 {
 	size_t i, e;
+	int width = 0;
 
+	for (i = 0; i < NSETTINGS; i++)
+		if ((int)strlen(settings[i].name) > width)
+			width = (int)strlen(settings[i].name);
 	printf("Settings (environment variables, or NAME=VALUE lines in --env-file):\n");
 	for (i = 0; i < NSETTINGS; i++) {
 		const struct setting *s = &settings[i];
 
-		printf("  %-26s %s (default: \"%s\"", s->name, s->help, s->def[0]);
+		printf("  %-*s %s (default: \"%s\"", width, s->name, s->help,
+		    s->def[0]);
 		for (e = 1; e < NENVS; e++)
 			if (strcmp(s->def[e], s->def[0]) != 0)
 				printf("; %s: \"%s\"", env_names[e], s->def[e]);

@@ -51,6 +51,11 @@ struct config {
 	int session_idle;           /* TODO_SESSION_IDLE seconds (issue 8) */
 	int session_max;            /* TODO_SESSION_MAX seconds */
 	int session_touch;          /* TODO_SESSION_TOUCH seconds */
+	int login_window;           /* TODO_LOGIN_WINDOW seconds: failed
+	                             * sign-ins are counted in it */
+	int login_max_failures;     /* TODO_LOGIN_MAX_FAILURES per email */
+	int login_max_address_failures; /* TODO_LOGIN_MAX_ADDRESS_FAILURES
+	                             * per client address */
 	/* Set by the profile, not by a setting: */
 	bool cookie_secure;         /* Secure on the app's cookies */
 	char hsts[64];              /* Strict-Transport-Security value, or "" */
