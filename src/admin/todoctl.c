@@ -1,5 +1,5 @@
 /* todoctl.c - the admin command: schema migrations, SQLite data import,
- * the pre-launch check. */
+ * the pre-launch check, accounts. */
 
 #include <ctype.h>
 #include <errno.h>
@@ -19,6 +19,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "status.h"
+#include "users.h"
 #include "verify.h"
 
 #ifndef PACKAGE_VERSION
@@ -47,6 +48,8 @@ static int	cmd_migrate(const struct ctx *, int, char **);
 static int	cmd_import_sqlite(const struct ctx *, int, char **);
 static int	cmd_verify_sqlite(const struct ctx *, int, char **);
 static int	cmd_check(const struct ctx *, int, char **);
+static int	cmd_user(const struct ctx *, int, char **);
+static int	cmd_assign_unowned(const struct ctx *, int, char **);
 
 /* One line per subcommand. */
 static const struct command {
@@ -62,6 +65,8 @@ static const struct command {
 	{ "import-sqlite", cmd_import_sqlite, IMPORT_USAGE },
 	{ "verify-sqlite", cmd_verify_sqlite, VERIFY_USAGE },
 	{ "check", cmd_check, CHECK_USAGE },
+	{ "user", cmd_user, USERS_USAGE },
+	{ "assign-unowned", cmd_assign_unowned, ASSIGN_USAGE },
 };
 
 static void
@@ -98,7 +103,13 @@ usage(FILE *out)
 	    "     the import rules (listed in the reject file / the report)\n"
 	    "  7  import-sqlite: conflicts with rows created or edited in the\n"
 	    "     app were left alone (listed in the reject file)\n"
-	    "  8  check: a problem was found (the lines marked PROBLEM)\n",
+	    "  8  check: a problem was found (the lines marked PROBLEM)\n"
+	    "  9  user, assign-unowned, import-sqlite/verify-sqlite --owner or\n"
+	    "     --user-map: no account has that email address\n"
+	    "  10  user add: an account with that email address exists\n"
+	    "  11  user add, user reset-password: the password (or the new\n"
+	    "     address) is refused, or the two entries differ; the reason\n"
+	    "     is printed\n",
 	    out);
 }
 
@@ -200,6 +211,18 @@ static int
 cmd_check(const struct ctx *ctx, int argc, char **argv)
 {
 	return check_main(ctx->cfg, ctx->sql_dir, argc, argv);
+}
+
+static int
+cmd_user(const struct ctx *ctx, int argc, char **argv)
+{
+	return users_main(ctx->cfg, ctx->database_url, argc, argv);
+}
+
+static int
+cmd_assign_unowned(const struct ctx *ctx, int argc, char **argv)
+{
+	return assign_unowned_main(ctx->database_url, argc, argv);
 }
 
 int
