@@ -15,6 +15,7 @@ td_strerror(enum td_status s)
 	case TD_ECONFLICT: return "conflict";
 	case TD_ESCHEMA: return "database schema too old";
 	case TD_EINTERNAL: return "internal error";
+	case TD_ENOSESSION: return "not signed in";
 	}
 	return "unknown error";
 }

@@ -14,6 +14,7 @@ enum td_status {
 	TD_ECONFLICT,  /* a uniqueness or state conflict */
 	TD_ESCHEMA,    /* the database schema is older than this build */
 	TD_EINTERNAL,  /* a statement failed in a way that is our bug */
+	TD_ENOSESSION, /* not signed in: no session, or it expired or ended */
 };
 
 const char *td_strerror(enum td_status s);

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "account.h"
 #include "arena.h"
+#include "auth.h"
 #include "buf.h"
 #include "config.h"
 #include "log.h"
@@ -16,21 +18,65 @@
 #include "tmpl.h"
 #include "todos.h"
 
+#define FLASH_COOKIE "flash"
+#define PRESESSION_MAX_AGE 3600
+
 typedef void (*handler_fn)(struct ctx *);
 
-static const handler_fn handlers[] = {
-	[ROUTE_ROOT] = NULL,           /* a redirect, answered below */
-	[ROUTE_LIST] = todos_list,
-	[ROUTE_CREATE] = todos_create,
-	[ROUTE_EDIT] = todos_edit,
-	[ROUTE_UPDATE] = todos_update,
-	[ROUTE_TOGGLE] = todos_toggle,
-	[ROUTE_DELETE] = todos_delete,
-	[ROUTE_TOGGLE_ALL] = todos_toggle_all,
-	[ROUTE_CLEAR] = todos_clear_completed,
-	[ROUTE_HEALTH] = todos_health,
-	[ROUTE_STATUS] = status_page_status,
-	[ROUTE_METRICS] = status_page_metrics,
+/* Who may use a route. */
+enum access {
+	OPEN,          /* anyone: health, status, the root redirect */
+	SIGN_IN_PAGE,  /* the sign-in and sign-up forms: pre-session cookie */
+	SIGNED_IN,     /* a session; POSTs also its form token */
+};
+
+static const struct {
+	handler_fn fn;
+	enum access access;
+} routes[ROUTE_COUNT] = {
+	[ROUTE_ROOT] = { NULL, OPEN },          /* a redirect, answered below */
+	[ROUTE_LIST] = { todos_list, SIGNED_IN },
+	[ROUTE_CREATE] = { todos_create, SIGNED_IN },
+	[ROUTE_EDIT] = { todos_edit, SIGNED_IN },
+	[ROUTE_UPDATE] = { todos_update, SIGNED_IN },
+	[ROUTE_TOGGLE] = { todos_toggle, SIGNED_IN },
+	[ROUTE_DELETE] = { todos_delete, SIGNED_IN },
+	[ROUTE_TOGGLE_ALL] = { todos_toggle_all, SIGNED_IN },
+	[ROUTE_CLEAR] = { todos_clear_completed, SIGNED_IN },
+	[ROUTE_HEALTH] = { todos_health, OPEN },
+	[ROUTE_STATUS] = { status_page_status, OPEN },
+	[ROUTE_METRICS] = { status_page_metrics, OPEN },
+	[ROUTE_SIGNUP_FORM] = { auth_signup_form, SIGN_IN_PAGE },
+	[ROUTE_SIGNUP] = { auth_signup, SIGN_IN_PAGE },
+	[ROUTE_LOGIN_FORM] = { auth_login_form, SIGN_IN_PAGE },
+	[ROUTE_LOGIN] = { auth_login, SIGN_IN_PAGE },
+	[ROUTE_LOGOUT] = { auth_logout, SIGNED_IN },
+	[ROUTE_ACCOUNT] = { account_page, SIGNED_IN },
+	[ROUTE_END_SESSIONS] = { account_end_sessions, SIGNED_IN },
+	[ROUTE_PASSWORD] = { account_password, SIGNED_IN },
+	[ROUTE_DELETE_ACCOUNT] = { account_delete, SIGNED_IN },
+	[ROUTE_EXPORT_JSON] = { account_export_json, SIGNED_IN },
+	[ROUTE_EXPORT_CSV] = { account_export_csv, SIGNED_IN },
+};
+
+/* Confirmation shown after a redirect, keyed by a short code in a cookie;
+ * only the code travels, so the cookie cannot inject text. */
+static const struct {
+	const char *code;
+	const char *message;
+} flashes[] = {
+	{ "added", "Todo added." },
+	{ "saved", "Changes saved." },
+	{ "toggled", "Todo updated." },
+	{ "deleted", "Todo deleted." },
+	{ "all", "All todos updated." },
+	{ "cleared", "Completed todos cleared." },
+	{ "welcome", "Welcome! Your account is ready." },
+	{ "signed_out", "You are signed out." },
+	{ "sign_in", "Please sign in to continue." },
+	{ "password", "Password changed. Every other session was signed out." },
+	{ "sessions", "Every other session was signed out." },
+	{ "account_deleted", "Your account and all its todos were deleted." },
 };
 
 void
@@ -99,10 +145,235 @@ same_site(const struct app *app, const struct request *req, struct arena *a,
 	return strcmp(req->origin, *expected) == 0;
 }
 
+static bool
+is_post(const struct request *req)
+{
+	return strcmp(req->method, "POST") == 0;
+}
+
+static void
+set_cookie(struct ctx *c, const char *name, const char *token, long max_age)
+{
+	char cookie[SESSION_COOKIE_MAX];
+
+	if (session_cookie_header(cookie, sizeof(cookie), name, token, max_age,
+	    c->app->cfg->cookie_secure) == TD_OK)
+		response_header(c->resp, "Set-Cookie", cookie);
+}
+
+void
+app_session_cookie(struct ctx *c, const char *token)
+{
+	set_cookie(c, session_cookie_name(c->app->cfg->cookie_secure), token,
+	    token != NULL ? c->app->cfg->session_max : 0);
+}
+
+void
+app_clear_presession(struct ctx *c)
+{
+	if (form_get(&c->req->cookies,
+	    presession_cookie_name(c->app->cfg->cookie_secure), NULL) != NULL)
+		set_cookie(c, presession_cookie_name(c->app->cfg->cookie_secure), NULL, 0);
+}
+
+/* Not signed in (no cookie, or the session ended): to the sign-in page,
+ * coming back here afterwards when this was a page view. */
+static void
+signed_out(struct ctx *c)
+{
+	const char *to = "/login";
+	struct buf b;
+
+	if (c->who != NULL)
+		app_session_cookie(c, NULL);       /* a dead cookie: forget it */
+	if (!is_post(c->req) && strcmp(c->req->path, "/") != 0 &&
+	    (strcmp(c->req->path, "/todos") != 0 || c->req->query_string[0] != '\0')) {
+		buf_init(&b, c->arena);
+		buf_puts(&b, "/login?return_to=");
+		buf_append_urlenc(&b, c->req->path, strlen(c->req->path));
+		if (c->req->query_string[0] != '\0') {
+			buf_puts(&b, "%3F");
+			buf_append_urlenc(&b, c->req->query_string,
+			    strlen(c->req->query_string));
+		}
+		if (buf_ok(&b))
+			to = b.data;
+	}
+	app_redirect(c, "sign_in", to);
+}
+
+void
+app_fail(struct ctx *c, enum td_status rc)
+{
+	switch (rc) {
+	case TD_ENOSESSION:
+		signed_out(c);
+		break;
+	case TD_ENOTFOUND:
+		app_error(c->app, c->arena, c->resp, 404, "There is no such todo. It may have been deleted.");
+		break;
+	case TD_EDB:
+	case TD_ESCHEMA:
+		response_header(c->resp, "Retry-After", "5");
+		app_error(c->app, c->arena, c->resp, 503,
+		    "The database is not answering right now. Please try again in a moment.");
+		break;
+	case TD_ECONFLICT:
+		app_error(c->app, c->arena, c->resp, 409,
+		    "That change conflicts with the saved todos (a limit or a rule of the list). Reload the page and try again.");
+		break;
+	case TD_ENOMEM:
+		app_error(c->app, c->arena, c->resp, 413, "That request was too large to handle.");
+		break;
+	case TD_EINTERNAL:
+		app_error(c->app, c->arena, c->resp, 500, "Something went wrong on our side. It has been logged.");
+		break;
+	default:
+		app_error(c->app, c->arena, c->resp, 400, "The request could not be understood.");
+		break;
+	}
+}
+
+struct tv *
+app_page_values(struct ctx *c, const char *page_title)
+{
+	struct tv *v = tv_map(c->arena);
+
+	if (v == NULL)
+		return NULL;
+	tv_set_str(v, "page_title", page_title);
+	tv_set_str(v, "static_url", c->app->cfg->static_url);
+	tv_set_str(v, "csrf_token", c->csrf);
+	return v;
+}
+
+void
+app_render(struct ctx *c, int status, const char *name, struct tv *v)
+{
+	enum td_status rc;
+
+	if (v == NULL) {
+		app_fail(c, TD_ENOMEM);
+		return;
+	}
+	c->resp->status = status;
+	response_header(c->resp, "Content-Type", "text/html; charset=utf-8");
+	response_header(c->resp, "Cache-Control", "no-store");
+	if ((rc = tmpl_render(c->app->tmpl, name, v, &c->resp->body)) != TD_OK) {
+		log_error("rendering %s: %s", name, td_strerror(rc));
+		app_fail(c, TD_ENOMEM);
+	}
+}
+
+void
+app_redirect(struct ctx *c, const char *flash, const char *to)
+{
+	char cookie[128];
+
+	if (flash != NULL) {
+		snprintf(cookie, sizeof(cookie), FLASH_COOKIE "=%s; Path=/; Max-Age=60; HttpOnly; SameSite=Lax%s",
+		    flash, c->app->cfg->cookie_secure ? "; Secure" : "");
+		response_header(c->resp, "Set-Cookie", cookie);
+	}
+	response_redirect(c->resp, 303, to);
+}
+
+void
+app_take_flash(struct ctx *c, struct tv *v)
+{
+	const char *flash = form_get(&c->req->cookies, FLASH_COOKIE, NULL);
+	char cookie[128];
+	size_t i;
+
+	if (flash == NULL)
+		return;
+	for (i = 0; i < sizeof(flashes) / sizeof(flashes[0]); i++)
+		if (strcmp(flash, flashes[i].code) == 0)
+			tv_set_str(v, "flash", flashes[i].message);
+	snprintf(cookie, sizeof(cookie), FLASH_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax%s",
+	    c->app->cfg->cookie_secure ? "; Secure" : "");
+	response_header(c->resp, "Set-Cookie", cookie);
+}
+
+const char *
+app_human_time(struct arena *a, const char *iso)
+{
+	if (iso == NULL || strlen(iso) < 16)
+		return iso;
+	return arena_printf(a, "%.10s %.5s UTC", iso, iso + 11);
+}
+
+/* The form's csrf_token against the page's, in constant time. */
+static bool
+csrf_ok(struct ctx *c)
+{
+	const char *got = form_get(&c->req->body, "csrf_token", NULL);
+
+	return c->csrf[0] != '\0' && got != NULL &&
+	    csrf_check(c->csrf, got, strlen(got));
+}
+
+static void
+refuse_form(struct ctx *c, const char *why, const char *message)
+{
+	log_warn("refused %s %s: %s", c->req->method, c->req->path, why);
+	app_error(c->app, c->arena, c->resp, 403, message);
+}
+
+/* Sessions and form tokens, before the handler. False when answered. */
+static bool
+check_access(struct ctx *c, enum access access, struct store_session *who)
+{
+	const struct config *cfg = c->app->cfg;
+	unsigned char hash[SESSION_HASH_BYTES];
+	char token[SESSION_TOKEN_B64_LEN + 1];
+
+	if (session_parse_token(form_get(&c->req->cookies,
+	    session_cookie_name(cfg->cookie_secure), NULL), hash)) {
+		store_session_init(who, hash, cfg->session_idle, cfg->session_max,
+		    cfg->session_touch);
+		c->who = who;
+		if (access == SIGNED_IN)
+			csrf_token_for(hash, c->csrf);
+	}
+	if (access == SIGNED_IN) {
+		if (c->who == NULL) {
+			signed_out(c);
+			return false;
+		}
+		if (is_post(c->req) && !csrf_ok(c)) {
+			refuse_form(c, "missing or wrong csrf_token",
+			    "This form has expired or did not come from this site. Go back, reload the page and try again.");
+			return false;
+		}
+		return true;
+	}
+	/* A sign-in page: its forms are bound to a pre-session cookie. */
+	if (session_parse_token(form_get(&c->req->cookies,
+	    presession_cookie_name(cfg->cookie_secure), NULL), hash)) {
+		csrf_token_for(hash, c->csrf);
+	} else if (is_post(c->req)) {
+		refuse_form(c, "no pre-session cookie",
+		    "Signing in needs cookies. Please allow cookies for this site, reload the page and try again.");
+		return false;
+	} else if (session_new_token(token, hash) == TD_OK) {
+		set_cookie(c, presession_cookie_name(cfg->cookie_secure), token,
+		    PRESESSION_MAX_AGE);
+		csrf_token_for(hash, c->csrf);
+	}
+	if (is_post(c->req) && !csrf_ok(c)) {
+		refuse_form(c, "missing or wrong csrf_token",
+		    "This form has expired. Go back, reload the page and try again.");
+		return false;
+	}
+	return true;
+}
+
 int
 app_handle(struct app *app, struct request *req, struct response *resp,
     struct arena *a)
 {
+	struct store_session who;
 	struct route_match m;
 	const char *expected;
 	struct ctx c;
@@ -121,7 +392,7 @@ app_handle(struct app *app, struct request *req, struct response *resp,
 		app_error(app, a, resp, 404, "There is nothing at this address.");
 		return ROUTE_NONE;
 	}
-	if (strcmp(req->method, "POST") == 0 && !same_site(app, req, a, &expected)) {
+	if (is_post(req) && !same_site(app, req, a, &expected)) {
 		log_warn("refused cross-site %s %s: expected origin %s%s, received origin %s, sec-fetch-site %s",
 		    req->method, req->path, expected,
 		    app->cfg->public_origin[0] != '\0' ? " (TODO_PUBLIC_ORIGIN)" : " (from Host)",
@@ -134,11 +405,15 @@ app_handle(struct app *app, struct request *req, struct response *resp,
 		response_redirect(resp, 302, "/todos");
 		return m.route;
 	}
+	memset(&c, 0, sizeof(c));
 	c.app = app;
 	c.req = req;
 	c.resp = resp;
 	c.arena = a;
 	c.id = m.id;
-	handlers[m.route](&c);
+	if (routes[m.route].access != OPEN &&
+	    !check_access(&c, routes[m.route].access, &who))
+		return m.route;
+	routes[m.route].fn(&c);
 	return m.route;
 }

@@ -1,10 +1,23 @@
-/* app.h - what a worker needs to answer requests, and the dispatch from a
- * parsed request to its handler:
- *   request -> CSRF check -> route -> handler (todos.c) -> response. */
+/* app.h - what a worker needs to answer requests, the dispatch from a
+ * parsed request to its handler, and what every handler shares:
+ *   request -> route -> origin check -> session or pre-session cookie ->
+ *   CSRF check (POST) -> handler (todos.c, auth.c, account.c) -> response.
+ *
+ * Each route is public (health, status, the root redirect), a sign-in page
+ * (pre-session cookie and its form token), or needs a session: signed out,
+ * a GET of such a page is sent to /login?return_to=..., a POST to /login,
+ * and nothing changes. A POST with a session cookie but without its form
+ * token (csrf_token) answers 403 before any handler runs. Whether the
+ * session is still good is decided by the handler's one SQL statement
+ * (store.h); TD_ENOSESSION from it goes to app_fail like any failure. */
 #ifndef TODO_APP_H
 #define TODO_APP_H
 
 #include <stdint.h>
+
+#include "session.h"
+#include "status.h"
+#include "store.h"
 
 struct arena;
 struct config;
@@ -12,6 +25,7 @@ struct db;
 struct request;
 struct response;
 struct tmpl_set;
+struct tv;
 
 struct app {
 	const struct config *cfg;
@@ -26,6 +40,12 @@ struct ctx {
 	struct response *resp;
 	struct arena *arena;
 	int64_t id;                    /* {id} of the route, if any */
+	/* The session cookie's hash and limits, for the store; NULL when no
+	 * well-formed session cookie came. */
+	const struct store_session *who;
+	/* The form token every form of the page carries: bound to the
+	 * session, or on the sign-in pages to the pre-session. */
+	char csrf[CSRF_TOKEN_LEN + 1];
 };
 
 /* Returns the route that answered (route.h's enum route_id), ROUTE_NONE
@@ -35,5 +55,27 @@ int app_handle(struct app *app, struct request *req, struct response *resp,
 /* An error page (4xx/5xx) with a short message for the user. */
 void app_error(struct app *app, struct arena *a, struct response *resp,
     int status, const char *message);
+
+/* ---- for handlers ---- */
+
+/* The page for a failed store call: 404, 409, 503 + Retry-After, 500, or,
+ * for TD_ENOSESSION, the way to the sign-in page. */
+void app_fail(struct ctx *c, enum td_status rc);
+/* Values every page has: page_title, static_url, csrf_token. NULL when out
+ * of memory. */
+struct tv *app_page_values(struct ctx *c, const char *page_title);
+/* Render template name with v as an HTML page (no-store). */
+void app_render(struct ctx *c, int status, const char *name, struct tv *v);
+/* A confirmation for the next page (a code of app.c's table), then 303
+ * to `to`. */
+void app_redirect(struct ctx *c, const char *flash, const char *to);
+/* Show the pending confirmation, if any, as "flash", and clear it. */
+void app_take_flash(struct ctx *c, struct tv *v);
+/* "2025-06-10T07:29:23Z" -> "2025-06-10 07:29 UTC", for people. */
+const char *app_human_time(struct arena *a, const char *iso);
+/* Set (token != NULL) or clear the session cookie. */
+void app_session_cookie(struct ctx *c, const char *token);
+/* Clear the pre-session cookie (after a sign-in or sign-up). */
+void app_clear_presession(struct ctx *c);
 
 #endif

@@ -128,6 +128,38 @@ read_body(struct request *r, struct arena *a, char *const *params,
 	}
 }
 
+/* The User-Agent as the account page shows it: at most USER_AGENT_MAX
+ * code points; bytes that are not printable ASCII or valid UTF-8 become
+ * '?'. Only ever displayed (escaped), never trusted. */
+static const char *
+user_agent(struct arena *a, const char *v)
+{
+	size_t n, i = 0, out = 0, chars = 0;
+	char *s;
+
+	if (v == NULL)
+		return "";
+	n = strnlen(v, USER_AGENT_MAX * 4);
+	if ((s = arena_alloc(a, n + 1)) == NULL)
+		return NULL;
+	while (i < n && chars < USER_AGENT_MAX) {
+		unsigned char ch = (unsigned char)v[i];
+		size_t len = ch < 0x80 ? 1 : ch >= 0xf0 ? 4 : ch >= 0xe0 ? 3 : 2;
+
+		if (ch >= 0x80 && i + len <= n && utf8_valid(v + i, len)) {
+			memcpy(s + out, v + i, len);
+			out += len;
+			i += len;
+		} else {
+			s[out++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+			i++;
+		}
+		chars++;
+	}
+	s[out] = '\0';
+	return s;
+}
+
 enum td_status
 request_parse(struct request *r, struct arena *a, char *const *params,
     request_read_fn rd, void *ctx, size_t max_body, int *http_status)
@@ -161,6 +193,7 @@ request_parse(struct request *r, struct arena *a, char *const *params,
 		v = q != NULL ? q + 1 : "";
 	if ((rc = form_parse(a, v, strlen(v), MAX_FIELDS, &r->query)) != TD_OK)
 		return rc;
+	r->query_string = arena_strdup(a, v);
 
 	r->host = header(a, params, "HTTP_HOST", &bad);
 	r->origin = header(a, params, "HTTP_ORIGIN", &bad);
@@ -169,6 +202,7 @@ request_parse(struct request *r, struct arena *a, char *const *params,
 		return TD_EINVAL;
 	if (r->host == NULL)
 		r->host = "";
+	r->user_agent = user_agent(a, request_param(params, "HTTP_USER_AGENT"));
 	v = request_param(params, "SERVER_PORT");
 	r->server_port = v != NULL && strlen(v) <= 5 && strspn(v, "0123456789") == strlen(v) ?
 	    arena_strdup(a, v) : "";
@@ -186,7 +220,7 @@ request_parse(struct request *r, struct arena *a, char *const *params,
 	}
 
 	if (r->method == NULL || r->path == NULL || r->server_port == NULL ||
-	    r->remote_addr == NULL)
+	    r->remote_addr == NULL || r->query_string == NULL || r->user_agent == NULL)
 		return TD_ENOMEM;
 	if ((rc = read_body(r, a, params, rd, ctx, max_body, http_status)) != TD_OK)
 		return rc;

@@ -16,6 +16,8 @@
 
 struct arena;
 
+#define USER_AGENT_MAX 256
+
 struct request {
 	const char *method;        /* GET, POST, ... */
 	const char *path;          /* percent-decoded, valid UTF-8 */
@@ -26,6 +28,9 @@ struct request {
 	const char *remote_addr;   /* REMOTE_ADDR (the client, as nginx saw it), or "" */
 	const char *origin;        /* Origin header, or NULL */
 	const char *fetch_site;    /* Sec-Fetch-Site header, or NULL */
+	const char *user_agent;    /* User-Agent, at most USER_AGENT_MAX code
+	                            * points, printable; "" when absent */
+	const char *query_string;  /* raw, as received (it parsed) */
 	struct form query;         /* parsed query string */
 	struct form cookies;       /* invalid cookies are dropped, not fatal */
 	struct form body;          /* urlencoded POST body */

@@ -23,6 +23,17 @@ static const struct route routes[] = {
 	{ "GET",  "/healthz",                ROUTE_HEALTH },
 	{ "GET",  "/status",                 ROUTE_STATUS },
 	{ "GET",  "/metrics",                ROUTE_METRICS },
+	{ "GET",  "/signup",                 ROUTE_SIGNUP_FORM },
+	{ "POST", "/signup",                 ROUTE_SIGNUP },
+	{ "GET",  "/login",                  ROUTE_LOGIN_FORM },
+	{ "POST", "/login",                  ROUTE_LOGIN },
+	{ "POST", "/logout",                 ROUTE_LOGOUT },
+	{ "GET",  "/account",                ROUTE_ACCOUNT },
+	{ "POST", "/account/sessions/revoke", ROUTE_END_SESSIONS },
+	{ "POST", "/account/password",       ROUTE_PASSWORD },
+	{ "POST", "/account/delete",         ROUTE_DELETE_ACCOUNT },
+	{ "GET",  "/account/export.json",    ROUTE_EXPORT_JSON },
+	{ "GET",  "/account/export.csv",     ROUTE_EXPORT_CSV },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -118,6 +129,17 @@ route_name(enum route_id route)
 		[ROUTE_HEALTH] = "health",
 		[ROUTE_STATUS] = "status",
 		[ROUTE_METRICS] = "metrics",
+		[ROUTE_SIGNUP_FORM] = "signup_form",
+		[ROUTE_SIGNUP] = "signup",
+		[ROUTE_LOGIN_FORM] = "login_form",
+		[ROUTE_LOGIN] = "login",
+		[ROUTE_LOGOUT] = "logout",
+		[ROUTE_ACCOUNT] = "account",
+		[ROUTE_END_SESSIONS] = "end_sessions",
+		[ROUTE_PASSWORD] = "password",
+		[ROUTE_DELETE_ACCOUNT] = "delete_account",
+		[ROUTE_EXPORT_JSON] = "export_json",
+		[ROUTE_EXPORT_CSV] = "export_csv",
 		[ROUTE_NONE] = "none",
 	};
 

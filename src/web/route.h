@@ -24,6 +24,17 @@ enum route_id {
 	ROUTE_HEALTH,        /* GET  /healthz                 */
 	ROUTE_STATUS,        /* GET  /status   (status_page.c) */
 	ROUTE_METRICS,       /* GET  /metrics  (status_page.c) */
+	ROUTE_SIGNUP_FORM,   /* GET  /signup                  (auth.c) */
+	ROUTE_SIGNUP,        /* POST /signup                  */
+	ROUTE_LOGIN_FORM,    /* GET  /login                   */
+	ROUTE_LOGIN,         /* POST /login                   */
+	ROUTE_LOGOUT,        /* POST /logout                  */
+	ROUTE_ACCOUNT,       /* GET  /account                 (account.c) */
+	ROUTE_END_SESSIONS,  /* POST /account/sessions/revoke */
+	ROUTE_PASSWORD,      /* POST /account/password        */
+	ROUTE_DELETE_ACCOUNT,/* POST /account/delete          */
+	ROUTE_EXPORT_JSON,   /* GET  /account/export.json     */
+	ROUTE_EXPORT_CSV,    /* GET  /account/export.csv      */
 	ROUTE_NONE,          /* no route: 404, 405, malformed request; never
 	                      * returned by route_match, a label for counters */
 	ROUTE_COUNT

@@ -23,38 +23,64 @@ enum {
 	S_TOGGLE_ALL,
 	S_CLEAR,
 	S_PING,
+	S_ACCOUNT,
+	S_CREDENTIALS,
+	S_SET_PASSWORD,
+	S_END_OTHERS,
+	S_DELETE_ACCOUNT,
+	S_EXPORT,
+	S_END_SESSION,
+	S_LOGIN_LOOKUP,
+	S_LOGIN_FAILED,
+	S_SESSION_START,
+	S_SIGNUP,
 	S_COUNT
 };
 
+/* The session check every signed-in statement starts with: $1 the cookie
+ * token's SHA-256, $2 idle and $3 absolute limit, $4 the touch interval (all
+ * seconds). "me" has one row when the session is good, none otherwise; so
+ * every statement below yields no row, or touches no todo, for a stranger.
+ * session_touch() (sql/004) runs only when last_seen is stale. */
+#define SECS(n) "$" #n "::integer * interval '1 second'"
+#define SESSION \
+	"WITH me AS MATERIALIZED (SELECT x.user_id, u.email, " \
+	"CASE WHEN x.last_seen < now() - " SECS(4) " THEN session_touch(x.hash) END AS touched " \
+	"FROM sessions x JOIN users u ON u.id = x.user_id " \
+	"WHERE x.hash = $1::bytea AND u.disabled_at IS NULL " \
+	"AND x.last_seen > now() - " SECS(2) " AND x.created_at > now() - " SECS(3) ") "
+#define ME "(SELECT user_id FROM me)"
+/* A write's answer: was the session good, and how many rows it changed. */
+#define WRITE_RESULT(cte) \
+	" SELECT (SELECT count(*) FROM me), (SELECT count(*) FROM " cte ")"
+
+#define ISO(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
 /* Columns of a listed row. cursor_us is exact: extract() is numeric. */
 #define ROW_COLS \
-	"id, title, description, completed, " \
-	"to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_iso, " \
+	"id, title, description, completed, " ISO("created_at") " AS created_iso, " \
 	"(extract(epoch FROM created_at) * 1000000)::bigint AS created_us, created_at"
-
-#define COUNTS \
-	"(SELECT coalesce(sum(active), 0)::bigint AS active, " \
-	"coalesce(sum(completed), 0)::bigint AS completed FROM todo_counts)"
 
 /* One statement per filter and direction: each gets a plan that uses the
  * right index, which one statement with OR-ed conditions would not. The
- * counts, the page (one row more than shown, to know whether another page
- * follows) and whether a page lies on the other side of the cursor come
- * back together. Rows are always returned newest first. */
+ * person, their counts, the page (one row more than shown, to know whether
+ * another page follows) and whether a page lies on the other side of the
+ * cursor come back together. Rows are always returned newest first. */
 #define LIST_SQL(more, filter, page_cond, order) \
-	"SELECT c.active, c.completed, " more " AS more, " \
-	"t.id, t.title, t.description, t.completed, t.created_iso, t.created_us " \
-	"FROM " COUNTS " c LEFT JOIN LATERAL (SELECT " ROW_COLS " FROM todos " \
-	"WHERE " filter page_cond " ORDER BY " order " LIMIT 51) t ON true " \
+	SESSION "SELECT me.email, coalesce(c.active, 0), coalesce(c.completed, 0), " \
+	more " AS more, t.id, t.title, t.description, t.completed, t.created_iso, t.created_us " \
+	"FROM me LEFT JOIN todo_counts c ON c.user_id = me.user_id " \
+	"LEFT JOIN LATERAL (SELECT " ROW_COLS " FROM todos " \
+	"WHERE user_id = me.user_id AND " filter page_cond " ORDER BY " order " LIMIT 51) t ON true " \
 	"ORDER BY t.created_at DESC, t.id DESC"
 
-#define CURSOR "($1::timestamptz, $2::bigint)"
+#define CURSOR "($5::timestamptz, $6::bigint)"
 
 /* Is there a row on the far side of the cursor? Written as an ordered
  * LIMIT 1 (not EXISTS) so the planner walks the index from the cursor. */
 #define NEIGHBOUR(filter, op, order) \
-	"coalesce((SELECT true FROM todos WHERE " filter "(created_at, id) " op " " \
-	CURSOR " ORDER BY " order " LIMIT 1), false)"
+	"coalesce((SELECT true FROM todos WHERE user_id = me.user_id AND " filter \
+	"(created_at, id) " op " " CURSOR " ORDER BY " order " LIMIT 1), false)"
 
 #define LIST_FIRST(filter) \
 	LIST_SQL("false", filter, "true", "created_at DESC, id DESC")
@@ -69,35 +95,76 @@ enum {
 #define F_ACTIVE "NOT completed AND "
 #define F_COMPLETED "completed AND "
 
-/* Reads are idempotent: retried once on a fresh connection. */
+/* Reads are idempotent: retried once on a fresh connection (so is the
+ * session touch they may do). */
 static const struct db_stmt statements[S_COUNT] = {
-	{ "list_all_first", LIST_FIRST(F_ALL), 0, 1 },
-	{ "list_all_older", LIST_OLDER(F_ALL), 2, 1 },
-	{ "list_all_newer", LIST_NEWER(F_ALL), 2, 1 },
-	{ "list_active_first", LIST_FIRST(F_ACTIVE), 0, 1 },
-	{ "list_active_older", LIST_OLDER(F_ACTIVE), 2, 1 },
-	{ "list_active_newer", LIST_NEWER(F_ACTIVE), 2, 1 },
-	{ "list_completed_first", LIST_FIRST(F_COMPLETED), 0, 1 },
-	{ "list_completed_older", LIST_OLDER(F_COMPLETED), 2, 1 },
-	{ "list_completed_newer", LIST_NEWER(F_COMPLETED), 2, 1 },
-	[S_GET] = { "get", "SELECT id, title, description, completed, "
-	    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-	    "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
-	    "FROM todos WHERE id = $1", 1, 1 },
-	/* Idempotent on the form token (sql/003_todo_create.sql): a repeated
+	{ "list_all_first", LIST_FIRST(F_ALL), 4, 1 },
+	{ "list_all_older", LIST_OLDER(F_ALL), 6, 1 },
+	{ "list_all_newer", LIST_NEWER(F_ALL), 6, 1 },
+	{ "list_active_first", LIST_FIRST(F_ACTIVE), 4, 1 },
+	{ "list_active_older", LIST_OLDER(F_ACTIVE), 6, 1 },
+	{ "list_active_newer", LIST_NEWER(F_ACTIVE), 6, 1 },
+	{ "list_completed_first", LIST_FIRST(F_COMPLETED), 4, 1 },
+	{ "list_completed_older", LIST_OLDER(F_COMPLETED), 6, 1 },
+	{ "list_completed_newer", LIST_NEWER(F_COMPLETED), 6, 1 },
+	[S_GET] = { "get", SESSION "SELECT me.email, t.id, t.title, t.description, "
+	    "t.completed, " ISO("t.created_at") ", " ISO("t.updated_at") " "
+	    "FROM me LEFT JOIN todos t ON t.id = $5 AND t.user_id = me.user_id", 5, 1 },
+	/* Idempotent on the form token (sql/004's todo_create): a repeated
 	 * post is a no-op, a stale form with new text still adds its todo. */
-	[S_CREATE] = { "create", "SELECT todo_create($1, $2, $3::uuid)", 3, 1 },
-	[S_UPDATE] = { "update", "UPDATE todos SET title = $2, description = $3, "
-	    "completed = $4::boolean WHERE id = $1", 4, 1 },
-	[S_TOGGLE] = { "toggle", "UPDATE todos SET completed = NOT completed "
-	    "WHERE id = $1", 1, 0 },
-	[S_DELETE] = { "delete", "DELETE FROM todos WHERE id = $1", 1, 1 },
+	[S_CREATE] = { "create", SESSION
+	    "SELECT todo_create(me.user_id, $5, $6, $7::uuid) FROM me", 7, 1 },
+	[S_UPDATE] = { "update", SESSION ", t AS (UPDATE todos SET title = $6, "
+	    "description = $7, completed = $8::boolean WHERE id = $5 AND user_id = " ME
+	    " RETURNING 1)" WRITE_RESULT("t"), 8, 1 },
+	[S_TOGGLE] = { "toggle", SESSION ", t AS (UPDATE todos SET completed = NOT completed "
+	    "WHERE id = $5 AND user_id = " ME " RETURNING 1)" WRITE_RESULT("t"), 5, 0 },
+	[S_DELETE] = { "delete", SESSION ", t AS (DELETE FROM todos "
+	    "WHERE id = $5 AND user_id = " ME " RETURNING 1)" WRITE_RESULT("t"), 5, 1 },
 	/* Toggle-all is not idempotent: never retried after a lost connection. */
-	[S_TOGGLE_ALL] = { "toggle_all", "UPDATE todos SET completed = s.target FROM "
-	    "(SELECT coalesce(sum(active), 0) > 0 AS target FROM todo_counts) s "
-	    "WHERE todos.completed <> s.target", 0, 0 },
-	[S_CLEAR] = { "clear_completed", "DELETE FROM todos WHERE completed", 0, 1 },
+	[S_TOGGLE_ALL] = { "toggle_all", SESSION ", t AS (UPDATE todos SET completed = g.target "
+	    "FROM (SELECT coalesce((SELECT c.active FROM todo_counts c WHERE c.user_id = " ME
+	    "), 0) > 0 AS target) g WHERE todos.user_id = " ME " AND todos.completed <> g.target "
+	    "RETURNING 1)" WRITE_RESULT("t"), 4, 0 },
+	[S_CLEAR] = { "clear_completed", SESSION ", t AS (DELETE FROM todos "
+	    "WHERE user_id = " ME " AND completed RETURNING 1)" WRITE_RESULT("t"), 4, 1 },
 	[S_PING] = { "ping", "SELECT 1", 0, 1 },
+	[S_ACCOUNT] = { "account", SESSION "SELECT me.email, " ISO("u.created_at") ", "
+	    "coalesce(c.active, 0), coalesce(c.completed, 0), " ISO("x.created_at") ", "
+	    ISO("x.last_seen") ", x.user_agent, x.hash = $1::bytea "
+	    "FROM me JOIN users u ON u.id = me.user_id "
+	    "LEFT JOIN todo_counts c ON c.user_id = me.user_id "
+	    "JOIN sessions x ON x.user_id = me.user_id "
+	    "WHERE x.last_seen > now() - " SECS(2) " AND x.created_at > now() - " SECS(3)
+	    " ORDER BY x.hash = $1::bytea DESC, x.last_seen DESC LIMIT 50", 4, 1 },
+	[S_CREDENTIALS] = { "credentials", SESSION "SELECT me.user_id, me.email, "
+	    "u.password_hash FROM me JOIN users u ON u.id = me.user_id", 4, 1 },
+	/* Only if the hash is still the one the password was checked against:
+	 * of two concurrent changes, one wins and the other is told. */
+	[S_SET_PASSWORD] = { "set_password", SESSION ", u AS (UPDATE users "
+	    "SET password_hash = $6 WHERE id = " ME " AND password_hash = $5 RETURNING id), "
+	    "d AS (DELETE FROM sessions WHERE user_id = (SELECT id FROM u) "
+	    "AND hash <> $1::bytea RETURNING 1) "
+	    "SELECT (SELECT count(*) FROM me), (SELECT count(*) FROM u), "
+	    "(SELECT count(*) FROM d)", 6, 0 },
+	[S_END_OTHERS] = { "end_other_sessions", SESSION ", t AS (DELETE FROM sessions "
+	    "WHERE user_id = " ME " AND hash <> $1::bytea RETURNING 1)" WRITE_RESULT("t"), 4, 1 },
+	/* The cascade takes the todos, their counts and the sessions. */
+	[S_DELETE_ACCOUNT] = { "delete_account", SESSION ", t AS (DELETE FROM users "
+	    "WHERE id = " ME " AND password_hash = $5 RETURNING 1)" WRITE_RESULT("t"), 5, 1 },
+	[S_EXPORT] = { "export", SESSION "SELECT me.email, t.id, t.title, t.description, "
+	    "t.completed, " ISO("t.created_at") ", " ISO("t.updated_at") " "
+	    "FROM me LEFT JOIN todos t ON t.user_id = me.user_id "
+	    "ORDER BY t.created_at, t.id", 4, 1 },
+	[S_END_SESSION] = { "end_session", "DELETE FROM sessions WHERE hash = $1::bytea", 1, 1 },
+	[S_LOGIN_LOOKUP] = { "login_lookup", "SELECT login_wait($1, $2, $3, $4, $5), "
+	    "u.id, u.password_hash, u.disabled_at IS NOT NULL "
+	    "FROM (SELECT 1) one LEFT JOIN users u ON u.email = $1", 5, 1 },
+	/* Not retried: a failure must not count twice. */
+	[S_LOGIN_FAILED] = { "login_failed", "SELECT login_failed($1, $2, $3)", 3, 0 },
+	[S_SESSION_START] = { "session_start",
+	    "SELECT session_start($1, $2::bytea, $3, $4::bytea, $5, $6, $7)", 7, 0 },
+	[S_SIGNUP] = { "signup", "SELECT signup($1, $2, $3::bytea, $4)", 4, 0 },
 };
 
 const struct db_stmt *
@@ -147,35 +214,69 @@ format_cursor_time(int64_t us, char *out, size_t outlen)
 	    tm.tm_min, tm.tm_sec, frac);
 }
 
+void
+store_session_init(struct store_session *s, const unsigned char hash[32],
+    int idle_s, int max_s, int touch_s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	s->hash[0] = '\\';
+	s->hash[1] = 'x';
+	for (i = 0; i < 32; i++) {
+		s->hash[2 + 2 * i] = hex[hash[i] >> 4];
+		s->hash[3 + 2 * i] = hex[hash[i] & 15];
+	}
+	s->hash[66] = '\0';
+	snprintf(s->idle, sizeof(s->idle), "%d", idle_s);
+	snprintf(s->max, sizeof(s->max), "%d", max_s);
+	snprintf(s->touch, sizeof(s->touch), "%d", touch_s);
+}
+
+/* The session's four parameters, then up to four of the statement's. */
+#define MAX_PARAMS 8
+static void
+with_session(const char *params[MAX_PARAMS], const struct store_session *who)
+{
+	params[0] = who->hash;
+	params[1] = who->idle;
+	params[2] = who->max;
+	params[3] = who->touch;
+}
+
 enum td_status
-store_list(struct db *db, struct arena *a, enum todo_filter f,
-    enum page_dir dir, const struct page_cursor *cur, struct todo_page *out)
+store_list(struct db *db, struct arena *a, const struct store_session *who,
+    enum todo_filter f, enum page_dir dir, const struct page_cursor *cur,
+    struct todo_page *out)
 {
 	char ts[48], id[24];
-	const char *params[2] = { ts, id };
+	const char *params[MAX_PARAMS];
 	PGresult *res = NULL;
 	enum td_status rc;
 	int rows, first, last, i;
 	bool extra, more;
 
 	memset(out, 0, sizeof(*out));
+	with_session(params, who);
 	if (dir != PAGE_FIRST) {
 		format_cursor_time(cur->created_us, ts, sizeof(ts));
 		snprintf(id, sizeof(id), "%" PRId64, cur->id);
+		params[4] = ts;
+		params[5] = id;
 	}
-	rc = db_exec(db, S_LIST_FIRST + (int)f * 3 + (int)dir,
-	    dir == PAGE_FIRST ? NULL : params, &res, NULL);
+	rc = db_exec(db, S_LIST_FIRST + (int)f * 3 + (int)dir, params, &res, NULL);
 	if (rc != TD_OK)
 		return rc;
 	rows = PQntuples(res);
-	if (rows < 1) {           /* the LEFT JOIN always yields a row */
-		rc = TD_EINTERNAL;
+	if (rows < 1) {           /* no session: "me" is empty */
+		rc = TD_ENOSESSION;
 		goto out;
 	}
-	out->active = int_value(res, 0, 0);
-	out->completed = int_value(res, 0, 1);
-	more = bool_value(res, 0, 2);
-	if (PQgetisnull(res, 0, 3))
+	out->email = copy_value(a, res, 0, 0);
+	out->active = int_value(res, 0, 1);
+	out->completed = int_value(res, 0, 2);
+	more = bool_value(res, 0, 3);
+	if (PQgetisnull(res, 0, 4))
 		rows = 0;               /* no todos on this page */
 	extra = rows > STORE_PAGE_SIZE;
 	/* Newest first; the extra row lies beyond the page: at the end when
@@ -185,21 +286,227 @@ store_list(struct db *db, struct arena *a, enum todo_filter f,
 	out->has_older = dir == PAGE_NEWER ? more : extra;
 	out->has_newer = dir == PAGE_NEWER ? extra : more;
 	out->items = arena_calloc(a, (size_t)(last - first) + 1, sizeof(*out->items));
-	if (out->items == NULL) {
+	if (out->items == NULL || out->email == NULL) {
 		rc = TD_ENOMEM;
 		goto out;
 	}
 	for (i = first; i < last; i++) {
 		struct todo *t = &out->items[out->n++];
 
-		t->id = int_value(res, i, 3);
-		t->title = copy_value(a, res, i, 4);
-		t->description = copy_value(a, res, i, 5);
-		t->completed = bool_value(res, i, 6);
-		t->created_at = copy_value(a, res, i, 7);
-		t->created_us = int_value(res, i, 8);
+		t->id = int_value(res, i, 4);
+		t->title = copy_value(a, res, i, 5);
+		t->description = copy_value(a, res, i, 6);
+		t->completed = bool_value(res, i, 7);
+		t->created_at = copy_value(a, res, i, 8);
+		t->created_us = int_value(res, i, 9);
 		if (t->title == NULL || t->created_at == NULL ||
-		    (t->description == NULL && !PQgetisnull(res, i, 5))) {
+		    (t->description == NULL && !PQgetisnull(res, i, 6))) {
+			rc = TD_ENOMEM;
+			goto out;
+		}
+	}
+out:
+	PQclear(res);
+	return rc;
+}
+
+/* A todo from columns col.. (id, title, description, completed, created,
+ * updated) of a row. */
+static enum td_status
+todo_from_row(struct arena *a, const PGresult *res, int row, int col,
+    struct todo *out)
+{
+	out->id = int_value(res, row, col);
+	out->title = copy_value(a, res, row, col + 1);
+	out->description = copy_value(a, res, row, col + 2);
+	out->completed = bool_value(res, row, col + 3);
+	out->created_at = copy_value(a, res, row, col + 4);
+	out->updated_at = copy_value(a, res, row, col + 5);
+	out->created_us = 0;
+	if (out->title == NULL || out->created_at == NULL || out->updated_at == NULL ||
+	    (out->description == NULL && !PQgetisnull(res, row, col + 2)))
+		return TD_ENOMEM;
+	return TD_OK;
+}
+
+enum td_status
+store_get(struct db *db, struct arena *a, const struct store_session *who,
+    int64_t id, struct todo *out)
+{
+	char idbuf[24];
+	const char *params[MAX_PARAMS];
+	PGresult *res = NULL;
+	enum td_status rc;
+
+	with_session(params, who);
+	snprintf(idbuf, sizeof(idbuf), "%" PRId64, id);
+	params[4] = idbuf;
+	if ((rc = db_exec(db, S_GET, params, &res, NULL)) != TD_OK)
+		return rc;
+	if (PQntuples(res) != 1)
+		rc = TD_ENOSESSION;
+	else if (PQgetisnull(res, 0, 1))
+		rc = TD_ENOTFOUND;       /* no such todo, or someone else's */
+	else
+		rc = todo_from_row(a, res, 0, 1, out);
+	PQclear(res);
+	return rc;
+}
+
+/* Run a signed-in write: column 0 says whether the session was good,
+ * column 1 (if wanted) how many rows the write changed. */
+static enum td_status
+exec_write(struct db *db, int stmt, const char *const *params, long *count)
+{
+	PGresult *res = NULL;
+	enum td_status rc;
+
+	if ((rc = db_exec(db, stmt, params, &res, NULL)) != TD_OK)
+		return rc;
+	if (PQntuples(res) != 1 || int_value(res, 0, 0) == 0)
+		rc = TD_ENOSESSION;
+	else if (count != NULL)
+		*count = (long)int_value(res, 0, 1);
+	PQclear(res);
+	return rc;
+}
+
+static enum td_status
+write_on_id(struct db *db, int stmt, const struct store_session *who,
+    int64_t id)
+{
+	char idbuf[24];
+	const char *params[MAX_PARAMS];
+	enum td_status rc;
+	long n = 0;
+
+	with_session(params, who);
+	snprintf(idbuf, sizeof(idbuf), "%" PRId64, id);
+	params[4] = idbuf;
+	if ((rc = exec_write(db, stmt, params, &n)) != TD_OK)
+		return rc;
+	return n == 0 ? TD_ENOTFOUND : TD_OK;
+}
+
+enum td_status
+store_create(struct db *db, const struct store_session *who, const char *title,
+    const char *description, const char *token)
+{
+	const char *params[MAX_PARAMS];
+	PGresult *res = NULL;
+	enum td_status rc;
+
+	with_session(params, who);
+	params[4] = title;
+	params[5] = description;
+	params[6] = token;
+	if ((rc = db_exec(db, S_CREATE, params, &res, NULL)) != TD_OK)
+		return rc;
+	if (PQntuples(res) != 1)
+		rc = TD_ENOSESSION;
+	PQclear(res);
+	return rc;
+}
+
+enum td_status
+store_update(struct db *db, const struct store_session *who, int64_t id,
+    const char *title, const char *description, bool completed)
+{
+	char idbuf[24];
+	const char *params[MAX_PARAMS];
+	enum td_status rc;
+	long n = 0;
+
+	with_session(params, who);
+	snprintf(idbuf, sizeof(idbuf), "%" PRId64, id);
+	params[4] = idbuf;
+	params[5] = title;
+	params[6] = description;
+	params[7] = completed ? "true" : "false";
+	if ((rc = exec_write(db, S_UPDATE, params, &n)) != TD_OK)
+		return rc;
+	return n == 0 ? TD_ENOTFOUND : TD_OK;
+}
+
+enum td_status
+store_toggle(struct db *db, const struct store_session *who, int64_t id)
+{
+	return write_on_id(db, S_TOGGLE, who, id);
+}
+
+enum td_status
+store_delete(struct db *db, const struct store_session *who, int64_t id)
+{
+	return write_on_id(db, S_DELETE, who, id);
+}
+
+enum td_status
+store_toggle_all(struct db *db, const struct store_session *who, long *changed)
+{
+	const char *params[MAX_PARAMS];
+
+	with_session(params, who);
+	return exec_write(db, S_TOGGLE_ALL, params, changed);
+}
+
+enum td_status
+store_clear_completed(struct db *db, const struct store_session *who,
+    long *changed)
+{
+	const char *params[MAX_PARAMS];
+
+	with_session(params, who);
+	return exec_write(db, S_CLEAR, params, changed);
+}
+
+enum td_status
+store_ping(struct db *db)
+{
+	PGresult *res = NULL;
+	enum td_status rc = db_exec(db, S_PING, NULL, &res, NULL);
+
+	if (rc == TD_OK)
+		PQclear(res);
+	return rc;
+}
+
+/* ---- accounts ---- */
+
+enum td_status
+store_account(struct db *db, struct arena *a, const struct store_session *who,
+    struct account *out)
+{
+	const char *params[MAX_PARAMS];
+	PGresult *res = NULL;
+	enum td_status rc;
+	int rows, i;
+
+	memset(out, 0, sizeof(*out));
+	with_session(params, who);
+	if ((rc = db_exec(db, S_ACCOUNT, params, &res, NULL)) != TD_OK)
+		return rc;
+	/* The asking session is always among the rows when it is good. */
+	if ((rows = PQntuples(res)) < 1) {
+		rc = TD_ENOSESSION;
+		goto out;
+	}
+	out->email = copy_value(a, res, 0, 0);
+	out->created_at = copy_value(a, res, 0, 1);
+	out->active = int_value(res, 0, 2);
+	out->completed = int_value(res, 0, 3);
+	out->sessions = arena_calloc(a, (size_t)rows, sizeof(*out->sessions));
+	if (out->email == NULL || out->created_at == NULL || out->sessions == NULL) {
+		rc = TD_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < rows; i++) {
+		struct session_info *si = &out->sessions[out->nsessions++];
+
+		si->created_at = copy_value(a, res, i, 4);
+		si->last_seen = copy_value(a, res, i, 5);
+		si->user_agent = copy_value(a, res, i, 6);
+		si->current = bool_value(res, i, 7);
+		if (si->created_at == NULL || si->last_seen == NULL || si->user_agent == NULL) {
 			rc = TD_ENOMEM;
 			goto out;
 		}
@@ -210,115 +517,205 @@ out:
 }
 
 enum td_status
-store_get(struct db *db, struct arena *a, int64_t id, struct todo *out)
+store_credentials(struct db *db, struct arena *a,
+    const struct store_session *who, struct account *out)
 {
-	char idbuf[24];
-	const char *params[1] = { idbuf };
+	const char *params[MAX_PARAMS];
 	PGresult *res = NULL;
 	enum td_status rc;
 
-	snprintf(idbuf, sizeof(idbuf), "%" PRId64, id);
-	if ((rc = db_exec(db, S_GET, params, &res, NULL)) != TD_OK)
+	memset(out, 0, sizeof(*out));
+	with_session(params, who);
+	if ((rc = db_exec(db, S_CREDENTIALS, params, &res, NULL)) != TD_OK)
 		return rc;
 	if (PQntuples(res) != 1) {
-		rc = TD_ENOTFOUND;
+		rc = TD_ENOSESSION;
+	} else {
+		out->user_id = int_value(res, 0, 0);
+		out->email = copy_value(a, res, 0, 1);
+		out->password_hash = copy_value(a, res, 0, 2);
+		if (out->email == NULL || out->password_hash == NULL)
+			rc = TD_ENOMEM;
+	}
+	PQclear(res);
+	return rc;
+}
+
+enum td_status
+store_set_password(struct db *db, const struct store_session *who,
+    const char *old_hash, const char *new_hash, long *ended)
+{
+	const char *params[MAX_PARAMS];
+	PGresult *res = NULL;
+	enum td_status rc;
+
+	with_session(params, who);
+	params[4] = old_hash;
+	params[5] = new_hash;
+	if ((rc = db_exec(db, S_SET_PASSWORD, params, &res, NULL)) != TD_OK)
+		return rc;
+	if (PQntuples(res) != 1 || int_value(res, 0, 0) == 0)
+		rc = TD_ENOSESSION;
+	else if (int_value(res, 0, 1) == 0)
+		rc = TD_ECONFLICT;
+	else if (ended != NULL)
+		*ended = (long)int_value(res, 0, 2);
+	PQclear(res);
+	return rc;
+}
+
+enum td_status
+store_end_other_sessions(struct db *db, const struct store_session *who,
+    long *ended)
+{
+	const char *params[MAX_PARAMS];
+
+	with_session(params, who);
+	return exec_write(db, S_END_OTHERS, params, ended);
+}
+
+enum td_status
+store_delete_account(struct db *db, const struct store_session *who,
+    const char *old_hash)
+{
+	const char *params[MAX_PARAMS];
+	enum td_status rc;
+	long n = 0;
+
+	with_session(params, who);
+	params[4] = old_hash;
+	if ((rc = exec_write(db, S_DELETE_ACCOUNT, params, &n)) != TD_OK)
+		return rc;
+	return n == 0 ? TD_ECONFLICT : TD_OK;
+}
+
+enum td_status
+store_export(struct db *db, struct arena *a, const struct store_session *who,
+    struct todo **items, size_t *n)
+{
+	const char *params[MAX_PARAMS];
+	PGresult *res = NULL;
+	enum td_status rc;
+	int rows, i;
+
+	*items = NULL;
+	*n = 0;
+	with_session(params, who);
+	if ((rc = db_exec(db, S_EXPORT, params, &res, NULL)) != TD_OK)
+		return rc;
+	if ((rows = PQntuples(res)) < 1) {
+		rc = TD_ENOSESSION;
 		goto out;
 	}
-	out->id = int_value(res, 0, 0);
-	out->title = copy_value(a, res, 0, 1);
-	out->description = copy_value(a, res, 0, 2);
-	out->completed = bool_value(res, 0, 3);
-	out->created_at = copy_value(a, res, 0, 4);
-	out->updated_at = copy_value(a, res, 0, 5);
-	out->created_us = 0;
-	if (out->title == NULL || out->created_at == NULL || out->updated_at == NULL)
+	if (PQgetisnull(res, 0, 1))
+		rows = 0;                /* signed in, no todos */
+	if ((*items = arena_calloc(a, (size_t)rows + 1, sizeof(**items))) == NULL) {
 		rc = TD_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < rows && rc == TD_OK; i++) {
+		rc = todo_from_row(a, res, i, 1, &(*items)[i]);
+		*n = (size_t)i + 1;
+	}
 out:
 	PQclear(res);
 	return rc;
 }
 
-/* Run a statement whose outcome is "how many rows did it touch". */
-static enum td_status
-exec_count(struct db *db, int stmt, const char *const *params, long *count)
+enum td_status
+store_end_session(struct db *db, const struct store_session *who)
 {
+	const char *params[1] = { who->hash };
+	PGresult *res = NULL;
+	enum td_status rc = db_exec(db, S_END_SESSION, params, &res, NULL);
+
+	if (rc == TD_OK)
+		PQclear(res);
+	return rc;
+}
+
+enum td_status
+store_login_lookup(struct db *db, struct arena *a, const char *email,
+    const char *addr, const struct login_limits *lim, int *wait_s,
+    int64_t *user_id, const char **password_hash, bool *disabled)
+{
+	char window[12], max_email[12], max_addr[12];
+	const char *params[5] = { email, addr, window, max_email, max_addr };
 	PGresult *res = NULL;
 	enum td_status rc;
 
-	rc = db_exec(db, stmt, params, &res, NULL);
-	if (rc != TD_OK)
+	snprintf(window, sizeof(window), "%d", lim->window_s);
+	snprintf(max_email, sizeof(max_email), "%d", lim->max_email);
+	snprintf(max_addr, sizeof(max_addr), "%d", lim->max_addr);
+	*wait_s = 0;
+	*user_id = 0;
+	*password_hash = NULL;
+	*disabled = false;
+	if ((rc = db_exec(db, S_LOGIN_LOOKUP, params, &res, NULL)) != TD_OK)
 		return rc;
-	if (count != NULL)
-		*count = strtol(PQcmdTuples(res), NULL, 10);
+	if (PQntuples(res) != 1) {
+		rc = TD_EINTERNAL;
+		goto out;
+	}
+	*wait_s = (int)int_value(res, 0, 0);
+	if (!PQgetisnull(res, 0, 1)) {
+		*user_id = int_value(res, 0, 1);
+		*password_hash = copy_value(a, res, 0, 2);
+		*disabled = bool_value(res, 0, 3);
+		if (*password_hash == NULL)
+			rc = TD_ENOMEM;
+	}
+out:
 	PQclear(res);
-	return TD_OK;
+	return rc;
 }
 
-static enum td_status
-exec_on_id(struct db *db, int stmt, int64_t id)
+enum td_status
+store_login_failed(struct db *db, const char *email, const char *addr,
+    const struct login_limits *lim)
 {
-	char idbuf[24];
-	const char *params[1] = { idbuf };
+	char window[12];
+	const char *params[3] = { email, addr, window };
+	PGresult *res = NULL;
 	enum td_status rc;
-	long n = 0;
 
-	snprintf(idbuf, sizeof(idbuf), "%" PRId64, id);
-	if ((rc = exec_count(db, stmt, params, &n)) != TD_OK)
-		return rc;
-	return n == 0 ? TD_ENOTFOUND : TD_OK;
+	snprintf(window, sizeof(window), "%d", lim->window_s);
+	if ((rc = db_exec(db, S_LOGIN_FAILED, params, &res, NULL)) == TD_OK)
+		PQclear(res);
+	return rc;
 }
 
 enum td_status
-store_create(struct db *db, const char *title, const char *description,
-    const char *token)
+store_session_start(struct db *db, int64_t user_id,
+    const struct store_session *new_session, const char *user_agent,
+    const struct store_session *old, const char *new_password_hash)
 {
-	const char *params[3] = { title, description, token };
-
-	return exec_count(db, S_CREATE, params, NULL);
-}
-
-enum td_status
-store_update(struct db *db, int64_t id, const char *title,
-    const char *description, bool completed)
-{
-	char idbuf[24];
-	const char *params[4] = { idbuf, title, description,
-	    completed ? "true" : "false" };
+	char uid[24];
+	const char *params[7] = { uid, new_session->hash, user_agent,
+	    old != NULL ? old->hash : NULL, new_password_hash,
+	    new_session->idle, new_session->max };
+	PGresult *res = NULL;
 	enum td_status rc;
-	long n = 0;
 
-	snprintf(idbuf, sizeof(idbuf), "%" PRId64, id);
-	if ((rc = exec_count(db, S_UPDATE, params, &n)) != TD_OK)
+	snprintf(uid, sizeof(uid), "%" PRId64, user_id);
+	if ((rc = db_exec(db, S_SESSION_START, params, &res, NULL)) == TD_OK)
+		PQclear(res);
+	return rc;
+}
+
+enum td_status
+store_signup(struct db *db, const char *email, const char *password_hash,
+    const struct store_session *new_session, const char *user_agent)
+{
+	const char *params[4] = { email, password_hash, new_session->hash,
+	    user_agent };
+	PGresult *res = NULL;
+	enum td_status rc;
+
+	if ((rc = db_exec(db, S_SIGNUP, params, &res, NULL)) != TD_OK)
 		return rc;
-	return n == 0 ? TD_ENOTFOUND : TD_OK;
-}
-
-enum td_status
-store_toggle(struct db *db, int64_t id)
-{
-	return exec_on_id(db, S_TOGGLE, id);
-}
-
-enum td_status
-store_delete(struct db *db, int64_t id)
-{
-	return exec_on_id(db, S_DELETE, id);
-}
-
-enum td_status
-store_toggle_all(struct db *db)
-{
-	return exec_count(db, S_TOGGLE_ALL, NULL, NULL);
-}
-
-enum td_status
-store_clear_completed(struct db *db)
-{
-	return exec_count(db, S_CLEAR, NULL, NULL);
-}
-
-enum td_status
-store_ping(struct db *db)
-{
-	return exec_count(db, S_PING, NULL, NULL);
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0))
+		rc = TD_ECONFLICT;       /* the email is taken */
+	PQclear(res);
+	return rc;
 }

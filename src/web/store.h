@@ -1,5 +1,12 @@
 /* store.h - all SQL of the app. Every function is one prepared statement,
- * so one round trip to PostgreSQL. Results are copied into the arena. */
+ * so one round trip to PostgreSQL. Results are copied into the arena.
+ *
+ * Every statement of a signed-in page starts with the session check (a
+ * WITH over sessions and users, which also writes "last seen" when it is
+ * older than TODO_SESSION_TOUCH): the check costs no round trip of its
+ * own, and every statement that touches todos is scoped by the session's
+ * person in SQL. A session that is unknown, idle too long, too old, or
+ * whose account is disabled gives TD_ENOSESSION and changes nothing. */
 #ifndef TODO_STORE_H
 #define TODO_STORE_H
 
@@ -25,6 +32,15 @@ struct page_cursor {
 	int64_t id;
 };
 
+/* Who asks: the session cookie's hash and the session limits, as text for
+ * the statements' first four parameters. */
+struct store_session {
+	char hash[2 + 64 + 1];     /* "\\x" and 64 hex digits: bytea input */
+	char idle[12], max[12], touch[12];
+};
+void store_session_init(struct store_session *s, const unsigned char hash[32],
+    int idle_s, int max_s, int touch_s);
+
 struct todo {
 	int64_t id;
 	const char *title;
@@ -36,6 +52,7 @@ struct todo {
 };
 
 struct todo_page {
+	const char *email;         /* who is signed in */
 	struct todo *items;        /* newest first */
 	size_t n;
 	int64_t active;            /* of the whole list, not the page */
@@ -47,21 +64,95 @@ struct todo_page {
 /* The statement table to hand to db_new(). */
 const struct db_stmt *store_statements(int *n);
 
-enum td_status store_list(struct db *db, struct arena *a, enum todo_filter f,
-    enum page_dir dir, const struct page_cursor *cur, struct todo_page *out);
-enum td_status store_get(struct db *db, struct arena *a, int64_t id,
-    struct todo *out);
+enum td_status store_list(struct db *db, struct arena *a,
+    const struct store_session *who, enum todo_filter f, enum page_dir dir,
+    const struct page_cursor *cur, struct todo_page *out);
+enum td_status store_get(struct db *db, struct arena *a,
+    const struct store_session *who, int64_t id, struct todo *out);
 /* token: the add form's one-time token (uuid text) or NULL. A second call
  * with the same token creates nothing and still succeeds. */
-enum td_status store_create(struct db *db, const char *title,
-    const char *description, const char *token);
-enum td_status store_update(struct db *db, int64_t id, const char *title,
-    const char *description, bool completed);
-enum td_status store_toggle(struct db *db, int64_t id);
-enum td_status store_delete(struct db *db, int64_t id);
-/* Complete every todo, or, when all are complete already, reopen all. */
-enum td_status store_toggle_all(struct db *db);
-enum td_status store_clear_completed(struct db *db);
+enum td_status store_create(struct db *db, const struct store_session *who,
+    const char *title, const char *description, const char *token);
+enum td_status store_update(struct db *db, const struct store_session *who,
+    int64_t id, const char *title, const char *description, bool completed);
+enum td_status store_toggle(struct db *db, const struct store_session *who,
+    int64_t id);
+enum td_status store_delete(struct db *db, const struct store_session *who,
+    int64_t id);
+/* Complete every todo of the person, or, when all are complete already,
+ * reopen all. *changed (may be NULL): how many todos changed. */
+enum td_status store_toggle_all(struct db *db, const struct store_session *who,
+    long *changed);
+enum td_status store_clear_completed(struct db *db,
+    const struct store_session *who, long *changed);
+
+/* ---- accounts ---- */
+
+struct session_info {
+	const char *created_at;    /* ISO 8601 UTC */
+	const char *last_seen;
+	const char *user_agent;
+	bool current;              /* the session asking */
+};
+
+struct account {
+	int64_t user_id;
+	const char *email;
+	const char *created_at;
+	const char *password_hash; /* store_credentials() only */
+	int64_t active, completed;
+	struct session_info *sessions;   /* current first, then by last seen */
+	size_t nsessions;
+};
+
+/* The account page: the person and their live sessions. */
+enum td_status store_account(struct db *db, struct arena *a,
+    const struct store_session *who, struct account *out);
+/* id, email and password hash, to check a password before a change. */
+enum td_status store_credentials(struct db *db, struct arena *a,
+    const struct store_session *who, struct account *out);
+/* Replace the password hash, if it is still old_hash, and end every other
+ * session. TD_ECONFLICT when the hash changed meanwhile. */
+enum td_status store_set_password(struct db *db, const struct store_session *who,
+    const char *old_hash, const char *new_hash, long *ended);
+/* End every session of the person but this one. */
+enum td_status store_end_other_sessions(struct db *db,
+    const struct store_session *who, long *ended);
+/* Delete the account (its todos and sessions with it) if its password hash
+ * is still old_hash. */
+enum td_status store_delete_account(struct db *db,
+    const struct store_session *who, const char *old_hash);
+/* Every todo of the person, oldest first, with created and updated times. */
+enum td_status store_export(struct db *db, struct arena *a,
+    const struct store_session *who, struct todo **items, size_t *n);
+/* Sign-out: delete the session with this hash (no check: it is the
+ * caller's own cookie; an unknown hash is fine). */
+enum td_status store_end_session(struct db *db, const struct store_session *who);
+
+/* Sign-in, step 1: *wait_s > 0 when sign-ins for this email or from this
+ * address are throttled (seconds until they may be tried again). Else the
+ * account, if the email has one: *user_id 0 when not; the hash in arena. */
+struct login_limits {
+	int window_s, max_email, max_addr;
+};
+enum td_status store_login_lookup(struct db *db, struct arena *a,
+    const char *email, const char *addr, const struct login_limits *lim,
+    int *wait_s, int64_t *user_id, const char **password_hash, bool *disabled);
+/* Count a failed sign-in against the email and the address. */
+enum td_status store_login_failed(struct db *db, const char *email,
+    const char *addr, const struct login_limits *lim);
+/* Sign-in, step 2: a new session (hash), the browser's old one ended
+ * (old: NULL when none), the email's failures forgotten, the password
+ * re-hashed (new_password_hash: NULL to keep it). */
+enum td_status store_session_start(struct db *db, int64_t user_id,
+    const struct store_session *new_session, const char *user_agent,
+    const struct store_session *old, const char *new_password_hash);
+/* Sign-up: account and first session in one statement; TD_ECONFLICT when
+ * the email is taken. */
+enum td_status store_signup(struct db *db, const char *email,
+    const char *password_hash, const struct store_session *new_session,
+    const char *user_agent);
+
 enum td_status store_ping(struct db *db);
 
 #endif

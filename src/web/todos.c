@@ -23,7 +23,6 @@
 
 #define TITLE_MAX 200
 #define DESCRIPTION_MAX 2000
-#define FLASH_COOKIE "flash"
 
 /* Where a list page is: filter and keyset position. */
 struct list_state {
@@ -43,63 +42,9 @@ struct todo_input {
 	const char *description_error;
 };
 
-/* Confirmation shown after a redirect, keyed by a short code in a cookie;
- * only the code travels, so the cookie cannot inject text. */
-static const struct {
-	const char *code;
-	const char *message;
-} flashes[] = {
-	{ "added", "Todo added." },
-	{ "saved", "Changes saved." },
-	{ "toggled", "Todo updated." },
-	{ "deleted", "Todo deleted." },
-	{ "all", "All todos updated." },
-	{ "cleared", "Completed todos cleared." },
-};
-
 static const char *const filter_names[] = { "all", "active", "completed" };
 
 /* ---- small helpers ---- */
-
-static void
-set_html(struct ctx *c)
-{
-	response_header(c->resp, "Content-Type", "text/html; charset=utf-8");
-	response_header(c->resp, "Cache-Control", "no-store");
-}
-
-/* The page for a failed store call. Statuses come from db_status_of():
- * what the client can fix is 4xx, what will pass is 503 with Retry-After,
- * and what is our bug is 500 (worker.c logs every 5xx with the
- * statement's name and SQLSTATE). */
-static void
-fail(struct ctx *c, enum td_status rc)
-{
-	switch (rc) {
-	case TD_ENOTFOUND:
-		app_error(c->app, c->arena, c->resp, 404, "There is no such todo. It may have been deleted.");
-		break;
-	case TD_EDB:
-	case TD_ESCHEMA:
-		response_header(c->resp, "Retry-After", "5");
-		app_error(c->app, c->arena, c->resp, 503,
-		    "The database is not answering right now. Please try again in a moment.");
-		break;
-	case TD_ECONFLICT:
-		app_error(c->app, c->arena, c->resp, 409,
-		    "That change conflicts with the saved todos (a limit or a rule of the list). Reload the page and try again.");
-		break;
-	case TD_ENOMEM:
-		app_error(c->app, c->arena, c->resp, 413, "That request was too large to handle.");
-		break;
-	case TD_EINTERNAL:
-		app_error(c->app, c->arena, c->resp, 500, "Something went wrong on our side. It has been logged.");
-		break;
-	default:
-		app_error(c->app, c->arena, c->resp, 400, "The request could not be understood.");
-		break;
-	}
-}
 
 /* "1709307360691420_123": created_at in microseconds, then id. */
 static bool
@@ -190,25 +135,10 @@ return_url(struct ctx *c, const char *raw)
 	return list_url(c->arena, st.filter, st.dir, &st.cursor);
 }
 
-/* The flash cookie; Secure when the profile says so (production: a
- * browser then never sends it over plain HTTP). max_age 0 clears it. */
-static void
-set_flash_cookie(struct ctx *c, const char *flash, int max_age)
-{
-	char cookie[128];
-
-	snprintf(cookie, sizeof(cookie), FLASH_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax%s",
-	    flash, max_age, c->app->cfg->cookie_secure ? "; Secure" : "");
-	response_header(c->resp, "Set-Cookie", cookie);
-}
-
 static void
 redirect_back(struct ctx *c, const char *flash)
 {
-	const char *to = return_url(c, form_get(&c->req->body, "return_to", NULL));
-
-	set_flash_cookie(c, flash, 60);
-	response_redirect(c->resp, 303, to);
+	app_redirect(c, flash, return_url(c, form_get(&c->req->body, "return_to", NULL)));
 }
 
 static bool
@@ -280,15 +210,6 @@ validate(struct ctx *c, struct todo_input *in)
 	return in->title_error == NULL && in->description_error == NULL;
 }
 
-/* "2025-06-10T07:29:23Z" -> "2025-06-10 07:29 UTC" for people. */
-static const char *
-human_time(struct arena *a, const char *iso)
-{
-	if (iso == NULL || strlen(iso) < 16)
-		return iso;
-	return arena_printf(a, "%.10s %.5s UTC", iso, iso + 11);
-}
-
 /* The add form's one-time token: a random UUID (version 4). */
 static const char *
 new_token(struct arena *a)
@@ -336,35 +257,6 @@ set_form_fields(struct tv *v, const char *form_id, const struct todo_input *in)
 	    (in->title_error != NULL || in->description_error != NULL));
 }
 
-static struct tv *
-page_values(struct ctx *c, const char *page_title)
-{
-	struct tv *v = tv_map(c->arena);
-
-	if (v == NULL)
-		return NULL;
-	tv_set_str(v, "page_title", page_title);
-	tv_set_str(v, "static_url", c->app->cfg->static_url);
-	return v;
-}
-
-static void
-render(struct ctx *c, int status, const char *name, struct tv *v)
-{
-	enum td_status rc;
-
-	if (v == NULL) {
-		fail(c, TD_ENOMEM);
-		return;
-	}
-	c->resp->status = status;
-	set_html(c);
-	if ((rc = tmpl_render(c->app->tmpl, name, v, &c->resp->body)) != TD_OK) {
-		log_error("rendering %s: %s", name, td_strerror(rc));
-		fail(c, TD_ENOMEM);
-	}
-}
-
 /* The list page; in != NULL re-shows a rejected add form (422). */
 static void
 render_list(struct ctx *c, const struct list_state *st,
@@ -378,24 +270,25 @@ render_list(struct ctx *c, const struct list_state *st,
 	static const char *const labels[] = { "All", "Active", "Completed" };
 	struct todo_page page;
 	struct tv *v, *list;
-	const char *self, *flash;
+	const char *self;
 	struct buf enc;
 	enum td_status rc;
 	size_t i;
 
-	if ((rc = store_list(c->app->db, c->arena, st->filter, st->dir,
+	if ((rc = store_list(c->app->db, c->arena, c->who, st->filter, st->dir,
 	    &st->cursor, &page)) != TD_OK) {
-		fail(c, rc);
+		app_fail(c, rc);
 		return;
 	}
 	self = list_url(c->arena, st->filter, st->dir, &st->cursor);
 	buf_init(&enc, c->arena);
 	buf_append_urlenc(&enc, self, strlen(self));
-	if ((v = page_values(c, labels[st->filter])) == NULL ||
+	if ((v = app_page_values(c, labels[st->filter])) == NULL ||
 	    (list = tv_list(c->arena)) == NULL || !buf_ok(&enc)) {
-		fail(c, TD_ENOMEM);
+		app_fail(c, TD_ENOMEM);
 		return;
 	}
+	tv_set_str(v, "email", page.email);
 	tv_set_str(v, "return_to", self);
 	tv_set_str(v, "return_to_enc", enc.data);
 	tv_set_str(v, "token", new_token(c->arena));
@@ -406,7 +299,7 @@ render_list(struct ctx *c, const struct list_state *st,
 		struct tv *item = tv_map(c->arena);
 
 		if (item == NULL || tv_push(list, item) != TD_OK) {
-			fail(c, TD_ENOMEM);
+			app_fail(c, TD_ENOMEM);
 			return;
 		}
 		tv_set_int(item, "id", t->id);
@@ -417,7 +310,7 @@ render_list(struct ctx *c, const struct list_state *st,
 			tv_set_bool(item, "description", false);
 		tv_set_bool(item, "completed", t->completed);
 		tv_set_str(item, "created_at", t->created_at);
-		tv_set_str(item, "created_human", human_time(c->arena, t->created_at));
+		tv_set_str(item, "created_human", app_human_time(c->arena, t->created_at));
 	}
 	tv_set(v, "todos", list);
 	tv_set_bool(v, "has_items", page.n > 0);
@@ -447,13 +340,9 @@ render_list(struct ctx *c, const struct list_state *st,
 		tv_set_bool(v, "has_pages", true);
 	}
 	/* Show a pending confirmation once, then clear its cookie. */
-	if (in == NULL && (flash = form_get(&c->req->cookies, FLASH_COOKIE, NULL)) != NULL) {
-		for (i = 0; i < sizeof(flashes) / sizeof(flashes[0]); i++)
-			if (strcmp(flash, flashes[i].code) == 0)
-				tv_set_str(v, "flash", flashes[i].message);
-		set_flash_cookie(c, "", 0);
-	}
-	render(c, status, "list", v);
+	if (in == NULL)
+		app_take_flash(c, v);
+	app_render(c, status, "list", v);
 }
 
 /* ---- handlers ---- */
@@ -489,7 +378,7 @@ todos_create(struct ctx *c)
 		token = NULL;
 	if (!validate(c, &in)) {
 		if (in.title == NULL) {
-			fail(c, TD_ENOMEM);
+			app_fail(c, TD_ENOMEM);
 			return;
 		}
 		/* Show the same page again, with the input and the errors. */
@@ -501,8 +390,8 @@ todos_create(struct ctx *c)
 		render_list(c, &st, &in, 422);
 		return;
 	}
-	if ((rc = store_create(c->app->db, in.title, in.description, token)) != TD_OK) {
-		fail(c, rc);
+	if ((rc = store_create(c->app->db, c->who, in.title, in.description, token)) != TD_OK) {
+		app_fail(c, rc);
 		return;
 	}
 	redirect_back(c, "added");
@@ -516,10 +405,10 @@ render_edit(struct ctx *c, const struct todo *t, const struct todo_input *in,
 	    form_get(&c->req->body, "return_to", NULL) :
 	    form_get(&c->req->query, "return_to", NULL));
 	struct todo_input shown;
-	struct tv *v = page_values(c, "Edit");
+	struct tv *v = app_page_values(c, "Edit");
 
 	if (v == NULL) {
-		fail(c, TD_ENOMEM);
+		app_fail(c, TD_ENOMEM);
 		return;
 	}
 	if (in == NULL) {
@@ -538,11 +427,11 @@ render_edit(struct ctx *c, const struct todo *t, const struct todo_input *in,
 	tv_set_bool(v, "completed", in->completed);
 	tv_set_str(v, "created_at", t->created_at);
 	tv_set_str(v, "updated_at", t->updated_at);
-	tv_set_str(v, "created_human", human_time(c->arena, t->created_at));
-	tv_set_str(v, "updated_human", human_time(c->arena, t->updated_at));
+	tv_set_str(v, "created_human", app_human_time(c->arena, t->created_at));
+	tv_set_str(v, "updated_human", app_human_time(c->arena, t->updated_at));
 	tv_set_str(v, "return_to", ret);
 	tv_set_bool(v, "autofocus", true);
-	render(c, status, "edit", v);
+	app_render(c, status, "edit", v);
 }
 
 void
@@ -551,8 +440,8 @@ todos_edit(struct ctx *c)
 	struct todo t;
 	enum td_status rc;
 
-	if ((rc = store_get(c->app->db, c->arena, c->id, &t)) != TD_OK) {
-		fail(c, rc);
+	if ((rc = store_get(c->app->db, c->arena, c->who, c->id, &t)) != TD_OK) {
+		app_fail(c, rc);
 		return;
 	}
 	render_edit(c, &t, NULL, 200);
@@ -567,20 +456,20 @@ todos_update(struct ctx *c)
 
 	if (!validate(c, &in)) {
 		if (in.title == NULL) {
-			fail(c, TD_ENOMEM);
+			app_fail(c, TD_ENOMEM);
 			return;
 		}
 		/* One round trip: the todo must still exist to be edited. */
-		if ((rc = store_get(c->app->db, c->arena, c->id, &t)) != TD_OK) {
-			fail(c, rc);
+		if ((rc = store_get(c->app->db, c->arena, c->who, c->id, &t)) != TD_OK) {
+			app_fail(c, rc);
 			return;
 		}
 		render_edit(c, &t, &in, 422);
 		return;
 	}
-	if ((rc = store_update(c->app->db, c->id, in.title, in.description,
+	if ((rc = store_update(c->app->db, c->who, c->id, in.title, in.description,
 	    in.completed)) != TD_OK) {
-		fail(c, rc);
+		app_fail(c, rc);
 		return;
 	}
 	redirect_back(c, "saved");
@@ -589,10 +478,10 @@ todos_update(struct ctx *c)
 void
 todos_toggle(struct ctx *c)
 {
-	enum td_status rc = store_toggle(c->app->db, c->id);
+	enum td_status rc = store_toggle(c->app->db, c->who, c->id);
 
 	if (rc != TD_OK) {
-		fail(c, rc);
+		app_fail(c, rc);
 		return;
 	}
 	redirect_back(c, "toggled");
@@ -601,10 +490,10 @@ todos_toggle(struct ctx *c)
 void
 todos_delete(struct ctx *c)
 {
-	enum td_status rc = store_delete(c->app->db, c->id);
+	enum td_status rc = store_delete(c->app->db, c->who, c->id);
 
 	if (rc != TD_OK) {
-		fail(c, rc);
+		app_fail(c, rc);
 		return;
 	}
 	redirect_back(c, "deleted");
@@ -613,10 +502,10 @@ todos_delete(struct ctx *c)
 void
 todos_toggle_all(struct ctx *c)
 {
-	enum td_status rc = store_toggle_all(c->app->db);
+	enum td_status rc = store_toggle_all(c->app->db, c->who, NULL);
 
 	if (rc != TD_OK) {
-		fail(c, rc);
+		app_fail(c, rc);
 		return;
 	}
 	redirect_back(c, "all");
@@ -625,10 +514,10 @@ todos_toggle_all(struct ctx *c)
 void
 todos_clear_completed(struct ctx *c)
 {
-	enum td_status rc = store_clear_completed(c->app->db);
+	enum td_status rc = store_clear_completed(c->app->db, c->who, NULL);
 
 	if (rc != TD_OK) {
-		fail(c, rc);
+		app_fail(c, rc);
 		return;
 	}
 	redirect_back(c, "cleared");

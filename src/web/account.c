@@ -1,0 +1,318 @@
+/* account.c - the account page and its forms: see account.h. */
+#include "account.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+#include "arena.h"
+#include "buf.h"
+#include "config.h"
+#include "form.h"
+#include "log.h"
+#include "password.h"
+#include "request.h"
+#include "response.h"
+#include "store.h"
+#include "tmpl.h"
+
+/* Errors of the page's forms, next to their fields. */
+struct account_errors {
+	const char *current_password;
+	const char *new_password;
+	const char *delete_password;
+};
+
+static void
+render_page(struct ctx *c, int status, const struct account_errors *e)
+{
+	struct account acct;
+	struct tv *v, *list;
+	enum td_status rc;
+	size_t i;
+
+	if ((rc = store_account(c->app->db, c->arena, c->who, &acct)) != TD_OK) {
+		app_fail(c, rc);
+		return;
+	}
+	if ((v = app_page_values(c, "Your account")) == NULL ||
+	    (list = tv_list(c->arena)) == NULL) {
+		app_fail(c, TD_ENOMEM);
+		return;
+	}
+	tv_set_str(v, "email", acct.email);
+	tv_set_str(v, "created_at", acct.created_at);
+	tv_set_str(v, "created_human", app_human_time(c->arena, acct.created_at));
+	tv_set_int(v, "active", acct.active);
+	tv_set_int(v, "completed", acct.completed);
+	tv_set_int(v, "total", acct.active + acct.completed);
+	for (i = 0; i < acct.nsessions; i++) {
+		const struct session_info *si = &acct.sessions[i];
+		struct tv *item = tv_map(c->arena);
+
+		if (item == NULL || tv_push(list, item) != TD_OK) {
+			app_fail(c, TD_ENOMEM);
+			return;
+		}
+		tv_set_str(item, "user_agent", si->user_agent[0] != '\0' ?
+		    si->user_agent : "Unknown browser");
+		tv_set_bool(item, "current", si->current);
+		tv_set_str(item, "signed_in_at", si->created_at);
+		tv_set_str(item, "signed_in_human", app_human_time(c->arena, si->created_at));
+		tv_set_str(item, "last_seen", si->last_seen);
+		tv_set_str(item, "last_seen_human", app_human_time(c->arena, si->last_seen));
+	}
+	tv_set(v, "sessions", list);
+	tv_set_bool(v, "other_sessions", acct.nsessions > 1);
+	if (e != NULL && e->current_password != NULL)
+		tv_set_str(v, "current_error", e->current_password);
+	if (e != NULL && e->new_password != NULL)
+		tv_set_str(v, "new_error", e->new_password);
+	if (e != NULL && e->delete_password != NULL)
+		tv_set_str(v, "delete_error", e->delete_password);
+	tv_set_bool(v, "has_errors", e != NULL);
+	if (e == NULL)
+		app_take_flash(c, v);
+	app_render(c, status, "account", v);
+}
+
+void
+account_page(struct ctx *c)
+{
+	render_page(c, 200, NULL);
+}
+
+void
+account_end_sessions(struct ctx *c)
+{
+	enum td_status rc;
+	long n = 0;
+
+	if ((rc = store_end_other_sessions(c->app->db, c->who, &n)) != TD_OK) {
+		app_fail(c, rc);
+		return;
+	}
+	log_info("account: %ld other session(s) signed out", n);
+	app_redirect(c, "sessions", "/account");
+}
+
+/* Round trip one of a password form: the account's hash, checked against
+ * what was typed. False when answered (wrong password: the page again,
+ * 422, with *e's field set to the message). */
+static bool
+check_password(struct ctx *c, const char *field, struct account *acct,
+    struct account_errors *e, const char **slot)
+{
+	const char *pw = form_get(&c->req->body, field, NULL);
+	enum td_status rc;
+
+	if ((rc = store_credentials(c->app->db, c->arena, c->who, acct)) != TD_OK) {
+		app_fail(c, rc);
+		return false;
+	}
+	if (pw == NULL || pw[0] == '\0') {
+		*slot = "Please enter your current password.";
+	} else if (strlen(pw) > PASSWORD_MAX_BYTES ||
+	    !password_verify(acct->password_hash, pw, strlen(pw))) {
+		log_warn("account: wrong password for %s from %s", acct->email,
+		    c->req->remote_addr);
+		*slot = "That is not your current password.";
+	} else {
+		return true;
+	}
+	render_page(c, 422, e);
+	return false;
+}
+
+void
+account_password(struct ctx *c)
+{
+	const char *pw = form_get(&c->req->body, "new_password", NULL), *why;
+	char hash[crypto_pwhash_STRBYTES];
+	struct account_errors e = { 0 };
+	struct account acct;
+	enum td_status rc;
+	long ended = 0;
+
+	if (!check_password(c, "current_password", &acct, &e, &e.current_password))
+		return;
+	if (pw == NULL)
+		pw = "";
+	switch (password_check(pw, strlen(pw), acct.email, &why)) {
+	case TD_OK:
+		break;
+	case TD_EINVAL:
+		e.new_password = why;
+		render_page(c, 422, &e);
+		return;
+	default:
+		log_error("password change: %s", why);
+		app_fail(c, TD_EINTERNAL);
+		return;
+	}
+	if (password_hash(pw, strlen(pw), hash) != TD_OK) {
+		log_error("password hash: out of memory");
+		response_header(c->resp, "Retry-After", "5");
+		app_error(c->app, c->arena, c->resp, 503,
+		    "The server is too busy to set a password right now. Please try again in a moment.");
+		return;
+	}
+	rc = store_set_password(c->app->db, c->who, acct.password_hash, hash, &ended);
+	if (rc == TD_ECONFLICT) {
+		app_error(c->app, c->arena, c->resp, 409,
+		    "Your password was changed from somewhere else meanwhile. Reload the page and try again.");
+		return;
+	}
+	if (rc != TD_OK) {
+		app_fail(c, rc);
+		return;
+	}
+	log_info("account: password changed for %s, %ld other session(s) signed out",
+	    acct.email, ended);
+	app_redirect(c, "password", "/account");
+}
+
+void
+account_delete(struct ctx *c)
+{
+	struct account_errors e = { 0 };
+	struct account acct;
+	enum td_status rc;
+
+	if (!check_password(c, "password", &acct, &e, &e.delete_password))
+		return;
+	rc = store_delete_account(c->app->db, c->who, acct.password_hash);
+	if (rc == TD_ECONFLICT) {
+		app_error(c->app, c->arena, c->resp, 409,
+		    "Your password was changed from somewhere else meanwhile. Reload the page and try again.");
+		return;
+	}
+	if (rc != TD_OK) {
+		app_fail(c, rc);
+		return;
+	}
+	log_info("account: %s deleted their account", acct.email);
+	app_session_cookie(c, NULL);
+	app_redirect(c, "account_deleted", "/signup");
+}
+
+/* ---- exports ---- */
+
+static void
+json_string(struct buf *b, const char *s)
+{
+	buf_putc(b, '"');
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			buf_printf(b, "\\%c", ch);
+		else if (ch == '\n')
+			buf_puts(b, "\\n");
+		else if (ch < 0x20 || ch == 0x7f)
+			buf_printf(b, "\\u%04x", ch);
+		else
+			buf_putc(b, (char)ch);
+	}
+	buf_putc(b, '"');
+}
+
+/* RFC 4180: quoted when it holds a comma, a quote or a line break;
+ * quotes doubled. Values are written as they are: a title that starts
+ * with "=" is text to this file, whatever a spreadsheet makes of it. */
+static void
+csv_field(struct buf *b, const char *s)
+{
+	if (s[strcspn(s, ",\"\r\n")] == '\0') {
+		buf_puts(b, s);
+		return;
+	}
+	buf_putc(b, '"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			buf_putc(b, '"');
+		buf_putc(b, *s);
+	}
+	buf_putc(b, '"');
+}
+
+static bool
+export_items(struct ctx *c, struct todo **items, size_t *n)
+{
+	enum td_status rc = store_export(c->app->db, c->arena, c->who, items, n);
+
+	if (rc != TD_OK) {
+		app_fail(c, rc);
+		return false;
+	}
+	return true;
+}
+
+static void
+send_export(struct ctx *c, const char *type, const char *filename)
+{
+	char disposition[64];
+
+	snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s\"", filename);
+	if (!buf_ok(&c->resp->body)) {
+		c->resp->body.len = 0;
+		app_fail(c, TD_ENOMEM);
+		return;
+	}
+	c->resp->status = 200;
+	response_header(c->resp, "Content-Type", type);
+	response_header(c->resp, "Content-Disposition", disposition);
+	response_header(c->resp, "Cache-Control", "no-store");
+}
+
+void
+account_export_json(struct ctx *c)
+{
+	struct buf *b = &c->resp->body;
+	struct todo *items;
+	size_t n, i;
+
+	if (!export_items(c, &items, &n))
+		return;
+	buf_puts(b, "[");
+	for (i = 0; i < n; i++) {
+		const struct todo *t = &items[i];
+
+		buf_printf(b, "%s\n  {\"id\": %" PRId64 ", \"title\": ", i > 0 ? "," : "", t->id);
+		json_string(b, t->title);
+		buf_puts(b, ", \"description\": ");
+		if (t->description != NULL)
+			json_string(b, t->description);
+		else
+			buf_puts(b, "null");
+		buf_printf(b, ", \"completed\": %s, \"created_at\": \"%s\", \"updated_at\": \"%s\"}",
+		    t->completed ? "true" : "false", t->created_at, t->updated_at);
+	}
+	buf_puts(b, n > 0 ? "\n]\n" : "]\n");
+	send_export(c, "application/json; charset=utf-8", "todos.json");
+}
+
+void
+account_export_csv(struct ctx *c)
+{
+	struct buf *b = &c->resp->body;
+	struct todo *items;
+	size_t n, i;
+
+	if (!export_items(c, &items, &n))
+		return;
+	buf_puts(b, "id,title,description,completed,created_at,updated_at\r\n");
+	for (i = 0; i < n; i++) {
+		const struct todo *t = &items[i];
+
+		buf_printf(b, "%" PRId64 ",", t->id);
+		csv_field(b, t->title);
+		buf_putc(b, ',');
+		csv_field(b, t->description != NULL ? t->description : "");
+		buf_printf(b, ",%s,%s,%s\r\n", t->completed ? "true" : "false",
+		    t->created_at, t->updated_at);
+	}
+	send_export(c, "text/csv; charset=utf-8", "todos.csv");
+}
