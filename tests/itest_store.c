@@ -35,6 +35,10 @@ static const char *url;
 static struct db *sdb;		/* shared by the plain store tests */
 static struct arena *arena;
 static PGconn *admin;		/* the test's own connection, per test */
+/* Two people, made afresh by setup(): "me" (user 1, session hash 32 x
+ * 0x01) asks in every test; "other" (user 2, 32 x 0x02) owns what "me"
+ * must not see. */
+static struct store_session me, other;
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -237,7 +241,7 @@ static void
 list(struct db *db, enum todo_filter f, enum page_dir dir,
     const struct page_cursor *cur, struct todo_page *p)
 {
-	assert_int_equal(store_list(db, arena, f, dir, cur, p), TD_OK);
+	assert_int_equal(store_list(db, arena, &me, f, dir, cur, p), TD_OK);
 }
 
 /* The backend pid of the one connection named appname. */
@@ -275,10 +279,20 @@ terminate_backend(int64_t pid)
 static void
 create_ok(struct db *db, const char *title)
 {
-	assert_int_equal(store_create(db, title, NULL, NULL), TD_OK);
+	assert_int_equal(store_create(db, &me, title, NULL, NULL), TD_OK);
 }
 
 /* ---- fixtures ---------------------------------------------------------- */
+
+/* A store_session for the hash of byte b repeated, default limits. */
+static void
+make_session(struct store_session *s, unsigned char b)
+{
+	unsigned char hash[32];
+
+	memset(hash, b, sizeof(hash));
+	store_session_init(s, hash, 604800, 2592000, 300);
+}
 
 static int
 group_setup(void **state)
@@ -324,8 +338,14 @@ setup(void **state)
 	(void)state;
 	if ((admin = connect_admin(url)) == NULL)
 		return -1;
-	/* TRUNCATE's trigger zeroes todo_counts too. */
-	sql_ok(admin, "TRUNCATE todos RESTART IDENTITY");
+	/* Sessions, todos and counts go with the users. */
+	sql_ok(admin, "TRUNCATE users, todos RESTART IDENTITY CASCADE");
+	sql_ok(admin, "INSERT INTO users (email, password_hash) VALUES "
+	    "('me@example.org', '$argon2id$x'), ('other@example.org', '$argon2id$x')");
+	sql_ok(admin, "INSERT INTO sessions (hash, user_id) VALUES "
+	    "(decode(repeat('01', 32), 'hex'), 1), (decode(repeat('02', 32), 'hex'), 2)");
+	make_session(&me, 1);
+	make_session(&other, 2);
 	arena_reset(arena);
 	return 0;
 }
@@ -356,10 +376,10 @@ test_empty_then_create(void **state)
 	assert_false(p.has_newer);
 
 	create_ok(sdb, "first");
-	assert_int_equal(store_create(sdb, "second", "with <b>text</b>", NULL),
+	assert_int_equal(store_create(sdb, &me, "second", "with <b>text</b>", NULL),
 	    TD_OK);
 	create_ok(sdb, "third");
-	assert_int_equal(store_toggle(sdb, id_of("second")), TD_OK);
+	assert_int_equal(store_toggle(sdb, &me, id_of("second")), TD_OK);
 
 	list(sdb, FILTER_ALL, PAGE_FIRST, NULL, &p);
 	assert_int_equal(p.n, 3);
@@ -380,11 +400,11 @@ test_empty_then_create(void **state)
 	assert_int_equal(strlen(p.items[0].created_at), 20);   /* ...:SSZ */
 	assert_int_equal(p.items[0].created_at[19], 'Z');
 
-	assert_int_equal(store_get(sdb, arena, id_of("second"), &t), TD_OK);
+	assert_int_equal(store_get(sdb, arena, &me, id_of("second"), &t), TD_OK);
 	assert_string_equal(t.title, "second");
 	assert_string_equal(t.description, "with <b>text</b>");
 	assert_true(t.completed);
-	assert_int_equal(store_get(sdb, arena, 999999, &t), TD_ENOTFOUND);
+	assert_int_equal(store_get(sdb, arena, &me, 999999, &t), TD_ENOTFOUND);
 }
 
 static void
@@ -399,8 +419,8 @@ test_filters(void **state)
 	create_ok(sdb, "c");
 	create_ok(sdb, "d");
 	create_ok(sdb, "e");
-	assert_int_equal(store_toggle(sdb, id_of("b")), TD_OK);
-	assert_int_equal(store_toggle(sdb, id_of("d")), TD_OK);
+	assert_int_equal(store_toggle(sdb, &me, id_of("b")), TD_OK);
+	assert_int_equal(store_toggle(sdb, &me, id_of("d")), TD_OK);
 
 	list(sdb, FILTER_ACTIVE, PAGE_FIRST, NULL, &p);
 	assert_int_equal(p.n, 3);
@@ -425,7 +445,7 @@ test_filters(void **state)
 	assert_false(p.has_newer);
 
 	/* Toggling back moves a row between the filters and the counts. */
-	assert_int_equal(store_toggle(sdb, id_of("d")), TD_OK);
+	assert_int_equal(store_toggle(sdb, &me, id_of("d")), TD_OK);
 	list(sdb, FILTER_COMPLETED, PAGE_FIRST, NULL, &p);
 	assert_int_equal(p.n, 1);
 	assert_int_equal(p.active, 4);
@@ -516,12 +536,12 @@ test_pagination(void **state)
 	 * (50 and 100) fall among equal timestamps and only the id orders
 	 * them. Timestamps carry microseconds, and one row predates 1970
 	 * (a negative cursor). */
-	sql_ok(admin, "INSERT INTO todos (title, completed, created_at) "
-	    "SELECT 'p' || g, g % 3 = 0, timestamptz '2024-03-01 12:00:00.5+00' "
+	sql_ok(admin, "INSERT INTO todos (user_id, title, completed, created_at) "
+	    "SELECT 1, 'p' || g, g % 3 = 0, timestamptz '2024-03-01 12:00:00.5+00' "
 	    "+ CASE WHEN g BETWEEN 30 AND 110 THEN 0 ELSE g END "
 	    "* interval '1234567 microseconds' FROM generate_series(1, 130) g");
-	sql_ok(admin, "INSERT INTO todos (title, created_at) "
-	    "VALUES ('old', '1969-12-31 23:59:59.25+00')");
+	sql_ok(admin, "INSERT INTO todos (user_id, title, created_at) "
+	    "VALUES (1, 'old', '1969-12-31 23:59:59.25+00')");
 	assert_int_equal(sql_int(admin, "SELECT count(DISTINCT created_at) "
 	    "FROM todos"), 130 - 81 + 1 + 1);
 
@@ -555,28 +575,28 @@ test_create_token(void **state)
 
 	(void)state;
 	/* The same form sent again: one todo. */
-	assert_int_equal(store_create(sdb, "once", NULL, tok), TD_OK);
-	assert_int_equal(store_create(sdb, "once", NULL, tok), TD_OK);
+	assert_int_equal(store_create(sdb, &me, "once", NULL, tok), TD_OK);
+	assert_int_equal(store_create(sdb, &me, "once", NULL, tok), TD_OK);
 	list(sdb, FILTER_ALL, PAGE_FIRST, NULL, &p);
 	assert_int_equal(p.n, 1);
 	assert_string_equal(p.items[0].title, "once");
 	assert_int_equal(p.active, 1);
 	/* The same token with other text: a stale form used for a new todo,
 	 * which must not be dropped. Sending it again is a repeat. */
-	assert_int_equal(store_create(sdb, "once again", "x", tok), TD_OK);
-	assert_int_equal(store_create(sdb, "once again", "x", tok), TD_OK);
+	assert_int_equal(store_create(sdb, &me, "once again", "x", tok), TD_OK);
+	assert_int_equal(store_create(sdb, &me, "once again", "x", tok), TD_OK);
 	list(sdb, FILTER_ALL, PAGE_FIRST, NULL, &p);
 	assert_int_equal(p.n, 2);
 	assert_int_equal(p.active, 2);
 
-	assert_int_equal(store_create(sdb, "twice", NULL, NULL), TD_OK);
-	assert_int_equal(store_create(sdb, "twice", NULL, NULL), TD_OK);
+	assert_int_equal(store_create(sdb, &me, "twice", NULL, NULL), TD_OK);
+	assert_int_equal(store_create(sdb, &me, "twice", NULL, NULL), TD_OK);
 	list(sdb, FILTER_ALL, PAGE_FIRST, NULL, &p);
 	assert_int_equal(p.n, 4);
 	assert_int_equal(p.active, 4);
 
 	/* Not a uuid: a statement error, not a conflict. */
-	assert_int_equal(store_create(sdb, "bad", NULL, "nope"), TD_EINVAL);
+	assert_int_equal(store_create(sdb, &me, "bad", NULL, "nope"), TD_EINVAL);
 }
 
 static void
@@ -584,12 +604,12 @@ test_not_found(void **state)
 {
 	(void)state;
 	create_ok(sdb, "here");
-	assert_int_equal(store_update(sdb, 999999, "x", NULL, false),
+	assert_int_equal(store_update(sdb, &me, 999999, "x", NULL, false),
 	    TD_ENOTFOUND);
-	assert_int_equal(store_toggle(sdb, 999999), TD_ENOTFOUND);
-	assert_int_equal(store_delete(sdb, 999999), TD_ENOTFOUND);
-	assert_int_equal(store_delete(sdb, id_of("here")), TD_OK);
-	assert_int_equal(store_delete(sdb, 1), TD_ENOTFOUND);
+	assert_int_equal(store_toggle(sdb, &me, 999999), TD_ENOTFOUND);
+	assert_int_equal(store_delete(sdb, &me, 999999), TD_ENOTFOUND);
+	assert_int_equal(store_delete(sdb, &me, id_of("here")), TD_OK);
+	assert_int_equal(store_delete(sdb, &me, 1), TD_ENOTFOUND);
 	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos"), 0);
 }
 
@@ -607,8 +627,8 @@ test_update_timestamps(void **state)
 	 * updated_at (the todos_touch trigger). */
 	sql_ok(admin, "UPDATE todos SET created_at = '2000-01-02 03:04:05+00', "
 	    "updated_at = '2000-01-02 03:04:05+00'");
-	assert_int_equal(store_update(sdb, id, "after", "desc", true), TD_OK);
-	assert_int_equal(store_get(sdb, arena, id, &t), TD_OK);
+	assert_int_equal(store_update(sdb, &me, id, "after", "desc", true), TD_OK);
+	assert_int_equal(store_get(sdb, arena, &me, id, &t), TD_OK);
 	assert_string_equal(t.title, "after");
 	assert_string_equal(t.description, "desc");
 	assert_true(t.completed);
@@ -618,8 +638,8 @@ test_update_timestamps(void **state)
 	    "WHERE updated_at > now() - interval '1 hour'"), 1);
 
 	/* NULL clears the description; the counts follow completed. */
-	assert_int_equal(store_update(sdb, id, "after", NULL, false), TD_OK);
-	assert_int_equal(store_get(sdb, arena, id, &t), TD_OK);
+	assert_int_equal(store_update(sdb, &me, id, "after", NULL, false), TD_OK);
+	assert_int_equal(store_get(sdb, arena, &me, id, &t), TD_OK);
 	assert_null(t.description);
 	list(sdb, FILTER_ALL, PAGE_FIRST, NULL, &p);
 	assert_int_equal(p.active, 1);
@@ -644,18 +664,18 @@ static void
 test_toggle_all(void **state)
 {
 	(void)state;
-	assert_int_equal(store_toggle_all(sdb), TD_OK);   /* empty list */
+	assert_int_equal(store_toggle_all(sdb, &me, NULL), TD_OK);   /* empty list */
 	create_ok(sdb, "x");
 	create_ok(sdb, "y");
 	create_ok(sdb, "z");
-	assert_int_equal(store_toggle(sdb, id_of("y")), TD_OK);
+	assert_int_equal(store_toggle(sdb, &me, id_of("y")), TD_OK);
 	/* One is complete, two active: complete all. */
-	assert_int_equal(store_toggle_all(sdb), TD_OK);
+	assert_int_equal(store_toggle_all(sdb, &me, NULL), TD_OK);
 	assert_all(true, 3);
 	/* All complete: reopen all. */
-	assert_int_equal(store_toggle_all(sdb), TD_OK);
+	assert_int_equal(store_toggle_all(sdb, &me, NULL), TD_OK);
 	assert_all(false, 3);
-	assert_int_equal(store_toggle_all(sdb), TD_OK);
+	assert_int_equal(store_toggle_all(sdb, &me, NULL), TD_OK);
 	assert_all(true, 3);
 }
 
@@ -665,14 +685,14 @@ test_clear_completed(void **state)
 	struct todo_page p;
 
 	(void)state;
-	assert_int_equal(store_clear_completed(sdb), TD_OK);   /* nothing */
+	assert_int_equal(store_clear_completed(sdb, &me, NULL), TD_OK);   /* nothing */
 	create_ok(sdb, "k1");
 	create_ok(sdb, "c1");
 	create_ok(sdb, "k2");
 	create_ok(sdb, "c2");
-	assert_int_equal(store_toggle(sdb, id_of("c1")), TD_OK);
-	assert_int_equal(store_toggle(sdb, id_of("c2")), TD_OK);
-	assert_int_equal(store_clear_completed(sdb), TD_OK);
+	assert_int_equal(store_toggle(sdb, &me, id_of("c1")), TD_OK);
+	assert_int_equal(store_toggle(sdb, &me, id_of("c2")), TD_OK);
+	assert_int_equal(store_clear_completed(sdb, &me, NULL), TD_OK);
 	list(sdb, FILTER_ALL, PAGE_FIRST, NULL, &p);
 	assert_int_equal(p.n, 2);
 	assert_string_equal(p.items[0].title, "k2");
@@ -692,21 +712,21 @@ test_constraints(void **state)
 	title[201] = '\0';
 	/* store.c maps integrity violations (SQLSTATE 23xxx, here the CHECK
 	 * on title length, 23514) to TD_ECONFLICT. */
-	assert_int_equal(store_create(sdb, title, NULL, NULL), TD_ECONFLICT);
-	assert_int_equal(store_create(sdb, "", NULL, NULL), TD_ECONFLICT);
+	assert_int_equal(store_create(sdb, &me, title, NULL, NULL), TD_ECONFLICT);
+	assert_int_equal(store_create(sdb, &me, "", NULL, NULL), TD_ECONFLICT);
 	memset(desc, 'd', 2001);
 	desc[2001] = '\0';
-	assert_int_equal(store_create(sdb, "t", desc, NULL), TD_ECONFLICT);
+	assert_int_equal(store_create(sdb, &me, "t", desc, NULL), TD_ECONFLICT);
 	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos"), 0);
 
 	/* The limits are in characters: 200 two-byte characters fit. */
 	title[200] = '\0';
-	assert_int_equal(store_create(sdb, title, NULL, NULL), TD_OK);
+	assert_int_equal(store_create(sdb, &me, title, NULL, NULL), TD_OK);
 	for (i = 0; i < 200; i++)
 		memcpy(wide + 2 * i, "\xc3\xa9", 2);
 	wide[400] = '\0';
-	assert_int_equal(store_create(sdb, wide, NULL, NULL), TD_OK);
-	assert_int_equal(store_update(sdb, id_of(wide), "", NULL, false),
+	assert_int_equal(store_create(sdb, &me, wide, NULL, NULL), TD_OK);
+	assert_int_equal(store_update(sdb, &me, id_of(wide), "", NULL, false),
 	    TD_ECONFLICT);
 	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos"), 2);
 	/* A failed statement leaves the connection usable. */
@@ -736,21 +756,21 @@ test_round_trips(void **state)
 	call;								\
 	assert_int_equal(db_round_trips(db), rt + 1);			\
 } while (0)
-	ONE(assert_int_equal(store_create(db, "rt", NULL, NULL), TD_OK));
+	ONE(assert_int_equal(store_create(db, &me, "rt", NULL, NULL), TD_OK));
 	id = id_of("rt");
 	ONE(list(db, FILTER_ACTIVE, PAGE_FIRST, NULL, &p));
-	ONE(assert_int_equal(store_get(db, arena, id, &t), TD_OK));
-	ONE(assert_int_equal(store_update(db, id, "rt", "d", false), TD_OK));
-	ONE(assert_int_equal(store_toggle(db, id), TD_OK));
-	ONE(assert_int_equal(store_toggle_all(db), TD_OK));
+	ONE(assert_int_equal(store_get(db, arena, &me, id, &t), TD_OK));
+	ONE(assert_int_equal(store_update(db, &me, id, "rt", "d", false), TD_OK));
+	ONE(assert_int_equal(store_toggle(db, &me, id), TD_OK));
+	ONE(assert_int_equal(store_toggle_all(db, &me, NULL), TD_OK));
 	ONE(list(db, FILTER_COMPLETED, PAGE_OLDER,
 	    &(struct page_cursor){ p.items[0].created_us, id }, &p));
-	ONE(assert_int_equal(store_clear_completed(db), TD_OK));
+	ONE(assert_int_equal(store_clear_completed(db, &me, NULL), TD_OK));
 	ONE(assert_int_equal(store_ping(db), TD_OK));
 	/* Failures cost one round trip too, and no reconnect. */
-	ONE(assert_int_equal(store_delete(db, id), TD_OK));
-	ONE(assert_int_equal(store_delete(db, id), TD_ENOTFOUND));
-	ONE(assert_int_equal(store_create(db, "", NULL, NULL), TD_ECONFLICT));
+	ONE(assert_int_equal(store_delete(db, &me, id), TD_OK));
+	ONE(assert_int_equal(store_delete(db, &me, id), TD_ENOTFOUND));
+	ONE(assert_int_equal(store_create(db, &me, "", NULL, NULL), TD_ECONFLICT));
 #undef ONE
 	db_free(db);
 }
@@ -786,7 +806,7 @@ test_terminated_backend(void **state)
 	/* A statement that is never retried works too: nothing was sent on
 	 * the dead connection. */
 	terminate_backend(pid2);
-	assert_int_equal(store_toggle_all(db), TD_OK);
+	assert_int_equal(store_toggle_all(db, &me, NULL), TD_OK);
 	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos "
 	    "WHERE completed"), 1);
 	db_free(db);
@@ -866,7 +886,7 @@ test_server_down(void **state)
 	/* Inside the back-off nothing is tried at all. */
 	t0 = mono_ms();
 	assert_int_equal(store_ping(db), TD_EDB);
-	assert_int_equal(store_create(db, "lost", NULL, NULL), TD_EDB);
+	assert_int_equal(store_create(db, &me, "lost", NULL, NULL), TD_EDB);
 	assert_true(mono_ms() - t0 < 3000);
 
 	run_pgctl("start -w");
@@ -943,7 +963,7 @@ test_lock_wait_cancelled(void **state)
 	sql_ok(admin, "BEGIN");
 	sql_ok(admin, "LOCK TABLE todos IN ACCESS EXCLUSIVE MODE");
 	t0 = mono_ms();
-	assert_int_equal(store_toggle(db, id), TD_EDB);
+	assert_int_equal(store_toggle(db, &me, id), TD_EDB);
 	took = mono_ms() - t0;
 	/* Bounded: the timeout plus at most the grace for the cancel. */
 	assert_true(took >= 900);
@@ -952,7 +972,7 @@ test_lock_wait_cancelled(void **state)
 	sql_ok(admin, "COMMIT");
 	/* Not applied later, and the connection is still good. */
 	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos WHERE completed"), 0);
-	assert_int_equal(store_toggle(db, id), TD_OK);
+	assert_int_equal(store_toggle(db, &me, id), TD_OK);
 	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos WHERE completed"), 1);
 	db_free(db);
 }
@@ -977,7 +997,7 @@ test_server_lock_timeout(void **state)
 	assert_int_equal(store_ping(db), TD_OK);
 	sql_ok(admin, "BEGIN");
 	sql_ok(admin, "LOCK TABLE todos IN ACCESS EXCLUSIVE MODE");
-	assert_int_equal(store_toggle(db, id), TD_EDB);
+	assert_int_equal(store_toggle(db, &me, id), TD_EDB);
 	assert_non_null(strstr(db_last_error(db), "55P03"));
 	assert_non_null(strstr(db_last_error(db), "toggle"));
 	sql_ok(admin, "ROLLBACK");
@@ -1005,11 +1025,15 @@ test_read_only(void **state)
 	    "default_transaction_read_only = on", PQdb(admin));
 	sql_ok(admin, sql);
 	db = open_named_db("itest_ro");
-	assert_int_equal(store_create(db, "new", NULL, NULL), TD_EDB);
+	assert_int_equal(store_create(db, &me, "new", NULL, NULL), TD_EDB);
 	assert_int_equal(db_exec(db, stmt_index("toggle_all"), NULL, &res,
 	    &sqlstate), TD_EDB);
 	assert_null(res);
 	assert_string_equal(sqlstate, "25006");
+	list(db, FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_int_equal(p.n, 1);
+	/* A stale "last seen" cannot be written now: the page still shows. */
+	sql_ok(admin, "UPDATE sessions SET last_seen = now() - interval '1 hour' WHERE user_id = 1");
 	list(db, FILTER_ALL, PAGE_FIRST, NULL, &p);
 	assert_int_equal(p.n, 1);
 	snprintf(sql, sizeof(sql), "ALTER DATABASE \"%s\" RESET "
@@ -1090,6 +1114,244 @@ test_schema_guard(void **state)
 	db_free(db);
 }
 
+
+/* ---- accounts ---------------------------------------------------------- */
+
+/* Another person's todo is, to every statement, a todo that does not
+ * exist; toggle-all and clear-completed stay within the asker's list. */
+static void
+test_isolation(void **state)
+{
+	struct todo_page p;
+	struct todo t;
+	int64_t theirs;
+	long n = -1;
+
+	(void)state;
+	assert_int_equal(store_create(sdb, &other, "theirs", "private", NULL), TD_OK);
+	assert_int_equal(store_create(sdb, &other, "theirs done", NULL, NULL), TD_OK);
+	assert_int_equal(store_toggle(sdb, &other, id_of("theirs done")), TD_OK);
+	create_ok(sdb, "mine");
+	theirs = id_of("theirs");
+	assert_int_equal(store_get(sdb, arena, &me, theirs, &t), TD_ENOTFOUND);
+	assert_int_equal(store_update(sdb, &me, theirs, "x", NULL, true), TD_ENOTFOUND);
+	assert_int_equal(store_toggle(sdb, &me, theirs), TD_ENOTFOUND);
+	assert_int_equal(store_delete(sdb, &me, theirs), TD_ENOTFOUND);
+	assert_int_equal(store_toggle_all(sdb, &me, &n), TD_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_clear_completed(sdb, &me, &n), TD_OK);
+	assert_int_equal(n, 1);
+	/* Theirs untouched, and their counts too. */
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos WHERE user_id = 2 "
+	    "AND title = 'theirs' AND description = 'private' AND NOT completed"), 1);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos WHERE user_id = 2"), 2);
+	list(sdb, FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_int_equal(p.n, 0);
+	assert_int_equal(p.active + p.completed, 0);
+	assert_string_equal(p.email, "me@example.org");
+	assert_int_equal(store_list(sdb, arena, &other, FILTER_ALL, PAGE_FIRST, NULL, &p), TD_OK);
+	assert_int_equal(p.n, 2);
+	assert_int_equal(p.active, 1);
+	assert_int_equal(p.completed, 1);
+	/* Unowned todos (from before accounts) are nobody's page. */
+	sql_ok(admin, "INSERT INTO todos (title) VALUES ('unowned')");
+	list(sdb, FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_int_equal(p.n, 0);
+}
+
+/* Unknown, idle, too old, disabled: TD_ENOSESSION, nothing changes. */
+static void
+test_session_check(void **state)
+{
+	struct store_session stranger, strict;
+	unsigned char h[32];
+	struct todo_page p;
+	int64_t id;
+
+	(void)state;
+	create_ok(sdb, "kept");
+	id = id_of("kept");
+	memset(h, 9, sizeof(h));
+	store_session_init(&stranger, h, 604800, 2592000, 300);
+	assert_int_equal(store_list(sdb, arena, &stranger, FILTER_ALL, PAGE_FIRST, NULL, &p),
+	    TD_ENOSESSION);
+	assert_int_equal(store_toggle(sdb, &stranger, id), TD_ENOSESSION);
+	assert_int_equal(store_delete(sdb, &stranger, id), TD_ENOSESSION);
+	assert_int_equal(store_create(sdb, &stranger, "x", NULL, NULL), TD_ENOSESSION);
+	assert_int_equal(store_clear_completed(sdb, &stranger, NULL), TD_ENOSESSION);
+
+	/* Idle for an hour: fine with a day's limit, over a 30 min one. */
+	sql_ok(admin, "UPDATE sessions SET last_seen = now() - interval '1 hour' WHERE user_id = 1");
+	memset(h, 1, sizeof(h));
+	store_session_init(&strict, h, 1800, 2592000, 300);
+	assert_int_equal(store_toggle(sdb, &strict, id), TD_ENOSESSION);
+	/* ... and the good check writes last seen (stale past TOUCH). */
+	assert_int_equal(store_toggle(sdb, &me, id), TD_OK);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM sessions WHERE user_id = 1 "
+	    "AND last_seen > now() - interval '1 minute'"), 1);
+	/* Absolute age. */
+	sql_ok(admin, "UPDATE sessions SET created_at = now() - interval '31 days' WHERE user_id = 1");
+	assert_int_equal(store_toggle(sdb, &me, id), TD_ENOSESSION);
+	sql_ok(admin, "UPDATE sessions SET created_at = now() WHERE user_id = 1");
+	/* A disabled account. */
+	sql_ok(admin, "UPDATE users SET disabled_at = now() WHERE id = 1");
+	assert_int_equal(store_toggle(sdb, &me, id), TD_ENOSESSION);
+	sql_ok(admin, "UPDATE users SET disabled_at = NULL WHERE id = 1");
+	/* One toggle went through in all of that. */
+	assert_int_equal(sql_int(admin, "SELECT completed::int FROM todos WHERE title = 'kept'"), 1);
+}
+
+/* "Last seen" is written only when older than the touch interval. */
+static void
+test_session_touch(void **state)
+{
+	struct todo_page p;
+
+	(void)state;
+	sql_ok(admin, "UPDATE sessions SET last_seen = now() - interval '100 seconds' WHERE user_id = 1");
+	list(sdb, FILTER_ALL, PAGE_FIRST, NULL, &p);   /* touch is 300 s */
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM sessions WHERE user_id = 1 "
+	    "AND last_seen < now() - interval '99 seconds'"), 1);
+	sql_ok(admin, "UPDATE sessions SET last_seen = now() - interval '400 seconds' WHERE user_id = 1");
+	list(sdb, FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM sessions WHERE user_id = 1 "
+	    "AND last_seen > now() - interval '10 seconds'"), 1);
+}
+
+static void
+test_login_throttle(void **state)
+{
+	const struct login_limits lim = { 60, 3, 5 };
+	const char *hash;
+	int64_t uid;
+	bool disabled;
+	int wait, i;
+
+	(void)state;
+	assert_int_equal(store_login_lookup(sdb, arena, "me@example.org", "10.0.0.1",
+	    &lim, &wait, &uid, &hash, &disabled), TD_OK);
+	assert_int_equal(wait, 0);
+	assert_int_equal(uid, 1);
+	assert_string_equal(hash, "$argon2id$x");
+	assert_false(disabled);
+	assert_int_equal(store_login_lookup(sdb, arena, "nobody@example.org", "10.0.0.1",
+	    &lim, &wait, &uid, &hash, &disabled), TD_OK);
+	assert_int_equal(uid, 0);
+	assert_null(hash);
+	/* Three failures for one email: that email waits, others do not. */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(store_login_failed(sdb, "me@example.org", "10.0.0.1", &lim), TD_OK);
+	assert_int_equal(store_login_lookup(sdb, arena, "me@example.org", "10.0.0.2",
+	    &lim, &wait, &uid, &hash, &disabled), TD_OK);
+	assert_in_range(wait, 55, 60);
+	assert_int_equal(store_login_lookup(sdb, arena, "other@example.org", "10.0.0.1",
+	    &lim, &wait, &uid, &hash, &disabled), TD_OK);
+	assert_int_equal(wait, 0);
+	/* Five from one address, over several emails: the address waits. */
+	assert_int_equal(store_login_failed(sdb, "a@example.org", "10.0.0.1", &lim), TD_OK);
+	assert_int_equal(store_login_failed(sdb, "b@example.org", "10.0.0.1", &lim), TD_OK);
+	assert_int_equal(store_login_lookup(sdb, arena, "other@example.org", "10.0.0.1",
+	    &lim, &wait, &uid, &hash, &disabled), TD_OK);
+	assert_in_range(wait, 55, 60);
+	/* A window that has passed counts from 1 again. */
+	sql_ok(admin, "UPDATE login_failures SET first_at = now() - interval '61 seconds'");
+	assert_int_equal(store_login_lookup(sdb, arena, "me@example.org", "10.0.0.1",
+	    &lim, &wait, &uid, &hash, &disabled), TD_OK);
+	assert_int_equal(wait, 0);
+	assert_int_equal(store_login_failed(sdb, "me@example.org", "10.0.0.1", &lim), TD_OK);
+	assert_int_equal(sql_int(admin, "SELECT failures FROM login_failures "
+	    "WHERE key = 'email:me@example.org'"), 1);
+}
+
+/* Sign-up and sign-in: a taken email changes nothing; a new session
+ * replaces the browser's old one, forgets the failures, may re-hash. */
+static void
+test_signup_and_session_start(void **state)
+{
+	const struct login_limits lim = { 60, 3, 5 };
+	struct store_session fresh, again;
+	unsigned char h[32];
+	struct todo_page p;
+
+	(void)state;
+	memset(h, 3, sizeof(h));
+	store_session_init(&fresh, h, 604800, 2592000, 300);
+	assert_int_equal(store_signup(sdb, "me@example.org", "$argon2id$y", &fresh, "ua"),
+	    TD_ECONFLICT);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM sessions"), 2);
+	assert_int_equal(store_signup(sdb, "new@example.org", "$argon2id$y", &fresh,
+	    "Mozilla <b>"), TD_OK);
+	assert_int_equal(store_list(sdb, arena, &fresh, FILTER_ALL, PAGE_FIRST, NULL, &p), TD_OK);
+	assert_string_equal(p.email, "new@example.org");
+
+	assert_int_equal(store_login_failed(sdb, "me@example.org", "10.0.0.1", &lim), TD_OK);
+	memset(h, 4, sizeof(h));
+	store_session_init(&again, h, 604800, 2592000, 300);
+	assert_int_equal(store_session_start(sdb, 1, &again, "ua2", &me, "$argon2id$z"), TD_OK);
+	assert_int_equal(store_list(sdb, arena, &me, FILTER_ALL, PAGE_FIRST, NULL, &p),
+	    TD_ENOSESSION);              /* the old one is gone */
+	assert_int_equal(store_list(sdb, arena, &again, FILTER_ALL, PAGE_FIRST, NULL, &p), TD_OK);
+	assert_string_equal(p.email, "me@example.org");
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM login_failures "
+	    "WHERE key = 'email:me@example.org'"), 0);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM users "
+	    "WHERE id = 1 AND password_hash = '$argon2id$z'"), 1);
+}
+
+static void
+test_account_changes(void **state)
+{
+	struct store_session second;
+	struct account acct;
+	unsigned char h[32];
+	struct todo *items;
+	size_t n;
+	long ended = -1;
+
+	(void)state;
+	memset(h, 5, sizeof(h));
+	store_session_init(&second, h, 604800, 2592000, 300);
+	sql_ok(admin, "INSERT INTO sessions (hash, user_id, user_agent) "
+	    "VALUES (decode(repeat('05', 32), 'hex'), 1, 'phone')");
+	assert_int_equal(store_account(sdb, arena, &me, &acct), TD_OK);
+	assert_string_equal(acct.email, "me@example.org");
+	assert_int_equal(acct.nsessions, 2);
+	assert_true(acct.sessions[0].current);
+	assert_false(acct.sessions[1].current);
+	assert_string_equal(acct.sessions[1].user_agent, "phone");
+
+	/* A password change against a stale hash changes nothing. */
+	assert_int_equal(store_set_password(sdb, &me, "$argon2id$stale", "$argon2id$new",
+	    &ended), TD_ECONFLICT);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM sessions WHERE user_id = 1"), 2);
+	assert_int_equal(store_set_password(sdb, &me, "$argon2id$x", "$argon2id$new",
+	    &ended), TD_OK);
+	assert_int_equal(ended, 1);
+	assert_int_equal(store_toggle(sdb, &second, 1), TD_ENOSESSION);
+
+	sql_ok(admin, "INSERT INTO sessions (hash, user_id) "
+	    "VALUES (decode(repeat('05', 32), 'hex'), 1)");
+	assert_int_equal(store_end_other_sessions(sdb, &me, &ended), TD_OK);
+	assert_int_equal(ended, 1);
+
+	create_ok(sdb, "first");
+	create_ok(sdb, "second, \"quoted\"");
+	assert_int_equal(store_create(sdb, &other, "not mine", NULL, NULL), TD_OK);
+	assert_int_equal(store_export(sdb, arena, &me, &items, &n), TD_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(items[0].title, "first");
+	assert_string_equal(items[1].title, "second, \"quoted\"");
+
+	assert_int_equal(store_delete_account(sdb, &me, "$argon2id$x"), TD_ECONFLICT);
+	assert_int_equal(store_delete_account(sdb, &me, "$argon2id$new"), TD_OK);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos WHERE title <> 'not mine'"), 0);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todo_counts WHERE user_id = 1"), 0);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM sessions WHERE user_id = 1"), 0);
+	assert_int_equal(store_export(sdb, arena, &me, &items, &n), TD_ENOSESSION);
+	assert_int_equal(store_end_session(sdb, &other), TD_OK);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM sessions"), 0);
+}
+
 int
 main(void)
 {
@@ -1112,6 +1374,12 @@ main(void)
 		T(test_server_lock_timeout),
 		T(test_read_only),
 		T(test_status_of),
+		T(test_isolation),
+		T(test_session_check),
+		T(test_session_touch),
+		T(test_login_throttle),
+		T(test_signup_and_session_start),
+		T(test_account_changes),
 		T(test_server_restart),
 		T(test_server_down),
 #undef T
