@@ -23,6 +23,7 @@
 #include "migrate.h"
 #include "schema.h"
 #include "store.h"
+#include "store_people.h"
 
 #ifndef TODO_SRCDIR
 #define TODO_SRCDIR "."
@@ -35,9 +36,8 @@ static const char *url;
 static struct db *sdb;		/* shared by the plain store tests */
 static struct arena *arena;
 static PGconn *admin;		/* the test's own connection, per test */
-/* Two people, made afresh by setup(): "me" (user 1, session hash 32 x
- * 0x01) asks in every test; "other" (user 2, 32 x 0x02) owns what "me"
- * must not see. */
+/* Made afresh by setup() (store_people.h): "me" asks in every test;
+ * "other" owns what "me" must not see. */
 static struct store_session me, other;
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -284,16 +284,6 @@ create_ok(struct db *db, const char *title)
 
 /* ---- fixtures ---------------------------------------------------------- */
 
-/* A store_session for the hash of byte b repeated, default limits. */
-static void
-make_session(struct store_session *s, unsigned char b)
-{
-	unsigned char hash[32];
-
-	memset(hash, b, sizeof(hash));
-	store_session_init(s, hash, 604800, 2592000, 300);
-}
-
 static int
 group_setup(void **state)
 {
@@ -338,14 +328,8 @@ setup(void **state)
 	(void)state;
 	if ((admin = connect_admin(url)) == NULL)
 		return -1;
-	/* Sessions, todos and counts go with the users. */
-	sql_ok(admin, "TRUNCATE users, todos RESTART IDENTITY CASCADE");
-	sql_ok(admin, "INSERT INTO users (email, password_hash) VALUES "
-	    "('me@example.org', '$argon2id$x'), ('other@example.org', '$argon2id$x')");
-	sql_ok(admin, "INSERT INTO sessions (hash, user_id) VALUES "
-	    "(decode(repeat('01', 32), 'hex'), 1), (decode(repeat('02', 32), 'hex'), 2)");
-	make_session(&me, 1);
-	make_session(&other, 2);
+	if (store_people_reset(admin, &me, &other) != 0)
+		return -1;
 	arena_reset(arena);
 	return 0;
 }

@@ -34,6 +34,7 @@
 #include "migrate.h"
 #include "schema.h"
 #include "store.h"
+#include "store_people.h"
 
 #ifndef TODO_SRCDIR
 #define TODO_SRCDIR "."
@@ -45,6 +46,8 @@ static const char *tls_url;      /* direct, verify-full, channel binding */
 static const char *pooler_url;   /* PgBouncer, verify-full */
 static const char *admin_url;    /* superuser over the unix socket */
 static struct arena *arena;
+/* The people every store call asks as (store_people.h). */
+static struct store_session me, other;
 static char tmpdir[256];
 
 static int64_t
@@ -188,7 +191,10 @@ setup(void **state)
 	PGconn *c = admin();
 
 	(void)state;
-	sql_ok(c, "TRUNCATE todos RESTART IDENTITY");
+	if (store_people_reset(c, &me, &other) != 0) {
+		PQfinish(c);
+		return -1;
+	}
 	PQfinish(c);
 	arena_reset(arena);
 	return 0;
@@ -316,7 +322,7 @@ test_direct_encoding(void **state)
 	assert_int_equal(setenv("PGCLIENTENCODING", "LATIN1", 1), 0);
 	assert_int_equal(db_new(&db, tls_url, TIMEOUT_MS, st, n,
 	    TODO_SCHEMA_VERSION), TD_OK);
-	assert_int_equal(store_create(db, "caf\xc3\xa9", NULL, NULL), TD_OK);
+	assert_int_equal(store_create(db, &me, "caf\xc3\xa9", NULL, NULL), TD_OK);
 	unsetenv("PGCLIENTENCODING");
 	c = admin();
 	assert_int_equal(sql_int(c, "SELECT octet_length(title) FROM todos"), 5);
@@ -361,35 +367,35 @@ test_pooler_every_statement(void **state)
 	assert_int_equal(db_round_trips(db), rt + 1);			\
 } while (0)
 	for (i = 0; i < 3; i++)
-		ONE(assert_int_equal(store_create(db, i == 0 ? "a" : i == 1 ?
+		ONE(assert_int_equal(store_create(db, &me, i == 0 ? "a" : i == 1 ?
 		    "b" : "c", "d", NULL), TD_OK));
 	c = admin();
 	id = sql_int(c, "SELECT min(id) FROM todos");
 	for (f = 0; f < 3; f++) {
-		ONE(assert_int_equal(store_list(db, arena, (enum todo_filter)f,
+		ONE(assert_int_equal(store_list(db, arena, &me, (enum todo_filter)f,
 		    PAGE_FIRST, NULL, &p), TD_OK));
-		ONE(assert_int_equal(store_list(db, arena, (enum todo_filter)f,
+		ONE(assert_int_equal(store_list(db, arena, &me, (enum todo_filter)f,
 		    PAGE_OLDER, &(struct page_cursor){ INT64_C(4102444800000000), 1 },
 		    &p), TD_OK));
-		ONE(assert_int_equal(store_list(db, arena, (enum todo_filter)f,
+		ONE(assert_int_equal(store_list(db, arena, &me, (enum todo_filter)f,
 		    PAGE_NEWER, &(struct page_cursor){ 0, 1 }, &p), TD_OK));
 	}
-	ONE(assert_int_equal(store_list(db, arena, FILTER_ALL, PAGE_FIRST, NULL,
+	ONE(assert_int_equal(store_list(db, arena, &me, FILTER_ALL, PAGE_FIRST, NULL,
 	    &p), TD_OK));
 	assert_int_equal(p.n, 3);
 	assert_int_equal(p.active, 3);
-	ONE(assert_int_equal(store_get(db, arena, id, &t), TD_OK));
+	ONE(assert_int_equal(store_get(db, arena, &me, id, &t), TD_OK));
 	assert_string_equal(t.title, "a");
-	ONE(assert_int_equal(store_update(db, id, "a2", NULL, false), TD_OK));
-	ONE(assert_int_equal(store_toggle(db, id), TD_OK));
-	ONE(assert_int_equal(store_toggle_all(db), TD_OK));
+	ONE(assert_int_equal(store_update(db, &me, id, "a2", NULL, false), TD_OK));
+	ONE(assert_int_equal(store_toggle(db, &me, id), TD_OK));
+	ONE(assert_int_equal(store_toggle_all(db, &me, NULL), TD_OK));
 	assert_int_equal(sql_int(c, "SELECT count(*) FROM todos WHERE completed"), 3);
-	ONE(assert_int_equal(store_clear_completed(db), TD_OK));
-	ONE(assert_int_equal(store_create(db, "e", NULL, NULL), TD_OK));
-	ONE(assert_int_equal(store_delete(db, sql_int(c,
+	ONE(assert_int_equal(store_clear_completed(db, &me, NULL), TD_OK));
+	ONE(assert_int_equal(store_create(db, &me, "e", NULL, NULL), TD_OK));
+	ONE(assert_int_equal(store_delete(db, &me, sql_int(c,
 	    "SELECT max(id) FROM todos")), TD_OK));
-	ONE(assert_int_equal(store_delete(db, id), TD_ENOTFOUND));
-	ONE(assert_int_equal(store_create(db, "", NULL, NULL), TD_ECONFLICT));
+	ONE(assert_int_equal(store_delete(db, &me, id), TD_ENOTFOUND));
+	ONE(assert_int_equal(store_create(db, &me, "", NULL, NULL), TD_ECONFLICT));
 #undef ONE
 	assert_int_equal(sql_int(c, "SELECT count(*) FROM todos"), 0);
 	PQfinish(c);
@@ -407,8 +413,8 @@ test_pooler_two_clients(void **state)
 
 	(void)state;
 	for (i = 0; i < 20; i++) {
-		assert_int_equal(store_create(i % 2 ? a : b, "x", NULL, NULL), TD_OK);
-		assert_int_equal(store_list(i % 2 ? b : a, arena, FILTER_ALL,
+		assert_int_equal(store_create(i % 2 ? a : b, &me, "x", NULL, NULL), TD_OK);
+		assert_int_equal(store_list(i % 2 ? b : a, arena, &me, FILTER_ALL,
 		    PAGE_FIRST, NULL, &p), TD_OK);
 		assert_int_equal(p.n, (size_t)i + 1);
 	}
@@ -431,17 +437,17 @@ test_pooler_cancel(void **state)
 	st = store_statements(&n);
 	assert_int_equal(db_new(&db, pooler_url, 1000, st, n,
 	    TODO_SCHEMA_VERSION), TD_OK);
-	assert_int_equal(store_create(db, "locked", NULL, NULL), TD_OK);
+	assert_int_equal(store_create(db, &me, "locked", NULL, NULL), TD_OK);
 	c = admin();
 	id = sql_int(c, "SELECT id FROM todos");
 	sql_ok(c, "BEGIN");
 	sql_ok(c, "LOCK TABLE todos IN ACCESS EXCLUSIVE MODE");
 	t0 = mono_ms();
-	assert_int_equal(store_toggle(db, id), TD_EDB);
+	assert_int_equal(store_toggle(db, &me, id), TD_EDB);
 	assert_true(mono_ms() - t0 < 1000 + 1500);
 	sql_ok(c, "COMMIT");
 	assert_int_equal(sql_int(c, "SELECT count(*) FROM todos WHERE completed"), 0);
-	assert_int_equal(store_toggle(db, id), TD_OK);
+	assert_int_equal(store_toggle(db, &me, id), TD_OK);
 	assert_int_equal(sql_int(c, "SELECT count(*) FROM todos WHERE completed"), 1);
 	PQfinish(c);
 	db_free(db);
@@ -467,7 +473,7 @@ test_pooler_parse_fails_behind_lock(void **state)
 	snprintf(sql, sizeof(sql), "ALTER ROLE todo_app IN DATABASE \"%s\" "
 	    "SET lock_timeout = '200ms'", PQdb(c));
 	sql_ok(c, sql);
-	sql_ok(c, "INSERT INTO todos (title) VALUES ('locked')");
+	sql_ok(c, "INSERT INTO todos (user_id, title) VALUES (1, 'locked')");
 	id = sql_int(c, "SELECT id FROM todos");
 	/* New server sessions, which take the role's setting. */
 	PQfinish(c);
@@ -482,12 +488,12 @@ test_pooler_parse_fails_behind_lock(void **state)
 	sql_ok(c, "BEGIN");
 	sql_ok(c, "LOCK TABLE todos IN ACCESS EXCLUSIVE MODE");
 	for (i = 0; i < 2; i++) {    /* toggle's Parse fails, twice */
-		assert_int_equal(store_toggle(db, id), TD_EDB);
+		assert_int_equal(store_toggle(db, &me, id), TD_EDB);
 		assert_non_null(strstr(db_last_error(db), "55P03"));
 	}
 	sql_ok(c, "COMMIT");
 	for (i = 0; i < 3; i++)
-		assert_int_equal(store_toggle(db, id), TD_OK);
+		assert_int_equal(store_toggle(db, &me, id), TD_OK);
 	/* The pooler never closed the connection. */
 	assert_int_equal(db_reconnects(db), reconnects);
 	assert_int_equal(sql_int(c, "SELECT count(*) FROM todos WHERE completed"), 1);
@@ -580,7 +586,7 @@ test_pooler_encoding(void **state)
 	(void)state;
 	assert_int_equal(setenv("PGCLIENTENCODING", "LATIN1", 1), 0);
 	db = pooler_db();
-	assert_int_equal(store_create(db, "caf\xc3\xa9", NULL, NULL), TD_OK);
+	assert_int_equal(store_create(db, &me, "caf\xc3\xa9", NULL, NULL), TD_OK);
 	unsetenv("PGCLIENTENCODING");
 	c = admin();
 	assert_int_equal(sql_int(c, "SELECT octet_length(title) FROM todos"), 5);
