@@ -232,6 +232,35 @@ test_status_pages(void **state)
 	}
 }
 
+/* The account routes (docs/accounts.md): exact paths, their methods. */
+static void
+test_account_routes(void **state)
+{
+	(void)state;
+	ok("GET", "/signup", ROUTE_SIGNUP_FORM, 0);
+	ok("POST", "/signup", ROUTE_SIGNUP, 0);
+	ok("GET", "/login", ROUTE_LOGIN_FORM, 0);
+	ok("HEAD", "/login", ROUTE_LOGIN_FORM, 0);
+	ok("POST", "/login", ROUTE_LOGIN, 0);
+	ok("POST", "/logout", ROUTE_LOGOUT, 0);
+	ok("GET", "/account", ROUTE_ACCOUNT, 0);
+	ok("POST", "/account/sessions/revoke", ROUTE_END_SESSIONS, 0);
+	ok("POST", "/account/password", ROUTE_PASSWORD, 0);
+	ok("POST", "/account/delete", ROUTE_DELETE_ACCOUNT, 0);
+	ok("GET", "/account/export.json", ROUTE_EXPORT_JSON, 0);
+	ok("GET", "/account/export.csv", ROUTE_EXPORT_CSV, 0);
+	/* Sign-out changes state: never a GET (a link or an image could
+	 * sign people out). */
+	wrong_method("GET", "/logout", "POST");
+	wrong_method("PUT", "/login", "GET, HEAD, POST");
+	wrong_method("GET", "/account/delete", "POST");
+	wrong_method("POST", "/account", "GET, HEAD");
+	not_found("GET", "/account/");
+	not_found("GET", "/account/export.xml");
+	not_found("GET", "/Login");
+	not_found("POST", "/account/sessions");
+}
+
 int
 main(void)
 {
@@ -242,6 +271,7 @@ main(void)
 		cmocka_unit_test(test_not_found),
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_status_pages),
+		cmocka_unit_test(test_account_routes),
 	};
 
 	return cmocka_run_group_tests_name("route", tests, NULL, NULL);
