@@ -179,7 +179,8 @@ static int
 reset(void **state)
 {
 	(void)state;
-	PQclear(q("TRUNCATE todos, sqlite_imported; "
+	PQclear(q("TRUNCATE todos, sqlite_imported, users, sessions, "
+	    "todo_counts; "
 	    "ALTER TABLE todos ALTER COLUMN id RESTART WITH 1"));
 	return 0;
 }
@@ -211,8 +212,10 @@ t_fixture(void **state)
 	assert_non_null(strstr(slurp(out), "alembic revision: 3f2a9c1d7b44"));
 	assert_non_null(strstr(slurp(out), "backup: "));
 	assert_int_equal(q_int("SELECT count(*) FROM todos"), 500);
-	assert_int_equal(q_int("SELECT sum(active + completed) FROM "
-	    "todo_counts"), 500);
+	/* No --owner: nobody's, so nobody's counts. */
+	assert_int_equal(q_int("SELECT count(*) FROM todo_counts"), 0);
+	assert_non_null(strstr(slurp(out), "500 todos imported without an "
+	    "owner: assign them with todoctl assign-unowned EMAIL"));
 	out_path(out, sizeof(out), "verify");
 	assert_int_equal(RUN(out, "verify-sqlite", db), 0);
 	assert_non_null(strstr(slurp(out), "IDENTICAL"));
@@ -545,8 +548,8 @@ t_rerun_noop(void **state)
 	/* Not a single row was rewritten. */
 	assert_int_equal(q_int("SELECT sum(xmin::text::bigint) FROM todos"),
 	    before);
-	assert_int_equal(q_int("SELECT sum(active + completed) FROM "
-	    "todo_counts"), 300);
+	assert_int_equal(q_int("SELECT count(*) FROM todos WHERE user_id IS "
+	    "NULL"), 300);
 	/* Dry run: reports, writes nothing. */
 	sq(db, "INSERT INTO todo VALUES (301, 'n', NULL, 0, '2025-03-01', "
 	    "'2025-03-01')");
@@ -655,17 +658,252 @@ t_extra_column(void **state)
 	(void)state;
 	make_db(db, sizeof(db), 5);
 	sq(db, "ALTER TABLE todo ADD COLUMN user_id VARCHAR NOT NULL "
-	    "DEFAULT 'u1'");
+	    "DEFAULT 'u1'; ALTER TABLE todo ADD COLUMN extra INTEGER");
 	out_path(out, sizeof(out), "import");
-	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup"), 1);
-	assert_non_null(strstr(slurp(out), "column user_id has no place"));
+	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
+	    "--ignore-column", "user_id"), 1);
+	assert_non_null(strstr(slurp(out), "column extra has no place"));
+	/* A user_id column is a list per person: --user-map, or the loss
+	 * accepted in so many words. */
+	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
+	    "--ignore-column", "extra"), 1);
+	assert_non_null(strstr(slurp(out), "has a user_id column: the todos "
+	    "belong to different people. Map them to accounts with "
+	    "--user-map"));
 	assert_int_equal(q_int("SELECT count(*) FROM todos"), 0);
+	sq(db, "ALTER TABLE todo DROP COLUMN extra");
 	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
 	    "--ignore-column", "nope", "--ignore-column", "user_id"), 1);
 	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
 	    "--ignore-column", "user_id"), 0);
 	assert_non_null(strstr(slurp(out), "user_id: ignored"));
 	assert_int_equal(q_int("SELECT count(*) FROM todos"), 5);
+}
+
+/* An account made in SQL (todoctl user add has its own test). */
+static long long
+add_user(const char *email)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), "INSERT INTO users (email, password_hash) "
+	    "VALUES ('%s', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA') "
+	    "RETURNING id", email);
+	return q_int(sql);
+}
+
+static long long
+owned_by(const char *email)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM todos t JOIN users u "
+	    "ON u.id = t.user_id WHERE u.email = '%s'", email);
+	return q_int(sql);
+}
+
+static void
+t_owner(void **state)
+{
+	char db[PATH_MAX], out[PATH_MAX], json[PATH_MAX], *o;
+
+	(void)state;
+	add_user("ann@example.org");
+	add_user("bob@example.org");
+	make_db(db, sizeof(db), 10);
+	/* An unknown account: exit 9, nothing written. */
+	out_path(out, sizeof(out), "import");
+	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
+	    "--owner", "nobody@example.org"), 9);
+	assert_non_null(strstr(slurp(out), "--owner: no account has the "
+	    "email address nobody@example.org"));
+	assert_int_equal(q_int("SELECT count(*) FROM todos"), 0);
+
+	/* The address as typed, normalised. */
+	snprintf(json, sizeof(json), "%s/owner.json", tmpdir);
+	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
+	    "--owner", " Ann@EXAMPLE.org ", "--summary-json", json), 0);
+	assert_non_null(strstr(slurp(out), "owner: ann@example.org"));
+	assert_null(strstr(slurp(out), "without an owner"));
+	assert_non_null(strstr(slurp(json), "\"unowned\":0,"));
+	assert_non_null(strstr(slurp(json), "\"owner\":\"ann@example.org\""));
+	assert_int_equal(owned_by("ann@example.org"), 10);
+	assert_int_equal(q_int("SELECT active + completed FROM todo_counts c "
+	    "JOIN users u ON u.id = c.user_id WHERE u.email = "
+	    "'ann@example.org'"), 10);
+
+	/* Verify compares the owner. */
+	out_path(out, sizeof(out), "verify");
+	assert_int_equal(RUN(out, "verify-sqlite", db, "--owner",
+	    "ann@example.org"), 0);
+	assert_int_equal(RUN(out, "verify-sqlite", db, "--owner",
+	    "bob@example.org"), 5);
+	assert_non_null(strstr(slurp(out), "different id=1: owner (expected "
+	    "bob@example.org, is ann@example.org)"));
+	assert_int_equal(RUN(out, "verify-sqlite", db), 5);
+	assert_non_null(strstr(slurp(out), "different id=2: owner (expected "
+	    "nobody, is ann@example.org)"));
+	assert_int_equal(RUN(out, "verify-sqlite", db, "--owner",
+	    "carol@example.org"), 9);
+
+	/* A re-run with the same owner changes nothing; a new row gets
+	 * the owner too. */
+	sq(db, "INSERT INTO todo VALUES (11, 'new', NULL, 0, '2025-03-01', "
+	    "'2025-03-01')");
+	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
+	    "--owner", "ann@example.org", "--summary-json", json), 0);
+	assert_non_null(strstr(slurp(json), "\"imported\":1,\"updated\":0,"
+	    "\"unchanged\":10,"));
+	assert_int_equal(owned_by("ann@example.org"), 11);
+	/* Another owner on a re-run: the import's own rows move (the
+	 * owner is part of what is imported). */
+	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
+	    "--owner", "bob@example.org", "--summary-json", json), 0);
+	assert_non_null(strstr(slurp(json), "\"updated\":11,"));
+	assert_int_equal(owned_by("bob@example.org"), 11);
+
+	/* Without an owner, then assigned: a re-run leaves them alone,
+	 * one with --owner of the same account agrees. */
+	PQclear(q("TRUNCATE todos, sqlite_imported"));
+	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup"), 0);
+	o = slurp(out);
+	assert_non_null(strstr(o, "owner: none"));
+	assert_non_null(strstr(o, "11 todos imported without an owner: "
+	    "assign them with todoctl assign-unowned EMAIL"));
+	assert_int_equal(RUN(out, "assign-unowned", "ann@example.org"), 0);
+	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
+	    "--summary-json", json), 0);
+	assert_non_null(strstr(slurp(json), "\"unchanged\":11,"));
+	assert_non_null(strstr(slurp(json), "\"unowned\":0,"));
+	assert_int_equal(owned_by("ann@example.org"), 11);
+	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
+	    "--owner", "ann@example.org", "--summary-json", json), 0);
+	assert_non_null(strstr(slurp(json), "\"updated\":0,\"unchanged\":11,"));
+	assert_int_equal(RUN(out, "verify-sqlite", db, "--owner",
+	    "ann@example.org"), 0);
+}
+
+/* A source with a user_id column: some deployments had one list per
+ * person in one file. */
+static void
+t_user_map(void **state)
+{
+	char db[PATH_MAX], out[PATH_MAX], map[PATH_MAX], rej[PATH_MAX];
+	char bad[PATH_MAX], *r;
+	FILE *f;
+
+	(void)state;
+	add_user("ann@example.org");
+	add_user("bob@example.org");
+	add_user("carol@example.org");
+	make_db(db, sizeof(db), 0);
+	sq(db, "ALTER TABLE todo ADD COLUMN user_id VARCHAR; "
+	    "INSERT INTO todo VALUES "
+	    "(1, 'ann 1', NULL, 0, '2025-03-01', '2025-03-01', 'u-ann'),"
+	    "(2, 'bob 1', NULL, 1, '2025-03-01', '2025-03-01', 'u,bob'),"
+	    "(3, 'ann 2', NULL, 0, '2025-03-01', '2025-03-01', 'u-ann'),"
+	    "(4, 'stranger', NULL, 0, '2025-03-01', '2025-03-01', 'u-eve'),"
+	    "(5, 'nobody''s', NULL, 0, '2025-03-01', '2025-03-01', NULL),"
+	    "(6, 'integer id', NULL, 0, '2025-03-01', '2025-03-01', 42)");
+	snprintf(map, sizeof(map), "%s/users.csv", tmpdir);
+	assert_non_null(f = fopen(map, "w"));
+	fputs("source_user_id,email\r\n"
+	    "u-ann,Ann@Example.org\r\n"
+	    "\n"
+	    "\"u,bob\", bob@example.org\n"
+	    "42,carol@example.org\n", f);
+	fclose(f);
+
+	/* No --user-map: refused, and it says what to do. */
+	out_path(out, sizeof(out), "import");
+	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
+	    "--owner", "ann@example.org"), 1);
+	assert_non_null(strstr(slurp(out), "--user-map FILE.csv"));
+	assert_int_equal(q_int("SELECT count(*) FROM todos"), 0);
+
+	snprintf(rej, sizeof(rej), "%s/map.rejects", tmpdir);
+	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
+	    "--user-map", map, "--reject-file", rej), 6);
+	assert_non_null(strstr(slurp(out), "1 todos imported without an "
+	    "owner"));
+	assert_int_equal(owned_by("ann@example.org"), 2);
+	assert_int_equal(owned_by("bob@example.org"), 1);
+	assert_int_equal(owned_by("carol@example.org"), 1);
+	assert_string_equal(q_str("SELECT coalesce(user_id::text, 'none') "
+	    "FROM todos WHERE id = 5"), "none");
+	/* The unmapped row is rejected with its reason, never dropped
+	 * silently. */
+	assert_int_equal(q_int("SELECT count(*) FROM todos WHERE id = 4"), 0);
+	r = slurp(rej);
+	assert_non_null(strstr(r, "\n4\tuser_id\tuser_id is not in the user "
+	    "map (--user-map)\tu-eve\n"));
+
+	/* --owner adds the owner of rows without a user_id (a re-run). */
+	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
+	    "--user-map", map, "--owner", "carol@example.org",
+	    "--reject-file", rej), 6);
+	assert_int_equal(owned_by("carol@example.org"), 2);
+	assert_int_equal(q_int("SELECT count(*) FROM todos WHERE user_id IS "
+	    "NULL"), 0);
+
+	/* Verify by the same rules. */
+	out_path(out, sizeof(out), "verify");
+	assert_int_equal(RUN(out, "verify-sqlite", db, "--user-map", map,
+	    "--owner", "carol@example.org"), 6);
+	assert_non_null(strstr(slurp(out), "rejected  id=4: user_id: user_id "
+	    "is not in the user map (--user-map) (value: u-eve)"));
+	assert_int_equal(RUN(out, "verify-sqlite", db, "--user-map", map), 5);
+	assert_non_null(strstr(slurp(out), "different id=5: owner (expected "
+	    "nobody, is carol@example.org)"));
+	PQclear(q("UPDATE todos SET user_id = (SELECT id FROM users WHERE "
+	    "email = 'bob@example.org') WHERE id = 1"));
+	assert_int_equal(RUN(out, "verify-sqlite", db, "--user-map", map,
+	    "--owner", "carol@example.org"), 5);
+	/* (todos_touch() moved updated_at too) */
+	assert_non_null(strstr(slurp(out), "different id=1: updated_at, owner "
+	    "(expected ann@example.org, is bob@example.org)"));
+
+	/* Every address of the map must be an account. */
+	snprintf(bad, sizeof(bad), "%s/bad.csv", tmpdir);
+	assert_non_null(f = fopen(bad, "w"));
+	fputs("u-ann,ann@example.org\nu,bob,dave@example.org\n", f);
+	fclose(f);
+	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
+	    "--user-map", bad), 1);
+	assert_non_null(strstr(slurp(out), "line 2: not source_user_id,email"));
+	assert_non_null(f = fopen(bad, "w"));
+	fputs("u-ann,ann@example.org\nu-dave,dave@example.org\n", f);
+	fclose(f);
+	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
+	    "--user-map", bad), 9);
+	assert_non_null(strstr(slurp(out), "line 2: no account has the email "
+	    "address dave@example.org"));
+	assert_int_equal(RUN(out, "verify-sqlite", db, "--user-map", bad), 9);
+	/* A map for a source without user_id is a mistake. */
+	make_db(db, sizeof(db), 2);
+	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
+	    "--user-map", map), 1);
+	assert_non_null(strstr(slurp(out), "has no user_id column"));
+}
+
+/* One account for everything, in so many words. */
+static void
+t_user_column_ignored(void **state)
+{
+	char db[PATH_MAX], out[PATH_MAX];
+
+	(void)state;
+	add_user("ann@example.org");
+	make_db(db, sizeof(db), 4);
+	sq(db, "ALTER TABLE todo ADD COLUMN user_id VARCHAR NOT NULL "
+	    "DEFAULT 'x'");
+	out_path(out, sizeof(out), "import");
+	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
+	    "--ignore-column", "user_id", "--owner", "ann@example.org"), 0);
+	assert_non_null(strstr(slurp(out), "user_id: ignored"));
+	assert_int_equal(owned_by("ann@example.org"), 4);
+	assert_int_equal(RUN(out, "verify-sqlite", db, "--ignore-column",
+	    "user_id", "--owner", "ann@example.org"), 0);
 }
 
 int
@@ -681,6 +919,9 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup(t_verify_catches, reset),
 		cmocka_unit_test_setup(t_app_rows_survive, reset),
 		cmocka_unit_test_setup(t_extra_column, reset),
+		cmocka_unit_test_setup(t_owner, reset),
+		cmocka_unit_test_setup(t_user_map, reset),
+		cmocka_unit_test_setup(t_user_column_ignored, reset),
 	};
 	const char *s, *url;
 	char out[PATH_MAX];

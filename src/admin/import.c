@@ -16,11 +16,13 @@
 #include "db.h"
 #include "log.h"
 #include "migrate.h"
+#include "owners.h"
 #include "sqlite_source.h"
+#include "users.h"
 
 /* "todosqli" in ASCII: two imports never interleave. */
 #define IMPORT_LOCK_KEY		"8390035060575318377"
-#define IMPORT_SCHEMA		2	/* sql/002_sqlite_import.sql */
+#define IMPORT_SCHEMA		4	/* sql/004_accounts.sql: owners */
 #define COPY_CHUNK		(256 * 1024)
 /* One row's worst case: every title/description byte escaped, twice. */
 #define ROW_MAX			(2 * (4 * CONV_TITLE_MAX + \
@@ -34,6 +36,8 @@ struct opts {
 	const char	*tz_name;
 	const char	*reject_path;
 	const char	*summary_json;
+	const char	*owner;		/* --owner EMAIL */
+	const char	*user_map;	/* --user-map FILE.csv */
 	const char	*ignore[SRC_MAX_COLS];
 	int		 nignore;
 	bool		 no_backup;
@@ -43,6 +47,7 @@ struct opts {
 struct stats {
 	int64_t		 read, imported, updated, unchanged, rejected;
 	int64_t		 conflicts, deleted_in_app, gone_from_source;
+	int64_t		 unowned;	/* the source's todos with no owner */
 	double		 secs;
 };
 
@@ -55,11 +60,16 @@ struct rejects {
 static const char sql_stage[] =
     "CREATE TEMP TABLE sqlite_stage (id bigint NOT NULL, "
     "title text NOT NULL, description text, completed boolean NOT NULL, "
-    "created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL) "
-    "ON COMMIT DROP";
+    "created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL, "
+    "user_id bigint) ON COMMIT DROP";
 
-#define DIGEST(t) "sqlite_import_digest(" t ".title, " t ".description, " \
+/* The owner is part of what is imported: an owned row's digest also
+ * covers its user_id. An unowned row's is sql/002's digest as it was, so
+ * the bookkeeping of imports made before accounts stays valid. */
+#define DIGEST0(t) "sqlite_import_digest(" t ".title, " t ".description, " \
     t ".completed, " t ".created_at, " t ".updated_at)"
+#define DIGEST(t) "(CASE WHEN " t ".user_id IS NULL THEN " DIGEST0(t) \
+    " ELSE sha256(" DIGEST0(t) " || int8send(" t ".user_id)) END)"
 
 /* Every source row gets one action: see docs/migrating-from-sqlite.md. */
 static const char sql_plan[] =
@@ -81,14 +91,16 @@ static const char sql_plan[] =
 
 static const char sql_insert[] =
     "INSERT INTO todos (id, title, description, completed, created_at, "
-    "updated_at) SELECT s.id, s.title, s.description, s.completed, "
-    "s.created_at, s.updated_at FROM sqlite_stage s JOIN sqlite_plan p "
+    "updated_at, user_id) SELECT s.id, s.title, s.description, "
+    "s.completed, s.created_at, s.updated_at, s.user_id "
+    "FROM sqlite_stage s JOIN sqlite_plan p "
     "USING (id) WHERE p.action = 'insert' ORDER BY s.id";
 
 static const char sql_update[] =
     "UPDATE todos t SET title = s.title, description = s.description, "
     "completed = s.completed, created_at = s.created_at, "
-    "updated_at = s.updated_at FROM sqlite_stage s JOIN sqlite_plan p "
+    "updated_at = s.updated_at, user_id = s.user_id "
+    "FROM sqlite_stage s JOIN sqlite_plan p "
     "USING (id) WHERE t.id = s.id AND p.action = 'update'";
 
 /* todos_touch() replaces an updated_at equal to the old one with now():
@@ -107,6 +119,12 @@ static const char sql_book[] =
 static const char sql_book_fast[] =
     "INSERT INTO sqlite_imported (todo_id, digest) "
     "SELECT t.id, " DIGEST("t") " FROM todos t";
+
+/* This source's todos that belong to nobody after the merge. */
+static const char sql_unowned[] =
+    "SELECT count(*) FROM sqlite_plan p JOIN todos t USING (id) "
+    "WHERE p.action IN ('insert', 'update', 'same', 'adopt', 'unchanged') "
+    "AND t.user_id IS NULL";
 
 static const char sql_gone[] =
     "SELECT count(*) FROM sqlite_imported i WHERE NOT EXISTS "
@@ -322,6 +340,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "ignore-column", required_argument, NULL, 'i' },
 		{ "reject-file", required_argument, NULL, 'r' },
 		{ "summary-json", required_argument, NULL, 'j' },
+		{ "owner", required_argument, NULL, 'o' },
+		{ "user-map", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -354,6 +374,12 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'j':
 			o->summary_json = optarg;
+			break;
+		case 'o':
+			o->owner = optarg;
+			break;
+		case 'u':
+			o->user_map = optarg;
 			break;
 		case 'h':
 			fputs("usage: todoctl import-sqlite FILE.db [options]\n"
@@ -390,6 +416,8 @@ check_columns(const struct src_info *info, const struct opts *o)
 			    "values are NOT imported\n", info->cols[c]);
 			continue;
 		}
+		if (c == info->user_col)
+			continue;	/* import_user_column() */
 		log_error("column %s has no place in todos: refusing to drop "
 		    "it silently (--ignore-column %s accepts the loss)",
 		    info->cols[c], info->cols[c]);
@@ -408,6 +436,52 @@ check_columns(const struct src_info *info, const struct opts *o)
 	return rc;
 }
 
+bool
+import_ignored(const char *const *ignore, int nignore, const char *col)
+{
+	int k;
+
+	for (k = 0; k < nignore; k++)
+		if (strcasecmp(ignore[k], col) == 0)
+			return true;
+	return false;
+}
+
+enum td_status
+import_user_column(const struct src_info *info, bool has_map, bool ignored,
+    bool *use)
+{
+	*use = false;
+	if (info->user_col < 0) {
+		if (!has_map)
+			return TD_OK;
+		log_error("--user-map: table %s has no user_id column, so "
+		    "there is nothing to map (--owner EMAIL gives every row "
+		    "one owner)", info->table);
+		return TD_EINVAL;
+	}
+	if (has_map && ignored) {
+		log_error("--user-map and --ignore-column %s: use one of them",
+		    info->cols[info->user_col]);
+		return TD_EINVAL;
+	}
+	if (ignored)
+		return TD_OK;
+	if (!has_map) {
+		/* One person's list must not end up in another's. */
+		log_error("table %s has a %s column: the todos belong to "
+		    "different people. Map them to accounts with --user-map "
+		    "FILE.csv (lines source_user_id,email; rows with a NULL "
+		    "user_id get --owner, if given). To put every row in one "
+		    "account anyway: --ignore-column %s --owner EMAIL",
+		    info->table, info->cols[info->user_col],
+		    info->cols[info->user_col]);
+		return TD_EINVAL;
+	}
+	*use = true;
+	return TD_OK;
+}
+
 static void
 report_source(const struct src_info *info, const struct conv_tz *tz)
 {
@@ -424,6 +498,23 @@ report_source(const struct src_info *info, const struct conv_tz *tz)
 	    tz->kind == TZ_UTC ? " (default; --source-timezone changes it)" :
 	    "");
 	fflush(stdout);
+}
+
+void
+import_report_owners(const struct owners *ow, const char *map_path,
+    bool use)
+{
+	const char *owner = owners_default(ow);
+
+	if (use)
+		printf("  owners: by user_id, from %s; rows without a user_id: "
+		    "%s\n", map_path, owner != NULL ? owner :
+		    "no owner");
+	else if (owner != NULL)
+		printf("  owner: %s\n", owner);
+	else
+		printf("  owner: none (--owner EMAIL gives one): the todos "
+		    "are shown to nobody until assigned\n");
 }
 
 /* ---- the COPY stream ------------------------------------------------ */
@@ -448,7 +539,7 @@ copy_flush(struct copy *cp)
 }
 
 static void
-copy_row(struct copy *cp, const struct conv_row *r)
+copy_row(struct copy *cp, const struct conv_row *r, int64_t owner)
 {
 	char *p = cp->buf + cp->len;
 
@@ -468,23 +559,36 @@ copy_row(struct copy *cp, const struct conv_row *r)
 	*p++ = '\t';
 	conv_format_ts(r->updated_us, false, p);
 	p += strlen(p);
+	if (owner > 0)
+		p += sprintf(p, "\t%lld", (long long)owner);
+	else {
+		memcpy(p, "\t\\N", 3);
+		p += 3;
+	}
 	*p++ = '\n';
 	cp->len = (size_t)(p - cp->buf);
 }
 
 static enum td_status
-reject_row(struct rejects *rj, const struct conv_value v[CONV_NCOLS],
-    enum conv_col col, const char *why)
+reject_value(struct rejects *rj, const struct conv_value *idv,
+    const char *col, const struct conv_value *value, const char *why)
 {
 	char id[SHOW_MAX], val[SHOW_MAX];
 	enum td_status rc;
 
 	if ((rc = rejects_open(rj)) != TD_OK)
 		return rc;
-	conv_show(&v[COL_ID], id, sizeof(id));
-	conv_show(&v[col], val, sizeof(val));
-	fprintf(rj->f, "%s\t%s\t%s\t%s\n", id, conv_col_names[col], why, val);
+	conv_show(idv, id, sizeof(id));
+	conv_show(value, val, sizeof(val));
+	fprintf(rj->f, "%s\t%s\t%s\t%s\n", id, col, why, val);
 	return TD_OK;
+}
+
+static enum td_status
+reject_row(struct rejects *rj, const struct conv_value v[CONV_NCOLS],
+    enum conv_col col, const char *why)
+{
+	return reject_value(rj, &v[COL_ID], conv_col_names[col], &v[col], why);
 }
 
 /* Test hook: stop (SIGSTOP) after this many rows, COPY data sent, so a
@@ -499,11 +603,13 @@ pause_after(void)
 
 static enum td_status
 stream_rows(PGconn *c, struct src *s, const struct src_info *info,
-    const struct conv_tz *tz, struct rejects *rj, struct stats *st,
-    const char *copy_sql)
+    const struct conv_tz *tz, const struct owners *ow, bool use_user,
+    struct rejects *rj, struct stats *st, const char *copy_sql)
 {
-	struct conv_value v[CONV_NCOLS];
+	struct conv_value v[CONV_NCOLS], user;
 	struct conv_row r;
+	const char *email;
+	int64_t owner;
 	struct progress pr;
 	struct copy cp = { .c = c };
 	enum td_status rc = TD_EDB;
@@ -540,9 +646,19 @@ stream_rows(PGconn *c, struct src *s, const struct src_info *info,
 				goto abort;
 			continue;
 		}
+		if (use_user && (rc = src_user(s, &user)) != TD_OK)
+			goto abort;
+		if (owners_of(ow, use_user ? &user : NULL, &owner, &email,
+		    &why) != TD_OK) {
+			st->rejected++;
+			if ((rc = reject_value(rj, &v[COL_ID], "user_id", &user,
+			    why)) != TD_OK)
+				goto abort;
+			continue;
+		}
 		prev = r.id;
 		have_prev = true;
-		copy_row(&cp, &r);
+		copy_row(&cp, &r, owner);
 		if (cp.len >= COPY_CHUNK && (rc = copy_flush(&cp)) != TD_OK)
 			goto abort;
 		if ((st->read & 1023) == 0)
@@ -671,6 +787,11 @@ merge(PGconn *c, struct rejects *rj, struct stats *st)
 		return rc;
 	st->gone_from_source = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
+	if ((rc = import_exec(c, "counting todos without an owner",
+	    sql_unowned, PGRES_TUPLES_OK, &res)) != TD_OK)
+		return rc;
+	st->unowned = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
 	if (st->conflicts + st->deleted_in_app > 0)
 		rc = list_conflicts(c, rj);
 	return rc;
@@ -701,8 +822,8 @@ json_str(FILE *f, const char *s)
 
 static enum td_status
 write_json(const char *path, const struct src_info *info,
-    const struct stats *st, const struct opts *o, const char *backup,
-    const char *rejects, int code)
+    const struct stats *st, const struct opts *o, const char *owner,
+    const char *backup, const char *rejects, int code)
 {
 	FILE *f;
 
@@ -715,13 +836,18 @@ write_json(const char *path, const struct src_info *info,
 	fprintf(f, ",\"read\":%lld,\"imported\":%lld,\"updated\":%lld,"
 	    "\"unchanged\":%lld,\"rejected\":%lld,\"conflicts\":%lld,"
 	    "\"deleted_in_app\":%lld,\"gone_from_source\":%lld,"
+	    "\"unowned\":%lld,"
 	    "\"seconds\":%.3f,\"dry_run\":%s,\"source_timezone\":",
 	    (long long)st->read, (long long)st->imported,
 	    (long long)st->updated, (long long)st->unchanged,
 	    (long long)st->rejected, (long long)st->conflicts,
 	    (long long)st->deleted_in_app, (long long)st->gone_from_source,
-	    st->secs, o->dry_run ? "true" : "false");
+	    (long long)st->unowned, st->secs, o->dry_run ? "true" : "false");
 	json_str(f, o->tz_name);
+	fputs(",\"owner\":", f);
+	json_str(f, owner);
+	fputs(",\"user_map\":", f);
+	json_str(f, o->user_map);
 	fputs(",\"alembic_revision\":", f);
 	json_str(f, info->alembic);
 	fputs(",\"backup\":", f);
@@ -753,6 +879,10 @@ print_summary(const struct src_info *info, const struct stats *st)
 		printf("%lld rows imported earlier are no longer in the "
 		    "source (or are rejected now): left alone\n",
 		    (long long)st->gone_from_source);
+	if (st->unowned > 0)
+		printf("%lld todos imported without an owner: assign them "
+		    "with todoctl assign-unowned EMAIL\n",
+		    (long long)st->unowned);
 }
 
 /* ---- the command ---------------------------------------------------- */
@@ -767,10 +897,12 @@ import_sqlite_main(const char *database_url, int argc, char **argv)
 	struct stats st;
 	struct rejects rj;
 	struct progress clock;
+	struct owners *ow = NULL;
 	char backup[4200] = "";
 	PGconn *c = NULL;
 	PGresult *res = NULL;
-	bool fast;
+	enum td_status rc;
+	bool fast, use_user = false;
 	int code = 1, k;
 
 	memset(&st, 0, sizeof(st));
@@ -784,6 +916,8 @@ import_sqlite_main(const char *database_url, int argc, char **argv)
 		log_error("libsodium failed to initialise");
 		return 1;
 	}
+	if ((rc = owners_load(o.owner, o.user_map, &ow)) != TD_OK)
+		return rc == TD_ENOTFOUND ? USERS_EXIT_NO_ACCOUNT : 1;
 	rj.src = o.file;
 	if (o.reject_path != NULL)
 		snprintf(rj.path, sizeof(rj.path), "%s", o.reject_path);
@@ -806,8 +940,12 @@ import_sqlite_main(const char *database_url, int argc, char **argv)
 	if (src_discover(s, o.table, &info) != TD_OK)
 		goto out;
 	report_source(&info, &tz);
-	if (check_columns(&info, &o) != TD_OK)
+	if (check_columns(&info, &o) != TD_OK ||
+	    import_user_column(&info, o.user_map != NULL, info.user_col >= 0 &&
+	    import_ignored(o.ignore, o.nignore, info.cols[info.user_col]),
+	    &use_user) != TD_OK)
 		goto out;
+	import_report_owners(ow, o.user_map, use_user);
 
 	if ((c = import_connect(database_url, "todoctl-import")) == NULL)
 		goto out;
@@ -832,18 +970,30 @@ import_sqlite_main(const char *database_url, int argc, char **argv)
 	fast = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
 	res = NULL;
+	/* Held (FOR KEY SHARE) until the commit: no owner goes away. */
+	if ((rc = owners_resolve(ow, c, true)) != TD_OK) {
+		if (rc == TD_ENOTFOUND)
+			code = USERS_EXIT_NO_ACCOUNT;
+		goto out;
+	}
 	if (fast) {
 		/* Nothing to merge with: straight into todos. */
-		if (stream_rows(c, s, &info, &tz, &rj, &st,
+		if (stream_rows(c, s, &info, &tz, ow, use_user, &rj, &st,
 		    "COPY todos (id, title, description, completed, "
-		    "created_at, updated_at) FROM STDIN") != TD_OK ||
+		    "created_at, updated_at, user_id) FROM STDIN") != TD_OK ||
 		    import_exec(c, "recording the import", sql_book_fast,
-		    PGRES_COMMAND_OK, NULL) != TD_OK)
+		    PGRES_COMMAND_OK, NULL) != TD_OK ||
+		    import_exec(c, "counting todos without an owner",
+		    "SELECT count(*) FROM todos WHERE user_id IS NULL",
+		    PGRES_TUPLES_OK, &res) != TD_OK)
 			goto out;
+		st.unowned = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		PQclear(res);
+		res = NULL;
 	} else {
 		if (import_exec(c, "creating the staging table", sql_stage,
 		    PGRES_COMMAND_OK, NULL) != TD_OK ||
-		    stream_rows(c, s, &info, &tz, &rj, &st,
+		    stream_rows(c, s, &info, &tz, ow, use_user, &rj, &st,
 		    "COPY sqlite_stage FROM STDIN") != TD_OK ||
 		    merge(c, &rj, &st) != TD_OK)
 			goto out;
@@ -881,15 +1031,17 @@ import_sqlite_main(const char *database_url, int argc, char **argv)
 		printf("DRY RUN: rolled back, nothing was written to the "
 		    "database\n");
 out:
-	if (code == 1)
+	if (code == 1 || code == USERS_EXIT_NO_ACCOUNT)
 		log_error("import failed: the database is unchanged");
 	(void)rejects_close(&rj);
 	if (o.summary_json != NULL && write_json(o.summary_json, &info, &st,
-	    &o, backup, rj.path, code) != TD_OK && code != 1)
+	    &o, owners_default(ow), backup, rj.path, code) != TD_OK &&
+	    code != 1)
 		code = 1;
 	PQclear(res);
 	PQfinish(c);
 	src_close(s);
+	owners_free(ow);
 	fflush(stdout);
 	return code;
 }

@@ -23,7 +23,10 @@ struct src;
 	"  import-sqlite FILE.db [--dry-run] [--no-backup] [--table NAME]\n" \
 	"        [--source-timezone ZONE] [--ignore-column NAME]...\n" \
 	"        [--reject-file PATH] [--summary-json PATH]\n" \
-	"                        import the Python version's SQLite data\n"
+	"        [--owner EMAIL] [--user-map FILE.csv]\n" \
+	"                        import the Python version's SQLite data\n" \
+	"                        (into EMAIL's account; a user_id column:\n" \
+	"                        source_user_id,email lines in FILE.csv)\n"
 
 /* argv[0] is the command name. Returns the exit status. */
 int		 import_sqlite_main(const char *database_url, int argc,
@@ -31,7 +34,7 @@ int		 import_sqlite_main(const char *database_url, int argc,
 
 /* Shared with verify.c. */
 /* Connects (client_encoding UTF8), warns about a pooled host, checks
- * that the schema has sql/002. NULL on failure (logged). */
+ * that the schema has sql/004 (todos.user_id). NULL on failure (logged). */
 PGconn		*import_connect(const char *database_url, const char *appname);
 /* --source-timezone NAME into tz; a bad name is explained on stderr. */
 enum td_status	 import_tz_option(const char *name, struct conv_tz *tz);
@@ -40,6 +43,17 @@ enum td_status	 import_check_source(struct src *s, const char *file);
 /* Run one statement expecting want; logs what failed. */
 enum td_status	 import_exec(PGconn *c, const char *what, const char *sql,
 		    ExecStatusType want, PGresult **out);
+
+/* --user-map, --ignore-column and the source's user_id column agree;
+ * *use: owners come from that column. Refusals are logged. */
+struct src_info;
+struct owners;
+bool		 import_ignored(const char *const *ignore, int nignore,
+		    const char *col);
+enum td_status	 import_user_column(const struct src_info *info,
+		    bool has_map, bool ignored, bool *use);
+void		 import_report_owners(const struct owners *ow,
+		    const char *map_path, bool use);
 
 /* A progress bar on stderr when it is a terminal, at most ~10 redraws/s. */
 struct progress {

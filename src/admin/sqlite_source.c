@@ -233,6 +233,7 @@ src_discover(struct src *s, const char *table, struct src_info *info)
 	int e, c, k;
 
 	memset(info, 0, sizeof(*info));
+	info->user_col = -1;
 	if (table != NULL) {
 		if (table_exists(s, table, &yes) != TD_OK)
 			return TD_EINVAL;
@@ -279,6 +280,9 @@ src_discover(struct src *s, const char *table, struct src_info *info)
 				info->known[c] = true;
 				info->has[k] = true;
 			}
+		/* Not "known": the caller decides (--user-map). */
+		if (strcasecmp(name, "user_id") == 0)
+			info->user_col = c;
 	}
 	if (e != SQLITE_DONE)
 		goto dberr;
@@ -322,14 +326,21 @@ out:
 enum td_status
 src_rows_begin(struct src *s, const struct src_info *info)
 {
-	char q[2 * SRC_NAME_MAX + 3], sql[1024];
+	char q[2 * SRC_NAME_MAX + 3], u[2 * SRC_NAME_MAX + 3], sql[1024];
 
 	if (quote_ident(info->table, q, sizeof(q)) != TD_OK)
 		return TD_ETOOBIG;
-	/* Known columns only: the caller decided about the others. */
+	if (info->user_col >= 0) {
+		if (quote_ident(info->cols[info->user_col], u, sizeof(u)) !=
+		    TD_OK)
+			return TD_ETOOBIG;
+	} else
+		snprintf(u, sizeof(u), "NULL");
+	/* Known columns (and user_id) only: the caller decided about the
+	 * others. */
 	snprintf(sql, sizeof(sql), "SELECT id, title, %s, completed, "
-	    "created_at, updated_at FROM %s ORDER BY id",
-	    info->has[COL_DESCRIPTION] ? "description" : "NULL", q);
+	    "created_at, updated_at, %s FROM %s ORDER BY id",
+	    info->has[COL_DESCRIPTION] ? "description" : "NULL", u, q);
 	sqlite3_finalize(s->rows);
 	s->rows = NULL;
 	if (sqlite3_prepare_v2(s->db, sql, -1, &s->rows, NULL) != SQLITE_OK) {
@@ -339,14 +350,57 @@ src_rows_begin(struct src *s, const struct src_info *info)
 	return TD_OK;
 }
 
+/* Column k of the current row; as_text: numbers in their text form. */
+static enum td_status
+column(struct src *s, int k, bool as_text, struct conv_value *v)
+{
+	sqlite3_stmt *st = s->rows;
+	int t;
+
+	memset(v, 0, sizeof(*v));
+	t = sqlite3_column_type(st, k);
+	if (t == SQLITE_NULL) {
+		v->type = CONV_NULL;
+		return TD_OK;
+	}
+	if (t == SQLITE_BLOB) {
+		v->type = CONV_BLOB;
+		v->p = sqlite3_column_blob(st, k);
+		v->n = (size_t)sqlite3_column_bytes(st, k);
+		if (v->p == NULL)
+			v->p = "";
+		return TD_OK;
+	}
+	if (t == SQLITE_TEXT || as_text) {
+		/* Text first, then its length (SQLite's rule). */
+		v->type = CONV_TEXT;
+		v->p = (const char *)sqlite3_column_text(st, k);
+		v->n = (size_t)sqlite3_column_bytes(st, k);
+		if (v->p == NULL) {
+			if (sqlite3_errcode(s->db) == SQLITE_NOMEM)
+				return TD_ENOMEM;
+			v->p = "";
+		}
+		return TD_OK;
+	}
+	if (t == SQLITE_INTEGER) {
+		v->type = CONV_INT;
+		v->i = sqlite3_column_int64(st, k);
+	} else {
+		v->type = CONV_REAL;
+		v->r = sqlite3_column_double(st, k);
+	}
+	return TD_OK;
+}
+
 enum td_status
 src_next(struct src *s, struct conv_value v[CONV_NCOLS], bool *done)
 {
-	sqlite3_stmt *st = s->rows;
-	int e, k, t;
+	enum td_status rc;
+	int e, k;
 
 	*done = false;
-	if ((e = sqlite3_step(st)) == SQLITE_DONE) {
+	if ((e = sqlite3_step(s->rows)) == SQLITE_DONE) {
 		*done = true;
 		return TD_OK;
 	}
@@ -355,41 +409,15 @@ src_next(struct src *s, struct conv_value v[CONV_NCOLS], bool *done)
 		    sqlite3_errmsg(s->db));
 		return TD_EINVAL;
 	}
-	for (k = 0; k < CONV_NCOLS; k++) {
-		memset(&v[k], 0, sizeof(v[k]));
-		t = sqlite3_column_type(st, k);
-		if (t == SQLITE_NULL) {
-			v[k].type = CONV_NULL;
-			continue;
-		}
-		if (t == SQLITE_BLOB) {
-			v[k].type = CONV_BLOB;
-			v[k].p = sqlite3_column_blob(st, k);
-			v[k].n = (size_t)sqlite3_column_bytes(st, k);
-			if (v[k].p == NULL)
-				v[k].p = "";
-			continue;
-		}
-		if (t == SQLITE_TEXT || k == COL_TITLE ||
-		    k == COL_DESCRIPTION) {
-			/* Text first, then its length (SQLite's rule). */
-			v[k].type = CONV_TEXT;
-			v[k].p = (const char *)sqlite3_column_text(st, k);
-			v[k].n = (size_t)sqlite3_column_bytes(st, k);
-			if (v[k].p == NULL) {
-				if (sqlite3_errcode(s->db) == SQLITE_NOMEM)
-					return TD_ENOMEM;
-				v[k].p = "";
-			}
-			continue;
-		}
-		if (t == SQLITE_INTEGER) {
-			v[k].type = CONV_INT;
-			v[k].i = sqlite3_column_int64(st, k);
-		} else {
-			v[k].type = CONV_REAL;
-			v[k].r = sqlite3_column_double(st, k);
-		}
-	}
+	for (k = 0; k < CONV_NCOLS; k++)
+		if ((rc = column(s, k, k == COL_TITLE || k == COL_DESCRIPTION,
+		    &v[k])) != TD_OK)
+			return rc;
 	return TD_OK;
+}
+
+enum td_status
+src_user(struct src *s, struct conv_value *out)
+{
+	return column(s, CONV_NCOLS, false, out);
 }

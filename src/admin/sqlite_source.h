@@ -24,6 +24,8 @@ struct src_info {
 	char		 cols[SRC_MAX_COLS][SRC_NAME_MAX];	/* as declared */
 	bool		 known[SRC_MAX_COLS];	/* one of conv_col_names */
 	bool		 has[CONV_NCOLS];	/* description may be missing */
+	int		 user_col;	/* the user_id column's index, or -1:
+					   a list per person (issue 8) */
 	int64_t		 rows;
 	char		 alembic[64];		/* "" when there is none */
 };
@@ -49,5 +51,8 @@ enum td_status	 src_discover(struct src *s, const char *table,
 enum td_status	 src_rows_begin(struct src *s, const struct src_info *info);
 enum td_status	 src_next(struct src *s, struct conv_value v[CONV_NCOLS],
 		    bool *done);
+/* The current row's user_id (CONV_NULL when there is no such column);
+ * borrowed like src_next's values. */
+enum td_status	 src_user(struct src *s, struct conv_value *out);
 
 #endif

@@ -95,8 +95,18 @@ static const char sql_counts[] =
 
 static const char sql_delete[] = "DELETE FROM users WHERE id = $1";
 
+/* Giving a todo an owner is not an edit: updated_at is put back after
+ * todos_touch() (sql/001) moved it, as the import does, so a later
+ * import-sqlite --owner of the same account finds the rows unchanged. */
+static const char sql_assign_take[] =
+    "CREATE TEMP TABLE assign_unowned ON COMMIT DROP AS "
+    "SELECT id, updated_at FROM todos WHERE user_id IS NULL FOR UPDATE";
 static const char sql_assign[] =
-    "UPDATE todos SET user_id = $1 WHERE user_id IS NULL";
+    "UPDATE todos t SET user_id = $1 FROM assign_unowned a "
+    "WHERE t.id = a.id";
+static const char sql_assign_fix[] =
+    "UPDATE todos t SET updated_at = a.updated_at FROM assign_unowned a "
+    "WHERE t.id = a.id AND t.updated_at IS DISTINCT FROM a.updated_at";
 
 static const char sql_disabled[] =
     "SELECT disabled_at IS NOT NULL FROM users WHERE id = $1";
@@ -786,13 +796,14 @@ users_main(const struct config *cfg, const char *database_url, int argc,
 int
 assign_unowned_main(const char *database_url, int argc, char **argv)
 {
-	char addr[EMAIL_MAX_BYTES + 1], idbuf[24];
+	char addr[EMAIL_MAX_BYTES + 1], idbuf[24], count[24];
 	const char *p[1] = { idbuf };
 	PGresult *res = NULL;
 	PGconn *c;
 	int64_t id;
 	int code = EXIT_ERROR;
 	enum td_status rc;
+	bool note;
 
 	if (argc == 2 && (strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "--help") == 0)) {
@@ -817,22 +828,30 @@ assign_unowned_main(const char *database_url, int argc, char **argv)
 		goto out;
 	}
 	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
-	if (xparams(c, "assigning the todos", sql_assign, 1, p,
+	if (xcmd(c, "finding the todos without an owner", sql_assign_take,
+	    PGRES_COMMAND_OK) != TD_OK ||
+	    xparams(c, "assigning the todos", sql_assign, 1, p,
 	    PGRES_COMMAND_OK, &res) != TD_OK)
 		goto out;
-	printf("%s todo(s) without an owner now belong to %s\n",
-	    PQcmdTuples(res), addr);
+	snprintf(count, sizeof(count), "%s", PQcmdTuples(res));
 	PQclear(res);
+	res = NULL;
+	if (xcmd(c, "restoring updated_at", sql_assign_fix,
+	    PGRES_COMMAND_OK) != TD_OK)
+		goto out;
 	if (xparams(c, "reading the account", sql_disabled, 1, p,
 	    PGRES_TUPLES_OK, &res) != TD_OK)
 		goto out;
-	if (strcmp(PQgetvalue(res, 0, 0), "t") == 0)
-		printf("note: %s is disabled (todoctl user enable %s)\n", addr,
-		    addr);
+	note = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
 	res = NULL;
 	if (xcmd(c, "COMMIT", "COMMIT", PGRES_COMMAND_OK) != TD_OK)
 		goto out;
+	printf("%s todo(s) without an owner now belong to %s\n", count,
+	    addr);
+	if (note)
+		printf("note: %s is disabled (todoctl user enable %s)\n", addr,
+		    addr);
 	code = EXIT_OK;
 out:
 	PQclear(res);

@@ -16,7 +16,9 @@
 #include "db.h"
 #include "import.h"
 #include "log.h"
+#include "owners.h"
 #include "sqlite_source.h"
+#include "users.h"
 
 #define SHOW_MAX	1024
 
@@ -24,6 +26,10 @@ struct vopts {
 	const char	*file;
 	const char	*table;
 	const char	*tz_name;
+	const char	*owner;		/* --owner EMAIL */
+	const char	*user_map;	/* --user-map FILE.csv */
+	const char	*ignore[SRC_MAX_COLS];
+	int		 nignore;
 	long		 max_report;
 };
 
@@ -35,12 +41,14 @@ struct vstats {
 };
 
 /* Timestamps as exact integer microseconds: no TimeZone or DateStyle in
- * the way, and extract() is numeric (exact) since PostgreSQL 14. */
+ * the way, and extract() is numeric (exact) since PostgreSQL 14. The
+ * owner as its address: what --owner and --user-map name. */
 static const char sql_rows[] =
-    "COPY (SELECT id, title, description, completed, "
-    "(extract(epoch FROM created_at) * 1000000)::bigint, "
-    "(extract(epoch FROM updated_at) * 1000000)::bigint "
-    "FROM todos ORDER BY id) TO STDOUT";
+    "COPY (SELECT t.id, t.title, t.description, t.completed, "
+    "(extract(epoch FROM t.created_at) * 1000000)::bigint, "
+    "(extract(epoch FROM t.updated_at) * 1000000)::bigint, u.email "
+    "FROM todos t LEFT JOIN users u ON u.id = t.user_id "
+    "ORDER BY t.id) TO STDOUT";
 
 static const char sql_seq[] =
     "SELECT (SELECT max(id) FROM todos), pg_sequence_last_value("
@@ -51,9 +59,16 @@ struct side {
 	bool		 have;		/* a row is loaded */
 	bool		 rejected;	/* source only: breaks the rules */
 	struct conv_row	 r;
+	const char	*owner;		/* address, NULL: nobody */
 	enum conv_col	 bad;
 	const char	*why;
 	char		*line;		/* PostgreSQL: libpq's buffer */
+};
+
+/* What decides a source row's expected owner. */
+struct owner_rule {
+	const struct owners *ow;
+	bool		 use_user;	/* from the user_id column */
 };
 
 static int
@@ -64,6 +79,8 @@ parse_vopts(int argc, char **argv, struct vopts *o)
 		{ "source-timezone", required_argument, NULL, 'z' },
 		{ "ignore-column", required_argument, NULL, 'i' },
 		{ "max-report", required_argument, NULL, 'm' },
+		{ "owner", required_argument, NULL, 'o' },
+		{ "user-map", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -83,8 +100,17 @@ parse_vopts(int argc, char **argv, struct vopts *o)
 			o->tz_name = optarg;
 			break;
 		case 'i':
-			/* Accepted for symmetry with import: extra columns
-			 * are never compared anyway. */
+			/* As for import: extra columns are never compared;
+			 * an ignored user_id gives every row --owner. */
+			if (o->nignore == SRC_MAX_COLS)
+				return 2;
+			o->ignore[o->nignore++] = optarg;
+			break;
+		case 'o':
+			o->owner = optarg;
+			break;
+		case 'u':
+			o->user_map = optarg;
 			break;
 		case 'm':
 			o->max_report = strtol(optarg, &end, 10);
@@ -131,11 +157,14 @@ finding(struct vstats *st, const struct vopts *o, const char *fmt, ...)
 
 /* Next source row, converted; rejected rows come back flagged. */
 static enum td_status
-src_advance(struct src *s, const struct conv_tz *tz, struct side *a,
-    struct vstats *st, const struct vopts *o)
+src_advance(struct src *s, const struct conv_tz *tz,
+    const struct owner_rule *rule, struct side *a, struct vstats *st,
+    const struct vopts *o)
 {
-	struct conv_value v[CONV_NCOLS];
+	struct conv_value v[CONV_NCOLS], user, *bad;
 	char show[SHOW_MAX], id[64];
+	const char *col;
+	int64_t owner;
 	enum td_status rc;
 	int64_t prev = a->r.id;
 	bool done, had = a->have && !a->rejected;
@@ -153,13 +182,26 @@ src_advance(struct src *s, const struct conv_tz *tz, struct side *a,
 			a->bad = COL_ID;
 			a->why = "duplicate id";
 		}
+		bad = &v[a->bad];
+		col = conv_col_names[a->bad];
+		if (!a->rejected) {
+			/* The import's rule for the owner, rejections too. */
+			memset(&user, 0, sizeof(user));
+			if (rule->use_user && (rc = src_user(s, &user)) !=
+			    TD_OK)
+				return rc;
+			a->rejected = owners_of(rule->ow, rule->use_user ?
+			    &user : NULL, &owner, &a->owner, &a->why) != TD_OK;
+			bad = &user;
+			col = "user_id";
+		}
 		if (!a->rejected)
 			return TD_OK;
 		st->rejected++;
-		conv_show(&v[a->bad], show, sizeof(show));
+		conv_show(bad, show, sizeof(show));
 		conv_show(&v[COL_ID], id, sizeof(id));
-		finding(st, o, "rejected  id=%s: %s: %s (value: %s)", id,
-		    conv_col_names[a->bad], a->why, show);
+		finding(st, o, "rejected  id=%s: %s: %s (value: %s)", id, col,
+		    a->why, show);
 		/* Only an integer id can be matched against PostgreSQL. */
 		if (v[COL_ID].type == CONV_INT) {
 			a->r.id = v[COL_ID].i;
@@ -187,9 +229,9 @@ parse_i64(const char *s, int64_t *out)
 static enum td_status
 pg_advance(PGconn *c, struct side *b, struct vstats *st)
 {
-	char *f[CONV_NCOLS], *p;
-	size_t len[CONV_NCOLS];
-	bool null[CONV_NCOLS];
+	char *f[CONV_NCOLS + 1], *p;
+	size_t len[CONV_NCOLS + 1];
+	bool null[CONV_NCOLS + 1];
 	int n, k;
 
 	if (b->line != NULL) {
@@ -207,10 +249,11 @@ pg_advance(PGconn *c, struct side *b, struct vstats *st)
 	if (n == 0 || b->line[n - 1] != '\n')
 		goto bad;
 	b->line[n - 1] = '\0';
-	for (p = b->line, k = 0; k < CONV_NCOLS; k++) {
+	/* The columns, then the owner's address. */
+	for (p = b->line, k = 0; k <= CONV_NCOLS; k++) {
 		f[k] = p;
 		p += strcspn(p, "\t");
-		if ((*p == '\0') != (k == CONV_NCOLS - 1))
+		if ((*p == '\0') != (k == CONV_NCOLS))
 			goto bad;
 		len[k] = (size_t)(p - f[k]);
 		*p++ = '\0';
@@ -228,6 +271,7 @@ pg_advance(PGconn *c, struct side *b, struct vstats *st)
 	b->r.desc = null[COL_DESCRIPTION] ? NULL : f[COL_DESCRIPTION];
 	b->r.desc_len = len[COL_DESCRIPTION];
 	b->r.completed = f[COL_COMPLETED][0] == 't';
+	b->owner = null[CONV_NCOLS] ? NULL : f[CONV_NCOLS];
 	b->have = true;
 	st->pg_rows++;
 	return TD_OK;
@@ -245,6 +289,7 @@ compare(const struct side *a, const struct side *b, struct vstats *st,
 	unsigned d;
 	size_t len = 0;
 	int k;
+	bool same_owner;
 
 	if (a->rejected) {
 		finding(st, o, "extra     id=%lld: in PostgreSQL, but its "
@@ -254,7 +299,10 @@ compare(const struct side *a, const struct side *b, struct vstats *st,
 	}
 	conv_row_hash(&a->r, ha);
 	conv_row_hash(&b->r, hb);
-	if (sodium_memcmp(ha, hb, CONV_HASH_LEN) == 0) {
+	same_owner = (a->owner == NULL && b->owner == NULL) ||
+	    (a->owner != NULL && b->owner != NULL &&
+	    strcmp(a->owner, b->owner) == 0);
+	if (sodium_memcmp(ha, hb, CONV_HASH_LEN) == 0 && same_owner) {
 		st->same++;
 		return;
 	}
@@ -265,7 +313,14 @@ compare(const struct side *a, const struct side *b, struct vstats *st,
 		if (d & 1u << k)
 			len += (size_t)snprintf(cols + len, sizeof(cols) - len,
 			    "%s%s", len > 0 ? ", " : "", conv_col_names[k]);
-	finding(st, o, "different id=%lld: %s", (long long)a->r.id, cols);
+	if (same_owner)
+		finding(st, o, "different id=%lld: %s", (long long)a->r.id,
+		    cols);
+	else
+		finding(st, o, "different id=%lld: %s%sowner (expected %s, "
+		    "is %s)", (long long)a->r.id, cols, len > 0 ? ", " : "",
+		    a->owner != NULL ? a->owner : "nobody",
+		    b->owner != NULL ? b->owner : "nobody");
 }
 
 static enum td_status
@@ -305,8 +360,11 @@ verify_sqlite_main(const char *database_url, int argc, char **argv)
 	struct vstats st;
 	struct side a, b;
 	struct progress pr;
+	struct owner_rule rule = { NULL, false };
+	struct owners *ow = NULL;
 	PGconn *c = NULL;
 	PGresult *res;
+	enum td_status rc;
 	double secs;
 	int code = 1, k;
 
@@ -319,6 +377,9 @@ verify_sqlite_main(const char *database_url, int argc, char **argv)
 		return 2;
 	if (sodium_init() < 0)
 		return 1;
+	if ((rc = owners_load(o.owner, o.user_map, &ow)) != TD_OK)
+		return rc == TD_ENOTFOUND ? USERS_EXIT_NO_ACCOUNT : 1;
+	rule.ow = ow;
 	progress_start(&pr, "verifying", 0);
 	if (src_open(o.file, &s) != TD_OK)
 		goto out;
@@ -330,12 +391,22 @@ verify_sqlite_main(const char *database_url, int argc, char **argv)
 	printf("verifying %s (table %s, %lld rows, timestamps without an "
 	    "offset read as %s) against PostgreSQL\n", o.file, info.table,
 	    (long long)info.rows, tz.name);
+	if (import_user_column(&info, o.user_map != NULL, info.user_col >= 0 &&
+	    import_ignored(o.ignore, o.nignore, info.cols[info.user_col]),
+	    &rule.use_user) != TD_OK)
+		goto out;
 	for (k = 0; k < info.ncols; k++)
-		if (!info.known[k])
+		if (!info.known[k] && !(k == info.user_col && rule.use_user))
 			printf("  column %s: not compared (no place in "
 			    "todos)\n", info.cols[k]);
+	import_report_owners(ow, o.user_map, rule.use_user);
 	if ((c = import_connect(database_url, "todoctl-verify")) == NULL)
 		goto out;
+	if ((rc = owners_resolve(ow, c, false)) != TD_OK) {
+		if (rc == TD_ENOTFOUND)
+			code = USERS_EXIT_NO_ACCOUNT;
+		goto out;
+	}
 	if (import_exec(c, "BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ "
 	    "READ ONLY", PGRES_COMMAND_OK, NULL) != TD_OK ||
 	    import_exec(c, "lifting the timeouts", DB_NO_TIMEOUTS_SQL,
@@ -346,7 +417,7 @@ verify_sqlite_main(const char *database_url, int argc, char **argv)
 		goto out;
 
 	pr.total = info.rows;
-	if (src_advance(s, &tz, &a, &st, &o) != TD_OK ||
+	if (src_advance(s, &tz, &rule, &a, &st, &o) != TD_OK ||
 	    pg_advance(c, &b, &st) != TD_OK)
 		goto drain;
 	while (a.have || b.have) {
@@ -357,7 +428,7 @@ verify_sqlite_main(const char *database_url, int argc, char **argv)
 				    "SQLite, not in PostgreSQL",
 				    (long long)a.r.id);
 			}
-			if (src_advance(s, &tz, &a, &st, &o) != TD_OK)
+			if (src_advance(s, &tz, &rule, &a, &st, &o) != TD_OK)
 				goto drain;
 		} else if (!a.have || a.r.id > b.r.id) {
 			st.extra++;
@@ -367,7 +438,7 @@ verify_sqlite_main(const char *database_url, int argc, char **argv)
 				goto drain;
 		} else {
 			compare(&a, &b, &st, &o);
-			if (src_advance(s, &tz, &a, &st, &o) != TD_OK ||
+			if (src_advance(s, &tz, &rule, &a, &st, &o) != TD_OK ||
 			    pg_advance(c, &b, &st) != TD_OK)
 				goto drain;
 		}
@@ -422,6 +493,7 @@ out:
 		PQfreemem(b.line);
 	PQfinish(c);
 	src_close(s);
+	owners_free(ow);
 	fflush(stdout);
 	return code;
 }
