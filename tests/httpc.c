@@ -614,23 +614,33 @@ sets_cookie(const char *v, size_t vlen, const char *name)
 	return vlen > nlen && memcmp(v, name, nlen) == 0 && v[nlen] == '=';
 }
 
-const char *
-http_set_cookie(const struct http_resp *r, const char *name, char *buf,
-    size_t buflen)
+/* The last Set-Cookie value of r that sets the cookie called name. */
+static const char *
+find_set_cookie(const struct http_resp *r, const char *name, size_t *lenp)
 {
 	const char *p = r->headers, *v, *found = NULL;
-	size_t vlen, flen = 0;
+	size_t vlen;
 
 	while (p != NULL && (p = find_header(p, "Set-Cookie", &v, &vlen)) !=
 	    NULL)
 		if (sets_cookie(v, vlen, name)) {
 			found = v;
-			flen = vlen;
+			*lenp = vlen;
 		}
-	if (found == NULL || flen >= buflen)
+	return found;
+}
+
+const char *
+http_set_cookie(const struct http_resp *r, const char *name, char *buf,
+    size_t buflen)
+{
+	const char *v;
+	size_t vlen = 0;
+
+	if ((v = find_set_cookie(r, name, &vlen)) == NULL || vlen >= buflen)
 		return NULL;
-	memcpy(buf, found, flen);
-	buf[flen] = '\0';
+	memcpy(buf, v, vlen);
+	buf[vlen] = '\0';
 	return buf;
 }
 
@@ -638,20 +648,22 @@ const char *
 http_cookie_value(const struct http_resp *r, const char *name, char *buf,
     size_t buflen)
 {
-	char *v, *e;
-	size_t n;
+	const char *v, *e;
+	size_t vlen = 0, n;
 
-	if (http_set_cookie(r, name, buf, buflen) == NULL)
+	if ((v = find_set_cookie(r, name, &vlen)) == NULL)
 		return NULL;
-	v = buf + strlen(name) + 1;
-	if ((e = strchr(v, ';')) == NULL)
-		e = v + strlen(v);
+	e = v + vlen;
+	v += strlen(name) + 1;
+	if ((e = memchr(v, ';', (size_t)(e - v))) == NULL)
+		e = v + (vlen - strlen(name) - 1);
 	while (v < e && (*v == ' ' || *v == '\t'))
 		v++;
 	while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
 		e--;
-	n = (size_t)(e - v);
-	memmove(buf, v, n);
+	if ((n = (size_t)(e - v)) >= buflen)
+		return NULL;
+	memcpy(buf, v, n);
 	buf[n] = '\0';
 	return buf;
 }

@@ -47,7 +47,8 @@ char *http_form_value(const char *html, const char *input_name);
 const char *http_set_cookie(const struct http_resp *r, const char *name,
     char *buf, size_t buflen);
 /* The value r sets the cookie called name to (between '=' and the first
- * ';', trimmed) into buf: "" for a deletion. NULL as http_set_cookie. */
+ * ';', trimmed) into buf: "" for a deletion. NULL if no line sets it or
+ * the value does not fit (the rest of the line need not). */
 const char *http_cookie_value(const struct http_resp *r, const char *name,
     char *buf, size_t buflen);
 /* Attribute attr (any case) of a Set-Cookie line: its value, trimmed, into

@@ -324,6 +324,11 @@ test_cookies_by_name(void **state)
 	    "2");
 	assert_null(http_set_cookie(&r, "session", tiny, sizeof(tiny)));
 	assert_null(http_cookie_value(&r, "session", tiny, sizeof(tiny)));
+	/* The value needs room, the line does not. */
+	assert_string_equal(http_cookie_value(&r, "__Host-session", tiny,
+	    sizeof(tiny)), "x");
+	assert_string_equal(http_cookie_value(&r, "sessionx", tiny,
+	    sizeof(tiny)), "no");
 
 	assert_string_equal(http_cookie_attr(line, "max-age", buf,
 	    sizeof(buf)), "2592000");
