@@ -14,6 +14,11 @@
  * and from tests/pg-harness TODO_TEST_PGHOST, TODO_TEST_PGPORT and
  * TODO_TEST_DBNAME: the fault tests' admin connection (superuser over the
  * unix socket, straight to PostgreSQL).
+ *
+ * Every test runs signed in as one person that the group setup signs up:
+ * each request carries the session cookie, each form post its csrf_token
+ * (docs/accounts.md). What signed-out requests get, and what one person
+ * can do to another's todos, is e2e_accounts.c's.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,6 +48,75 @@
 static const char *host = "127.0.0.1";
 static int port;
 
+/* The person every request is made as: the session cookie's value and the
+ * csrf_token of its forms (set once by signup_setup). */
+#define SESSION_COOKIE "session"
+static char session[64], csrf[64];
+
+/* headers (NULL or whole lines) with the session cookie added: into the
+ * request's Cookie line when it has one, else as a line of its own. */
+static void
+with_session(const char *headers, char *out, size_t outlen)
+{
+	const char *c = headers != NULL ? strstr(headers, "Cookie: ") : NULL;
+	int n;
+
+	if (c != NULL && (c == headers || c[-1] == '\n'))
+		n = snprintf(out, outlen, "%.*sCookie: " SESSION_COOKIE "=%s; %s",
+		    (int)(c - headers), headers, session, c + 8);
+	else
+		n = snprintf(out, outlen, "Cookie: " SESSION_COOKIE "=%s\r\n%s",
+		    session, headers != NULL ? headers : "");
+	if (n < 0 || (size_t)n >= outlen)
+		abort();
+}
+
+/* body with the csrf_token field added (malloc'd). Children call it too:
+ * it aborts rather than asserts. */
+static char *
+with_csrf(const char *body)
+{
+	char *b;
+
+	if (asprintf(&b, "%s%scsrf_token=%s", body, body[0] != '\0' ? "&" : "",
+	    csrf) < 0)
+		abort();
+	return b;
+}
+
+/* A form post or a page as the signed-in person; never asserts. */
+static int
+http_as(const char *path, const char *body, const char *headers,
+    struct http_resp *r)
+{
+	char hdr[4096], *b;
+	int rc;
+
+	with_session(headers, hdr, sizeof(hdr));
+	if (body == NULL)
+		return http_get(host, port, path, hdr, r);
+	b = with_csrf(body);
+	rc = http_post_form(host, port, path, b, hdr, r);
+	free(b);
+	return rc;
+}
+
+/* A raw request (method and path, extra header lines) as the signed-in
+ * person, for what the helpers cannot send. */
+static int
+raw_as(const char *method, const char *path, const char *headers,
+    const char *body, struct http_resp *r)
+{
+	char req[4096];
+	int n;
+
+	n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Connection: close\r\nCookie: " SESSION_COOKIE "=%s\r\n%s\r\n%s",
+	    method, path, session, headers, body);
+	assert_true(n > 0 && (size_t)n < sizeof(req));
+	return http_raw(host, port, req, (size_t)n, r, 5000);
+}
+
 static void
 sleep_ms(long ms)
 {
@@ -54,13 +128,13 @@ sleep_ms(long ms)
 static void
 get(const char *path, const char *headers, struct http_resp *r)
 {
-	assert_int_equal(http_get(host, port, path, headers, r), 0);
+	assert_int_equal(http_as(path, NULL, headers, r), 0);
 }
 
 static void
 post(const char *path, const char *body, const char *headers, struct http_resp *r)
 {
-	assert_int_equal(http_post_form(host, port, path, body, headers, r), 0);
+	assert_int_equal(http_as(path, body, headers, r), 0);
 }
 
 static const char *
@@ -71,6 +145,15 @@ header(const struct http_resp *r, const char *name)
 	if (http_header(r, name, buf, sizeof(buf)) == NULL)
 		return NULL;
 	return buf;
+}
+
+/* The Set-Cookie line of the flash cookie (other cookies may come first). */
+static const char *
+flash_cookie(const struct http_resp *r)
+{
+	static char buf[512];
+
+	return http_set_cookie(r, "flash", buf, sizeof(buf));
 }
 
 static size_t
@@ -211,7 +294,8 @@ test_create_redirects_with_confirmation(void **state)
 	post("/todos", body, NULL, &r);
 	assert_int_equal(r.status, 303);
 	assert_string_equal(header(&r, "Location"), "/todos?filter=active");
-	assert_non_null(strstr(header(&r, "Set-Cookie"), "flash=added"));
+	assert_non_null(flash_cookie(&r));
+	assert_non_null(strstr(flash_cookie(&r), "flash=added"));
 	http_resp_free(&r);
 
 	get("/todos?filter=active", "Cookie: flash=added\r\n", &r);
@@ -221,7 +305,8 @@ test_create_redirects_with_confirmation(void **state)
 	assert_non_null(strstr(r.body, "2 litres"));
 	assert_non_null(strstr(r.body, "<strong>1</strong> item left"));
 	/* The confirmation is shown once: its cookie is cleared. */
-	assert_non_null(strstr(header(&r, "Set-Cookie"), "Max-Age=0"));
+	assert_non_null(flash_cookie(&r));
+	assert_non_null(strstr(flash_cookie(&r), "Max-Age=0"));
 	http_resp_free(&r);
 	free(t);
 }
@@ -548,9 +633,7 @@ test_not_found_and_methods(void **state)
 	assert_int_equal(r.status, 405);
 	assert_string_equal(header(&r, "Allow"), "POST");
 	http_resp_free(&r);
-	assert_int_equal(http_raw(host, port,
-	    "DELETE /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-	    strlen("DELETE /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"), &r, 5000), 0);
+	assert_int_equal(raw_as("DELETE", "/todos", "", "", &r), 0);
 	assert_int_equal(r.status, 405);
 	assert_string_equal(header(&r, "Allow"), "GET, HEAD, POST");
 	http_resp_free(&r);
@@ -577,11 +660,10 @@ test_not_found_and_methods(void **state)
 static void
 test_head_request(void **state)
 {
-	const char *req = "HEAD /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
 	struct http_resp r;
 
 	(void)state;
-	assert_int_equal(http_raw(host, port, req, strlen(req), &r, 5000), 0);
+	assert_int_equal(raw_as("HEAD", "/todos", "", "", &r), 0);
 	assert_int_equal(r.status, 200);
 	assert_int_equal(r.body_len, 0);
 	http_resp_free(&r);
@@ -635,11 +717,14 @@ test_bad_encodings(void **state)
 	assert_true(r.status == 400 || r.status == 404);
 	http_resp_free(&r);
 	{
-		const char *req = "POST /todos HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-		    "Content-Type: text/plain\r\nContent-Length: 7\r\n\r\ntitle=x";
-		assert_int_equal(http_raw(host, port, req, strlen(req), &r, 5000), 0);
+		char *body = with_csrf("title=x"), hdr[128];
+
+		snprintf(hdr, sizeof(hdr), "Content-Type: text/plain\r\n"
+		    "Content-Length: %zu\r\n", strlen(body));
+		assert_int_equal(raw_as("POST", "/todos", hdr, body, &r), 0);
 		assert_int_equal(r.status, 415);
 		http_resp_free(&r);
+		free(body);
 	}
 }
 
@@ -1050,8 +1135,7 @@ ask(const char *path, const char *body, struct answer *a)
 
 	memset(a, 0, sizeof(*a));
 	a->t0 = now_ms();
-	rc = body != NULL ? http_post_form(host, port, path, body, NULL, &r) :
-	    http_get(host, port, path, NULL, &r);
+	rc = http_as(path, body, NULL, &r);
 	a->t1 = now_ms();
 	if (rc != 0) {
 		a->status = -1;
@@ -1810,6 +1894,59 @@ test_status_pages_make_no_round_trips(void **state)
 	assert_int_equal(trips_of("GET", "/metrics", NULL, 200), 0);
 }
 
+/* Sign up the person every test runs as (a new one each run): GET
+ * /signup for the pre-session cookie and its form's token, POST /signup,
+ * then the list page for the session's form token. */
+static int
+signup_setup(void **state)
+{
+	struct http_resp r;
+	char pre[64], pre_csrf[64], email[128], body[512], hdr[128], *v;
+	int ok;
+
+	(void)state;
+	if (http_get(host, port, "/signup", NULL, &r) != 0)
+		return -1;
+	v = http_form_value(r.body != NULL ? r.body : "", "csrf_token");
+	ok = r.status == 200 && v != NULL && strlen(v) < sizeof(pre_csrf) &&
+	    http_cookie_value(&r, "pre" SESSION_COOKIE, pre, sizeof(pre)) != NULL;
+	if (ok)
+		strcpy(pre_csrf, v);
+	free(v);
+	http_resp_free(&r);
+	if (!ok) {
+		fprintf(stderr, "e2e_http: GET /signup gave no pre-session cookie "
+		    "and form token\n");
+		return -1;
+	}
+	snprintf(email, sizeof(email), "e2e-http-%ld%%40example.test", (long)getpid());
+	snprintf(body, sizeof(body), "email=%s&password=correct+horse+battery+"
+	    "staple+%ld&csrf_token=%s", email, (long)getpid(), pre_csrf);
+	snprintf(hdr, sizeof(hdr), "Cookie: pre" SESSION_COOKIE "=%s\r\n", pre);
+	if (http_post_form(host, port, "/signup", body, hdr, &r) != 0)
+		return -1;
+	ok = r.status == 303 && http_cookie_value(&r, SESSION_COOKIE, session,
+	    sizeof(session)) != NULL && strlen(session) == 43;
+	if (!ok)
+		fprintf(stderr, "e2e_http: POST /signup answered %d without a "
+		    "session cookie: %.300s\n", r.status, r.body);
+	http_resp_free(&r);
+	if (!ok)
+		return -1;
+	if (http_as("/todos", NULL, NULL, &r) != 0)
+		return -1;
+	v = http_form_value(r.body, "csrf_token");
+	ok = r.status == 200 && v != NULL && strlen(v) < sizeof(csrf);
+	if (ok)
+		strcpy(csrf, v);
+	free(v);
+	http_resp_free(&r);
+	if (!ok)
+		fprintf(stderr, "e2e_http: signed up, but the list page has no "
+		    "csrf_token\n");
+	return ok ? 0 : -1;
+}
+
 int
 main(void)
 {
@@ -1852,5 +1989,5 @@ main(void)
 	port = atoi(p);
 	/* system() needs SIGCHLD; the harness may have left it ignored. */
 	signal(SIGCHLD, SIG_DFL);
-	return cmocka_run_group_tests_name("e2e_http", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("e2e_http", tests, signup_setup, NULL);
 }
