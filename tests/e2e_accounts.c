@@ -1548,7 +1548,7 @@ test_account_deletion_removes_todos_and_sessions(void **state)
 {
 	struct person a, a2, b;
 	struct http_resp r;
-	char fields[512], uid[32], before_b[4096];
+	char fields[512], uid[32], before_b[4096], line[512], v[64];
 	long b_id;
 
 	(void)state;
@@ -1574,6 +1574,10 @@ test_account_deletion_removes_todos_and_sessions(void **state)
 	post_as(&a, "/account/delete", fields, &r);
 	assert_int_equal(r.status, 303);
 	assert_string_equal(header(&r, "Location"), "/signup");
+	/* The browser's cookie is cleared too. */
+	assert_non_null(http_set_cookie(&r, SESSION, line, sizeof(line)));
+	assert_string_equal(http_cookie_value(&r, SESSION, v, sizeof(v)), "");
+	assert_string_equal(http_cookie_attr(line, "Max-Age", v, sizeof(v)), "0");
 	http_resp_free(&r);
 	assert_int_equal(sql_long("SELECT count(*) FROM users WHERE id = $1", uid, NULL), 0);
 	assert_int_equal(sql_long("SELECT count(*) FROM todos WHERE user_id = $1",
