@@ -3,12 +3,15 @@
  * process per request; this keeps a few hundred requests a second going
  * on a small machine, with timestamps taken around each request.
  *
- * loadgen PORT TAG READERS WRITERS DEADLINE_US MAX_REQUESTS OUTDIR
+ * loadgen [-c COOKIE] PORT TAG READERS WRITERS DEADLINE_US MAX_REQUESTS OUTDIR
  *
  * Forks READERS + WRITERS clients against http://127.0.0.1:PORT. A reader
  * sends GET /todos; a writer sends GET /todos, takes the add form's fresh
- * token from the page and posts the form (POST /todos, as a browser would:
- * same-origin headers) with the title TAG-wN-M. Each stops at DEADLINE_US
+ * token (and csrf_token, when the page has one) from the page and posts
+ * the form (POST /todos, as a browser would: same-origin headers) with the
+ * title TAG-wN-M. With -c, every request carries "Cookie: COOKIE" (a
+ * session cookie, NAME=VALUE: every page needs one since accounts, see
+ * docs/accounts.md; all clients are then that one person). Each stops at DEADLINE_US
  * (wall clock, microseconds since the epoch: the clock nginx logs) or after
  * MAX_REQUESTS requests; each request is bounded by a 10 s timeout. Every
  * request carries "X-Test-Id: ID" and is one line in OUTDIR/client-ID
@@ -39,9 +42,11 @@
 
 #define REQUEST_TIMEOUT_MS	10000
 #define CLIENTS_MAX		64
+#define COOKIE_MAX		256
 
 static int port;
 static const char *tag;
+static char cookie_hdr[COOKIE_MAX + 16];	/* "Cookie: ...\r\n" or "" */
 
 static int64_t
 now_us(void)
@@ -75,9 +80,9 @@ one(FILE *out, const char *id, const char *method, const char *req,
 static int
 client(char kind, int n, int64_t deadline, long max, const char *dir)
 {
-	char path[PATH_MAX], id[64], title[128], req[1024], body[512];
+	char path[PATH_MAX], id[64], title[128], req[1536], body[512];
 	struct http_resp r;
-	char *token;
+	char *token, *csrf;
 	FILE *out;
 	long i;
 
@@ -90,30 +95,35 @@ client(char kind, int n, int64_t deadline, long max, const char *dir)
 		snprintf(id, sizeof(id), kind == 'r' ? "r%d-%ld" : "w%d-%ld-g",
 		    n, i);
 		snprintf(req, sizeof(req), "GET /todos HTTP/1.1\r\n"
-		    "Host: 127.0.0.1:%d\r\nX-Test-Id: %s\r\n"
-		    "Connection: close\r\n\r\n", port, id);
+		    "Host: 127.0.0.1:%d\r\nX-Test-Id: %s\r\n%s"
+		    "Connection: close\r\n\r\n", port, id, cookie_hdr);
 		one(out, id, "GET", req, "-", &r);
 		if (kind == 'r' || r.status != 200 ||
 		    (token = http_form_value(r.body, "token")) == NULL) {
 			http_resp_free(&r);
 			continue;
 		}
+		/* Base64url, like the token: nothing to encode. */
+		csrf = http_form_value(r.body, "csrf_token");
 		http_resp_free(&r);
 		if (now_us() >= deadline) {
 			free(token);
+			free(csrf);
 			break;
 		}
 		snprintf(id, sizeof(id), "w%d-%ld-p", n, i);
 		snprintf(title, sizeof(title), "%s-w%d-%ld", tag, n, i);
 		snprintf(body, sizeof(body), "title=%s&description=&token=%s"
-		    "&return_to=%%2Ftodos", title, token);
+		    "&return_to=%%2Ftodos%s%s", title, token,
+		    csrf != NULL ? "&csrf_token=" : "", csrf != NULL ? csrf : "");
 		free(token);
+		free(csrf);
 		snprintf(req, sizeof(req), "POST /todos HTTP/1.1\r\n"
-		    "Host: 127.0.0.1:%d\r\nX-Test-Id: %s\r\n"
+		    "Host: 127.0.0.1:%d\r\nX-Test-Id: %s\r\n%s"
 		    "Origin: http://127.0.0.1:%d\r\nSec-Fetch-Site: same-origin\r\n"
 		    "Content-Type: application/x-www-form-urlencoded\r\n"
 		    "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-		    port, id, port, strlen(body), body);
+		    port, id, cookie_hdr, port, strlen(body), body);
 		one(out, id, "POST", req, title, &r);
 		http_resp_free(&r);
 	}
@@ -135,37 +145,61 @@ number(const char *s, long lo, long hi)
 	return v;
 }
 
+static int
+usage(void)
+{
+	fprintf(stderr, "usage: loadgen [-c COOKIE] PORT TAG READERS WRITERS "
+	    "DEADLINE_US MAX_REQUESTS OUTDIR\n");
+	return 2;
+}
+
 int
 main(int argc, char *argv[])
 {
 	pid_t pids[CLIENTS_MAX], parent;
 	int64_t deadline;
 	long readers, writers, max, i, n = 0;
-	int status, rc = 0;
+	int status, rc = 0, opt;
 	char *end;
 
-	if (argc != 8) {
-		fprintf(stderr, "usage: loadgen PORT TAG READERS WRITERS "
-		    "DEADLINE_US MAX_REQUESTS OUTDIR\n");
-		return 2;
+	while ((opt = getopt(argc, argv, "c:")) != -1) {
+		switch (opt) {
+		case 'c':
+			/* One header line. */
+			if (*optarg == '\0' || strlen(optarg) > COOKIE_MAX ||
+			    optarg[strcspn(optarg, "\r\n")] != '\0') {
+				fprintf(stderr, "loadgen: -c COOKIE: one line, "
+				    "at most %d characters\n", COOKIE_MAX);
+				return 2;
+			}
+			snprintf(cookie_hdr, sizeof(cookie_hdr), "Cookie: %s\r\n",
+			    optarg);
+			break;
+		default:
+			return usage();
+		}
 	}
-	port = (int)number(argv[1], 1, 65535);
-	tag = argv[2];
+	argc -= optind;
+	argv += optind;
+	if (argc != 7)
+		return usage();
+	port = (int)number(argv[0], 1, 65535);
+	tag = argv[1];
 	if (strspn(tag, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
 	    strlen(tag) || strlen(tag) > 64) {
 		fprintf(stderr, "loadgen: TAG must be [a-z0-9-], at most 64\n");
 		return 2;
 	}
-	readers = number(argv[3], 0, CLIENTS_MAX);
-	writers = number(argv[4], 0, CLIENTS_MAX - readers);
+	readers = number(argv[2], 0, CLIENTS_MAX);
+	writers = number(argv[3], 0, CLIENTS_MAX - readers);
 	errno = 0;
-	deadline = strtoll(argv[5], &end, 10);
+	deadline = strtoll(argv[4], &end, 10);
 	if (errno != 0 || *end != '\0' || deadline <= now_us() ||
 	    deadline > now_us() + (int64_t)600 * 1000000) {
 		fprintf(stderr, "loadgen: DEADLINE_US must be within 10 minutes\n");
 		return 2;
 	}
-	max = number(argv[6], 1, 1000000);
+	max = number(argv[5], 1, 1000000);
 	parent = getpid();
 	for (i = 0; i < readers + writers; i++) {
 		if ((pids[n] = fork()) == -1) {
@@ -180,7 +214,7 @@ main(int argc, char *argv[])
 				_exit(1);
 			_exit(client(i < readers ? 'r' : 'w',
 			    (int)(i < readers ? i + 1 : i - readers + 1),
-			    deadline, max, argv[7]));
+			    deadline, max, argv[6]));
 		}
 		n++;
 	}
