@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -1099,6 +1101,96 @@ test_schema_guard(void **state)
 }
 
 
+/* In a child: hold a lock on every todo, and once the backend of
+ * application "itest_fatal" waits for it, end that backend; with
+ * wait_again, release only when a new backend of it waits again. Returns
+ * the child's pid once the lock is held. */
+static pid_t
+lock_and_terminate(int wait_again)
+{
+	int fds[2];
+	char ok;
+	pid_t child;
+
+	assert_int_equal(pipe(fds), 0);
+	if ((child = fork()) == 0) {
+		static const char *const waiting = "SELECT pg_terminate_backend(pid) "
+		    "FROM pg_stat_activity WHERE application_name = 'itest_fatal' "
+		    "AND wait_event_type = 'Lock'";
+		PGconn *c = connect_admin(url);
+		int64_t deadline = mono_ms() + WAIT_MS;
+		int step = 0;
+
+		close(fds[0]);
+		if (c == NULL || PQresultStatus(PQexec(c, "BEGIN")) != PGRES_COMMAND_OK ||
+		    PQresultStatus(PQexec(c, "SELECT id FROM todos FOR UPDATE")) != PGRES_TUPLES_OK ||
+		    write(fds[1], "k", 1) != 1)
+			_exit(1);
+		/* step 0: end the waiting backend; 1: see the new one wait.
+		 * Inside a transaction pg_stat_activity is read once and
+		 * cached: clear that snapshot before each look. */
+		while (mono_ms() < deadline && step < (wait_again ? 2 : 1)) {
+			PGresult *r;
+
+			PQclear(PQexec(c, "SELECT pg_stat_clear_snapshot()"));
+			r = PQexec(c, step == 0 ? waiting :
+			    "SELECT pid FROM pg_stat_activity WHERE application_name = "
+			    "'itest_fatal' AND wait_event_type = 'Lock'");
+
+			if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+				step++;
+			else
+				nap();
+			PQclear(r);
+		}
+		PQexec(c, "COMMIT");
+		_exit(step == (wait_again ? 2 : 1) ? 0 : 1);
+	}
+	assert_true(child > 0);
+	close(fds[1]);
+	assert_int_equal(read(fds[0], &ok, 1), 1);
+	close(fds[0]);
+	return child;
+}
+
+static void
+child_succeeded(pid_t child)
+{
+	int status;
+
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* The server ends the session while a statement waits (pg_terminate_backend
+ * of a backend blocked on a lock): the FATAL comes back as the statement's
+ * answer, before the closed socket can be seen. Nothing was committed, so
+ * an idempotent statement is run again on a new connection and succeeds;
+ * a non-idempotent one answers TD_EDB and is not applied. */
+static void
+test_terminated_while_waiting(void **state)
+{
+	struct db *db = open_named_db("itest_fatal");
+	pid_t child;
+	int64_t id;
+
+	(void)state;
+	create_ok(sdb, "waiting");
+	id = id_of("waiting");
+	assert_int_equal(store_ping(db), TD_OK);
+	child = lock_and_terminate(1);
+	assert_int_equal(store_update(db, &me, id, "after", NULL, false), TD_OK);
+	child_succeeded(child);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos WHERE title = 'after'"), 1);
+
+	assert_int_equal(store_ping(db), TD_OK);
+	child = lock_and_terminate(0);
+	assert_int_equal(store_toggle(db, &me, id), TD_EDB);
+	child_succeeded(child);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos WHERE completed"), 0);
+	db_free(db);
+}
+
 /* ---- accounts ---------------------------------------------------------- */
 
 /* Another person's todo is, to every statement, a todo that does not
@@ -1358,6 +1450,7 @@ main(void)
 		T(test_server_lock_timeout),
 		T(test_read_only),
 		T(test_status_of),
+		T(test_terminated_while_waiting),
 		T(test_isolation),
 		T(test_session_check),
 		T(test_session_touch),

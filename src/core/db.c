@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -695,6 +696,31 @@ statement_name(const struct db *db, int stmt, char *buf, size_t size)
 	return buf;
 }
 
+/* The server ended the session while answering (pg_terminate_backend,
+ * a restart, Neon suspending the compute: FATAL 57P01..57P03): the
+ * statement's transaction did not commit. Reached when that answer came
+ * before the liveness poll could see the closed socket (e.g. through a
+ * proxy that relays the close a moment later). */
+static bool
+server_ended_session(const struct db *db)
+{
+	return PQstatus(db->conn) == CONNECTION_BAD ||
+	    strncmp(db->sqlstate, "57P0", 4) == 0;
+}
+
+/* After server_ended_session(): reconnect on the next attempt, and say
+ * whether this statement gets one (idempotent ones, once), as after a
+ * lost connection. */
+static bool
+retry_after_end(struct db *db, const struct db_stmt *st, int attempt)
+{
+	log_warn("database session ended by the server during %s (%s); reconnecting",
+	    st->name, db->sqlstate);
+	drop_connection(db);
+	db->retry_at_ms = 0;
+	return attempt == 0 && st->idempotent;
+}
+
 static enum td_status
 exec_statement(struct db *db, int stmt, const char *const *params,
     PGresult **res, const char **sqlstate)
@@ -757,9 +783,14 @@ exec_statement(struct db *db, int stmt, const char *const *params,
 		}
 		if (n == 2) {
 			if (PQresultStatus(r[0]) != PGRES_COMMAND_OK) {
-				db->parse_failures[stmt]++;
 				rc = statement_failed(db, stmt, r[0], sqlstate);
 				clear_results(r, 2);
+				if (server_ended_session(db)) {
+					if (retry_after_end(db, st, attempt))
+						continue;
+					return TD_EDB;
+				}
+				db->parse_failures[stmt]++;
 				return rc;
 			}
 			db->prepared[stmt] = 1;
@@ -774,6 +805,11 @@ exec_statement(struct db *db, int stmt, const char *const *params,
 		}
 		rc = statement_failed(db, stmt, result, sqlstate);
 		PQclear(result);
+		if (server_ended_session(db)) {
+			if (retry_after_end(db, st, attempt))
+				continue;
+			return TD_EDB;
+		}
 		/* A serialization failure or deadlock rolled everything back:
 		 * an idempotent statement gets one more go. */
 		if (attempt == 0 && st->idempotent && !db->cancelled &&
