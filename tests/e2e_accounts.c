@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include <libpq-fe.h>
+#include <sodium.h>
 
 #include "httpc.h"
 
@@ -946,7 +947,7 @@ assert_posts_refused(const struct person *a, long id, const char *token_field)
 {
 	char fields[20][512], paths[20][64], before[4096];
 	struct http_resp r;
-	char hdr[128], body[1024];
+	char hdr[128], body[512 + 10240 + 2];
 	int i, n = 0;
 
 	snprintf(before, sizeof(before), "%s", snapshot(a));
@@ -2187,6 +2188,72 @@ test_one_round_trip_with_the_session_check(void **state)
 	assert_true(trips_of(NULL, "/todos", NULL, 303) <= 1);
 }
 
+
+/* A hash made with weaker parameters than today's (an older build, or
+ * raised OWASP minimums) is replaced at the next sign-in, which needs the
+ * password; the old hash still signs in. */
+static void
+test_sign_in_rehashes_weaker_hashes(void **state)
+{
+	char weak[crypto_pwhash_STRBYTES];
+	struct person a;
+
+	(void)state;
+	signup(&a, "rehash", NULL);
+	assert_true(strstr(sql("SELECT password_hash FROM users WHERE email = $1",
+	    a.email, NULL), "$m=19456,t=2,p=1$") != NULL);
+	assert_int_equal(sodium_init() >= 0, 1);
+	assert_int_equal(crypto_pwhash_str(weak, a.password, strlen(a.password),
+	    crypto_pwhash_OPSLIMIT_MIN, 8192 * 1024), 0);
+	sql("UPDATE users SET password_hash = $2 WHERE email = $1", a.email, weak);
+	a.session[0] = '\0';
+	assert_string_equal(login(&a, NULL), "/todos");
+	assert_true(strstr(sql("SELECT password_hash FROM users WHERE email = $1",
+	    a.email, NULL), "$m=19456,t=2,p=1$") != NULL);
+	/* And the new hash is of the same password. */
+	a.session[0] = '\0';
+	assert_string_equal(login(&a, NULL), "/todos");
+}
+
+/* Sign-ins are logged, failed and successful, with the email and the
+ * address, never the password (TODO_E2E_APP_LOG: the pool's log). */
+static void
+test_sign_ins_logged_without_the_password(void **state)
+{
+	const char *path = getenv("TODO_E2E_APP_LOG");
+	struct http_resp r;
+	struct person a;
+	char line[4096], wrong[64];
+	bool failed = false, ok = false;
+	FILE *f;
+
+	(void)state;
+	if (path == NULL || *path == '\0')
+		fail_msg("TODO_E2E_APP_LOG is not set (tests/e2e-harness sets it)");
+	signup(&a, "logged", NULL);
+	snprintf(wrong, sizeof(wrong), "wrong-%d-%ld", (int)getpid(), (long)time(NULL));
+	login_post(&a, wrong, NULL, &r);
+	assert_int_equal(r.status, 422);
+	http_resp_free(&r);
+	a.session[0] = '\0';
+	login(&a, NULL);
+	assert_non_null(f = fopen(path, "r"));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strstr(line, wrong) != NULL || strstr(line, a.password) != NULL)
+			fail_msg("a password is in the app's log: %s", line);
+		if (strstr(line, a.email) == NULL)
+			continue;
+		if (strstr(line, "sign-in failed for") != NULL &&
+		    strstr(line, "wrong password") != NULL)
+			failed = true;
+		if (strstr(line, "sign-in: ") != NULL)
+			ok = true;
+	}
+	fclose(f);
+	assert_true(failed);
+	assert_true(ok);
+}
+
 int
 main(void)
 {
@@ -2211,6 +2278,8 @@ main(void)
 		cmocka_unit_test(test_exports_hold_exactly_the_persons_todos),
 		cmocka_unit_test(test_signup_refusals_keep_the_email_not_the_password),
 		cmocka_unit_test(test_one_round_trip_with_the_session_check),
+		cmocka_unit_test(test_sign_in_rehashes_weaker_hashes),
+		cmocka_unit_test(test_sign_ins_logged_without_the_password),
 	};
 	const char *p = getenv("TODO_E2E_PORT");
 	int rc;
