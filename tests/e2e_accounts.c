@@ -35,6 +35,7 @@
 #include <sodium.h>
 
 #include "httpc.h"
+#include "rtstats.h"
 
 /* The development profile's cookie names (docs/accounts.md, Cookies). */
 #define SESSION		"session"
@@ -2078,38 +2079,10 @@ test_signup_refusals_keep_the_email_not_the_password(void **state)
 
 /* ---- one round trip ---- */
 
-struct rt_stats {
-	long round_trips;
-	long connections;
-};
-
-/* Signal the proxy and read the stats file it writes in answer (as
- * e2e_http.c does). */
 static void
 rt_signal(int sig, struct rt_stats *s)
 {
-	const char *file = getenv("TODO_E2E_RTPROXY_STATS");
-	pid_t pid = (pid_t)atoi(getenv("TODO_E2E_RTPROXY_PID"));
-	struct stat st;
-	char key[32];
-	long val;
-	FILE *f;
-	int tries;
-
-	unlink(file);
-	assert_int_equal(kill(pid, sig), 0);
-	for (tries = 0; tries < 400 && stat(file, &st) != 0; tries++)
-		sleep_ms(5);
-	f = fopen(file, "r");
-	assert_non_null(f);
-	memset(s, 0, sizeof(*s));
-	while (fscanf(f, "%31s %ld", key, &val) == 2) {
-		if (strcmp(key, "round_trips") == 0)
-			s->round_trips = val;
-		else if (strcmp(key, "connections") == 0)
-			s->connections = val;
-	}
-	fclose(f);
+	assert_int_equal(rt_stats_signal(sig, s), 0);
 }
 
 static void
