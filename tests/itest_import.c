@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include <libpq-fe.h>
+
+#include "pgtest.h"
 #include <sqlite3.h>
 
 #include "route.h"
@@ -76,43 +78,6 @@ make_db(char *path, size_t len, int n)
 		sq(path, sql);
 }
 
-static PGresult *
-q(const char *sql)
-{
-	PGresult *res = PQexec(pg, sql);
-
-	if (PQresultStatus(res) != PGRES_TUPLES_OK &&
-	    PQresultStatus(res) != PGRES_COMMAND_OK)
-		fail_msg("%s: %s", sql, PQresultErrorMessage(res));
-	return res;
-}
-
-static long long
-q_int(const char *sql)
-{
-	PGresult *res = q(sql);
-	long long v;
-
-	assert_int_equal(PQntuples(res), 1);
-	v = PQgetisnull(res, 0, 0) ? -1 : strtoll(PQgetvalue(res, 0, 0),
-	    NULL, 10);
-	PQclear(res);
-	return v;
-}
-
-/* Value of one cell as text ("<NULL>" for NULL), in a static buffer. */
-static const char *
-q_str(const char *sql)
-{
-	static char buf[4096];
-	PGresult *res = q(sql);
-
-	assert_int_equal(PQntuples(res), 1);
-	snprintf(buf, sizeof(buf), "%s", PQgetisnull(res, 0, 0) ? "<NULL>" :
-	    PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return buf;
-}
 
 /* Run todoctl with args; stdout+stderr go to out (a path). With
  * pause_after > 0, kill it with SIGKILL once the test hook stops it. */
@@ -179,7 +144,7 @@ static int
 reset(void **state)
 {
 	(void)state;
-	PQclear(q("TRUNCATE todos, sqlite_imported, users, sessions, "
+	PQclear(pgtest_q(pg, "TRUNCATE todos, sqlite_imported, users, sessions, "
 	    "todo_counts; "
 	    "ALTER TABLE todos ALTER COLUMN id RESTART WITH 1"));
 	return 0;
@@ -211,16 +176,16 @@ t_fixture(void **state)
 	assert_int_equal(RUN(out, "import-sqlite", db), 0);
 	assert_non_null(strstr(slurp(out), "alembic revision: 3f2a9c1d7b44"));
 	assert_non_null(strstr(slurp(out), "backup: "));
-	assert_int_equal(q_int("SELECT count(*) FROM todos"), 500);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos"), 500);
 	/* No --owner: nobody's, so nobody's counts. */
-	assert_int_equal(q_int("SELECT count(*) FROM todo_counts"), 0);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todo_counts"), 0);
 	assert_non_null(strstr(slurp(out), "500 todos imported without an "
 	    "owner: assign them with todoctl assign-unowned EMAIL"));
 	out_path(out, sizeof(out), "verify");
 	assert_int_equal(RUN(out, "verify-sqlite", db), 0);
 	assert_non_null(strstr(slurp(out), "IDENTICAL"));
 	/* The app's next todo gets a fresh id. */
-	assert_int_equal(q_int("INSERT INTO todos (title) VALUES ('new') "
+	assert_int_equal(pgtest_int(pg, "INSERT INTO todos (title) VALUES ('new') "
 	    "RETURNING id"), 501);
 	/* The source file itself is untouched and the backup is a copy. */
 	snprintf(cmd, sizeof(cmd), "cmp -s '%s' '%s' && ls '%s'.bak-* "
@@ -276,49 +241,49 @@ t_hostile(void **state)
 	out_path(out, sizeof(out), "import");
 	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
 	    "--reject-file", rej), 6);
-	assert_int_equal(q_int("SELECT count(*) FROM todos"), 8);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos"), 8);
 
 	/* Byte for byte. */
-	assert_string_equal(q_str("SELECT title FROM todos WHERE id = 1"),
+	assert_string_equal(pgtest_str(pg, "SELECT title FROM todos WHERE id = 1"),
 	    "emoji \xF0\x9F\x98\x80 caf\xC3\xA9");
-	assert_string_equal(q_str("SELECT description FROM todos WHERE id = 1"),
+	assert_string_equal(pgtest_str(pg, "SELECT description FROM todos WHERE id = 1"),
 	    "");
-	assert_string_equal(q_str("SELECT description FROM todos WHERE id = 2"),
+	assert_string_equal(pgtest_str(pg, "SELECT description FROM todos WHERE id = 2"),
 	    "<NULL>");
-	assert_string_equal(q_str("SELECT title FROM todos WHERE id = 2"),
+	assert_string_equal(pgtest_str(pg, "SELECT title FROM todos WHERE id = 2"),
 	    "<script>alert(1)</script> &amp;");
-	assert_string_equal(q_str("SELECT title FROM todos WHERE id = 3"),
+	assert_string_equal(pgtest_str(pg, "SELECT title FROM todos WHERE id = 3"),
 	    "Robert'); DROP TABLE todos;--");
-	assert_string_equal(q_str("SELECT description FROM todos WHERE id = 3"),
+	assert_string_equal(pgtest_str(pg, "SELECT description FROM todos WHERE id = 3"),
 	    "a\\b\\\\c");
-	assert_string_equal(q_str("SELECT title FROM todos WHERE id = 4"),
+	assert_string_equal(pgtest_str(pg, "SELECT title FROM todos WHERE id = 4"),
 	    "\\N");
-	assert_string_equal(q_str("SELECT description FROM todos WHERE id = 4"),
+	assert_string_equal(pgtest_str(pg, "SELECT description FROM todos WHERE id = 4"),
 	    "tab\there\nnl\rcr");
-	assert_string_equal(q_str("SELECT title FROM todos WHERE id = 5"),
+	assert_string_equal(pgtest_str(pg, "SELECT title FROM todos WHERE id = 5"),
 	    "  padded  ");
-	assert_string_equal(q_str("SELECT description FROM todos WHERE id = 5"),
+	assert_string_equal(pgtest_str(pg, "SELECT description FROM todos WHERE id = 5"),
 	    "   ");
-	assert_string_equal(q_str("SELECT title FROM todos WHERE id = 6"),
+	assert_string_equal(pgtest_str(pg, "SELECT title FROM todos WHERE id = 6"),
 	    title200);
-	assert_string_equal(q_str("SELECT title FROM todos WHERE id = "
+	assert_string_equal(pgtest_str(pg, "SELECT title FROM todos WHERE id = "
 	    "9223372036854775806"), "huge id");
 	/* Booleans and every time format, in UTC. */
-	PQclear(q("SET TimeZone = 'UTC'"));
-	assert_string_equal(q_str("SELECT format('%s|%s|%s', completed, "
+	PQclear(pgtest_q(pg, "SET TimeZone = 'UTC'"));
+	assert_string_equal(pgtest_str(pg, "SELECT format('%s|%s|%s', completed, "
 	    "created_at, updated_at) FROM todos WHERE id = 2"),
 	    "t|2025-03-01 10:00:00+00|2025-03-01 10:00:00+00");
-	assert_string_equal(q_str("SELECT format('%s|%s|%s', completed, "
+	assert_string_equal(pgtest_str(pg, "SELECT format('%s|%s|%s', completed, "
 	    "created_at, updated_at) FROM todos WHERE id = 3"),
 	    "t|2025-03-01 00:00:00+00|2025-03-01 10:00:00+00");
-	assert_string_equal(q_str("SELECT format('%s|%s|%s', completed, "
+	assert_string_equal(pgtest_str(pg, "SELECT format('%s|%s|%s', completed, "
 	    "created_at, updated_at) FROM todos WHERE id = 4"),
 	    "f|2025-03-01 10:00:00.123+00|2025-03-01 10:00:00+00");
-	assert_string_equal(q_str("SELECT format('%s|%s', created_at, "
+	assert_string_equal(pgtest_str(pg, "SELECT format('%s|%s', created_at, "
 	    "updated_at) FROM todos WHERE id = 5"),
 	    "2025-03-01 10:00:00.5+00|2025-03-01 10:00:00.5+00");
 	/* The id generator moved past the largest id. */
-	assert_int_equal(q_int("SELECT pg_sequence_last_value('todos_id_seq')"),
+	assert_int_equal(pgtest_int(pg, "SELECT pg_sequence_last_value('todos_id_seq')"),
 	    9223372036854775806LL);
 
 	r = slurp(rej);
@@ -350,7 +315,7 @@ t_hostile(void **state)
 	out_path(out, sizeof(out), "import2");
 	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
 	    "--reject-file", rej), 6);
-	assert_int_equal(q_int("SELECT count(*) FROM todos"), 8);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos"), 8);
 }
 
 /* The todo's pages answer for id: the router takes it back unchanged. */
@@ -382,7 +347,7 @@ t_ids(void **state)
 
 	(void)state;
 	/* The identity's whole range is what the router takes. */
-	assert_string_equal(q_str("SELECT format('%s|%s|%s|%s', seqmin, "
+	assert_string_equal(pgtest_str(pg, "SELECT format('%s|%s|%s|%s', seqmin, "
 	    "seqmax, seqincrement, seqcycle) FROM pg_sequence WHERE "
 	    "seqrelid = pg_get_serial_sequence('todos', 'id')::regclass"),
 	    "1|9223372036854775807|1|f");
@@ -398,19 +363,19 @@ t_ids(void **state)
 	out_path(out, sizeof(out), "import");
 	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
 	    "--reject-file", rej), 6);
-	assert_int_equal(q_int("SELECT count(*) FROM todos"), 2);
-	assert_int_equal(q_int("SELECT count(*) FROM todos WHERE id < 1"), 0);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos"), 2);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos WHERE id < 1"), 0);
 	r = slurp(rej);
 	assert_non_null(strstr(r, "\n0\tid\tid is 0 or negative: the app's "
 	    "ids start at 1\t0\n"));
 	assert_non_null(strstr(r, "\n-5\tid\tid is 0 or negative: the app's "
 	    "ids start at 1\t-5\n"));
-	assert_string_equal(q_str("SELECT title FROM todos WHERE id = "
+	assert_string_equal(pgtest_str(pg, "SELECT title FROM todos WHERE id = "
 	    "1000000000000000000"), "10^18");
 	addressable(1000000000000000000LL);
 	/* The identity moved past 10^18: the app's next todo is reachable
 	 * too (the 18-digit router could not reach it). */
-	id = q_int("INSERT INTO todos (title) VALUES ('after 10^18') "
+	id = pgtest_int(pg, "INSERT INTO todos (title) VALUES ('after 10^18') "
 	    "RETURNING id");
 	assert_int_equal(id, 1000000000000000001LL);
 	addressable(id);
@@ -427,12 +392,12 @@ t_ids(void **state)
 	    "--reject-file", rej), 6);
 	assert_non_null(strstr(slurp(rej), "\n9223372036854775807\tid\tid is "
 	    "the largest bigint"));
-	assert_string_equal(q_str("SELECT title FROM todos WHERE id = "
+	assert_string_equal(pgtest_str(pg, "SELECT title FROM todos WHERE id = "
 	    "9223372036854775806"), "top - 1");
 	addressable(9223372036854775806LL);
 	/* The last id the identity hands out is still addressable; after
 	 * it the insert fails instead of wrapping or going negative. */
-	id = q_int("INSERT INTO todos (title) VALUES ('last') RETURNING id");
+	id = pgtest_int(pg, "INSERT INTO todos (title) VALUES ('last') RETURNING id");
 	assert_int_equal(id, INT64_MAX);
 	addressable(id);
 	res = PQexec(pg, "INSERT INTO todos (title) VALUES ('one more')");
@@ -462,7 +427,7 @@ t_ids(void **state)
 	    "integer\t"));
 	assert_non_null(strstr(r, "\n12abc\tid\tid is not an integer\t"));
 	/* 7, 10^18 and 10^18 + 1, INT64_MAX - 1 and INT64_MAX: nothing new. */
-	assert_int_equal(q_int("SELECT count(*) FROM todos"), 5);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos"), 5);
 }
 
 static void
@@ -478,8 +443,8 @@ t_timezone(void **state)
 	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
 	    "--source-timezone", "Europe/Berlin"), 0);
 	assert_non_null(strstr(slurp(out), "read as Europe/Berlin"));
-	PQclear(q("SET TimeZone = 'UTC'"));
-	assert_string_equal(q_str("SELECT format('%s|%s', created_at, "
+	PQclear(pgtest_q(pg, "SET TimeZone = 'UTC'"));
+	assert_string_equal(pgtest_str(pg, "SELECT format('%s|%s', created_at, "
 	    "updated_at) FROM todos"),
 	    "2025-07-15 10:00:00+00|2025-01-15 12:00:00+00");
 	out_path(out, sizeof(out), "verify");
@@ -503,13 +468,13 @@ t_kill(void **state)
 	out_path(out, sizeof(out), "killed");
 	assert_int_equal(run(out, 2000, (const char *const[]){
 	    "import-sqlite", db, "--no-backup", NULL }), 128 + SIGKILL);
-	assert_int_equal(q_int("SELECT count(*) FROM todos"), 0);
-	assert_int_equal(q_int("SELECT count(*) FROM sqlite_imported"), 0);
-	assert_int_equal(q_int("SELECT coalesce(sum(active + completed), 0) "
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos"), 0);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM sqlite_imported"), 0);
+	assert_int_equal(pgtest_int(pg, "SELECT coalesce(sum(active + completed), 0) "
 	    "FROM todo_counts"), 0);
 	out_path(out, sizeof(out), "rerun");
 	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup"), 0);
-	assert_int_equal(q_int("SELECT count(*) FROM todos"), 5000);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos"), 5000);
 
 	/* A re-sync killed mid-COPY (the merge path): nothing changes. */
 	sq(db, "UPDATE todo SET title = 'changed' WHERE id <= 10; "
@@ -518,14 +483,14 @@ t_kill(void **state)
 	out_path(out, sizeof(out), "killed2");
 	assert_int_equal(run(out, 3000, (const char *const[]){
 	    "import-sqlite", db, "--no-backup", NULL }), 128 + SIGKILL);
-	assert_int_equal(q_int("SELECT count(*) FROM todos"), 5000);
-	assert_int_equal(q_int("SELECT count(*) FROM todos WHERE title = "
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos"), 5000);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos WHERE title = "
 	    "'changed'"), 0);
 	out_path(out, sizeof(out), "rerun2");
 	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup"), 0);
-	assert_int_equal(q_int("SELECT count(*) FROM todos WHERE title = "
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos WHERE title = "
 	    "'changed'"), 10);
-	assert_int_equal(q_int("SELECT count(*) FROM todos"), 5001);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos"), 5001);
 	assert_int_equal(RUN(out, "verify-sqlite", db), 0);
 }
 
@@ -539,16 +504,16 @@ t_rerun_noop(void **state)
 	make_db(db, sizeof(db), 300);
 	out_path(out, sizeof(out), "import");
 	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup"), 0);
-	before = q_int("SELECT sum(xmin::text::bigint) FROM todos");
+	before = pgtest_int(pg, "SELECT sum(xmin::text::bigint) FROM todos");
 	snprintf(json, sizeof(json), "%s/noop.json", tmpdir);
 	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
 	    "--summary-json", json), 0);
 	assert_non_null(strstr(slurp(json), "\"read\":300,\"imported\":0,"
 	    "\"updated\":0,\"unchanged\":300,\"rejected\":0,\"conflicts\":0"));
 	/* Not a single row was rewritten. */
-	assert_int_equal(q_int("SELECT sum(xmin::text::bigint) FROM todos"),
+	assert_int_equal(pgtest_int(pg, "SELECT sum(xmin::text::bigint) FROM todos"),
 	    before);
-	assert_int_equal(q_int("SELECT count(*) FROM todos WHERE user_id IS "
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos WHERE user_id IS "
 	    "NULL"), 300);
 	/* Dry run: reports, writes nothing. */
 	sq(db, "INSERT INTO todo VALUES (301, 'n', NULL, 0, '2025-03-01', "
@@ -557,7 +522,7 @@ t_rerun_noop(void **state)
 	    "--summary-json", json), 0);
 	assert_non_null(strstr(slurp(out), "DRY RUN: rolled back"));
 	assert_non_null(strstr(slurp(json), "\"imported\":1,"));
-	assert_int_equal(q_int("SELECT count(*) FROM todos"), 300);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos"), 300);
 }
 
 static void
@@ -569,13 +534,13 @@ t_verify_catches(void **state)
 	make_db(db, sizeof(db), 50);
 	out_path(out, sizeof(out), "import");
 	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup"), 0);
-	PQclear(q("UPDATE todos SET title = 'changed' WHERE id = 3; "
+	PQclear(pgtest_q(pg, "UPDATE todos SET title = 'changed' WHERE id = 3; "
 	    "DELETE FROM todos WHERE id = 4; "
 	    "UPDATE todos SET description = '' WHERE id = 6"));
 	sq(db, "UPDATE todo SET completed = 1 - completed WHERE id = 7; "
 	    "INSERT INTO todo VALUES (60, 'added', NULL, 0, '2025-03-01', "
 	    "'2025-03-01')");
-	PQclear(q("INSERT INTO todos (title) VALUES ('app')"));
+	PQclear(pgtest_q(pg, "INSERT INTO todos (title) VALUES ('app')"));
 	out_path(out, sizeof(out), "verify");
 	assert_int_equal(RUN(out, "verify-sqlite", db), 5);
 	o = slurp(out);
@@ -587,7 +552,7 @@ t_verify_catches(void **state)
 	assert_non_null(strstr(o, "missing   id=60"));
 	assert_non_null(strstr(o, "extra     id=51"));
 	/* An id generator left behind is caught too. */
-	PQclear(q("SELECT setval('todos_id_seq', 10)"));
+	PQclear(pgtest_q(pg, "SELECT setval('todos_id_seq', 10)"));
 	assert_int_equal(RUN(out, "verify-sqlite", db), 5);
 	assert_non_null(strstr(slurp(out), "id generator: BEHIND"));
 }
@@ -602,10 +567,10 @@ t_app_rows_survive(void **state)
 	out_path(out, sizeof(out), "import");
 	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup"), 0);
 	/* The app creates a todo (id 21) and edits one. */
-	assert_int_equal(q_int("INSERT INTO todos (title) VALUES "
+	assert_int_equal(pgtest_int(pg, "INSERT INTO todos (title) VALUES "
 	    "('made in the app') RETURNING id"), 21);
-	PQclear(q("UPDATE todos SET title = 'edited in the app' WHERE id = 6"));
-	PQclear(q("DELETE FROM todos WHERE id = 8"));
+	PQclear(pgtest_q(pg, "UPDATE todos SET title = 'edited in the app' WHERE id = 6"));
+	PQclear(pgtest_q(pg, "DELETE FROM todos WHERE id = 8"));
 	/* Meanwhile the old app wrote to SQLite. */
 	sq(db, "INSERT INTO todo VALUES (21, 'made in sqlite', NULL, 0, "
 	    "'2025-03-01', '2025-03-01'); "
@@ -622,20 +587,20 @@ t_app_rows_survive(void **state)
 	    "--reject-file", rej, "--summary-json", json), 7);
 	assert_non_null(strstr(slurp(json), "\"read\":22,\"imported\":1,"
 	    "\"updated\":2,\"unchanged\":16,\"rejected\":0,\"conflicts\":3"));
-	assert_string_equal(q_str("SELECT title FROM todos WHERE id = 21"),
+	assert_string_equal(pgtest_str(pg, "SELECT title FROM todos WHERE id = 21"),
 	    "made in the app");
-	assert_string_equal(q_str("SELECT title FROM todos WHERE id = 22"),
+	assert_string_equal(pgtest_str(pg, "SELECT title FROM todos WHERE id = 22"),
 	    "also new");
-	assert_string_equal(q_str("SELECT title FROM todos WHERE id = 6"),
+	assert_string_equal(pgtest_str(pg, "SELECT title FROM todos WHERE id = 6"),
 	    "edited in the app");
-	assert_string_equal(q_str("SELECT title FROM todos WHERE id = 5"),
+	assert_string_equal(pgtest_str(pg, "SELECT title FROM todos WHERE id = 5"),
 	    "changed in sqlite");
-	assert_int_equal(q_int("SELECT count(*) FROM todos WHERE id = 8"), 0);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos WHERE id = 8"), 0);
 	/* updated_at is the source's, even where it did not change. */
-	PQclear(q("SET TimeZone = 'UTC'"));
-	assert_string_equal(q_str("SELECT updated_at FROM todos WHERE id = 5"),
+	PQclear(pgtest_q(pg, "SET TimeZone = 'UTC'"));
+	assert_string_equal(pgtest_str(pg, "SELECT updated_at FROM todos WHERE id = 5"),
 	    "2025-04-01 00:00:00+00");
-	assert_string_equal(q_str("SELECT updated_at FROM todos WHERE id = 9"),
+	assert_string_equal(pgtest_str(pg, "SELECT updated_at FROM todos WHERE id = 9"),
 	    "2025-03-02 11:00:00.000001+00");
 	o = slurp(rej);
 	assert_non_null(strstr(o, "21\t-\tconflict: the id exists in "
@@ -646,7 +611,7 @@ t_app_rows_survive(void **state)
 	    "deleted in the app"));
 	assert_non_null(strstr(slurp(out), "id 21: conflict"));
 	/* The next app insert still gets a fresh id. */
-	assert_int_equal(q_int("INSERT INTO todos (title) VALUES ('next') "
+	assert_int_equal(pgtest_int(pg, "INSERT INTO todos (title) VALUES ('next') "
 	    "RETURNING id"), 23);
 }
 
@@ -670,14 +635,14 @@ t_extra_column(void **state)
 	assert_non_null(strstr(slurp(out), "has a user_id column: the todos "
 	    "belong to different people. Map them to accounts with "
 	    "--user-map"));
-	assert_int_equal(q_int("SELECT count(*) FROM todos"), 0);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos"), 0);
 	sq(db, "ALTER TABLE todo DROP COLUMN extra");
 	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
 	    "--ignore-column", "nope", "--ignore-column", "user_id"), 1);
 	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
 	    "--ignore-column", "user_id"), 0);
 	assert_non_null(strstr(slurp(out), "user_id: ignored"));
-	assert_int_equal(q_int("SELECT count(*) FROM todos"), 5);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos"), 5);
 }
 
 /* An account made in SQL (todoctl user add has its own test). */
@@ -689,7 +654,7 @@ add_user(const char *email)
 	snprintf(sql, sizeof(sql), "INSERT INTO users (email, password_hash) "
 	    "VALUES ('%s', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA') "
 	    "RETURNING id", email);
-	return q_int(sql);
+	return pgtest_int(pg, sql);
 }
 
 static long long
@@ -699,7 +664,7 @@ owned_by(const char *email)
 
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM todos t JOIN users u "
 	    "ON u.id = t.user_id WHERE u.email = '%s'", email);
-	return q_int(sql);
+	return pgtest_int(pg, sql);
 }
 
 static void
@@ -717,7 +682,7 @@ t_owner(void **state)
 	    "--owner", "nobody@example.org"), 9);
 	assert_non_null(strstr(slurp(out), "--owner: no account has the "
 	    "email address nobody@example.org"));
-	assert_int_equal(q_int("SELECT count(*) FROM todos"), 0);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos"), 0);
 
 	/* The address as typed, normalised. */
 	snprintf(json, sizeof(json), "%s/owner.json", tmpdir);
@@ -728,7 +693,7 @@ t_owner(void **state)
 	assert_non_null(strstr(slurp(json), "\"unowned\":0,"));
 	assert_non_null(strstr(slurp(json), "\"owner\":\"ann@example.org\""));
 	assert_int_equal(owned_by("ann@example.org"), 10);
-	assert_int_equal(q_int("SELECT active + completed FROM todo_counts c "
+	assert_int_equal(pgtest_int(pg, "SELECT active + completed FROM todo_counts c "
 	    "JOIN users u ON u.id = c.user_id WHERE u.email = "
 	    "'ann@example.org'"), 10);
 
@@ -764,7 +729,7 @@ t_owner(void **state)
 
 	/* Without an owner, then assigned: a re-run leaves them alone,
 	 * one with --owner of the same account agrees. */
-	PQclear(q("TRUNCATE todos, sqlite_imported"));
+	PQclear(pgtest_q(pg, "TRUNCATE todos, sqlite_imported"));
 	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup"), 0);
 	o = slurp(out);
 	assert_non_null(strstr(o, "owner: none"));
@@ -819,7 +784,7 @@ t_user_map(void **state)
 	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
 	    "--owner", "ann@example.org"), 1);
 	assert_non_null(strstr(slurp(out), "--user-map FILE.csv"));
-	assert_int_equal(q_int("SELECT count(*) FROM todos"), 0);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos"), 0);
 
 	snprintf(rej, sizeof(rej), "%s/map.rejects", tmpdir);
 	assert_int_equal(RUN(out, "import-sqlite", db, "--no-backup",
@@ -829,11 +794,11 @@ t_user_map(void **state)
 	assert_int_equal(owned_by("ann@example.org"), 2);
 	assert_int_equal(owned_by("bob@example.org"), 1);
 	assert_int_equal(owned_by("carol@example.org"), 1);
-	assert_string_equal(q_str("SELECT coalesce(user_id::text, 'none') "
+	assert_string_equal(pgtest_str(pg, "SELECT coalesce(user_id::text, 'none') "
 	    "FROM todos WHERE id = 5"), "none");
 	/* The unmapped row is rejected with its reason, never dropped
 	 * silently. */
-	assert_int_equal(q_int("SELECT count(*) FROM todos WHERE id = 4"), 0);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos WHERE id = 4"), 0);
 	r = slurp(rej);
 	assert_non_null(strstr(r, "\n4\tuser_id\tuser_id is not in the user "
 	    "map (--user-map)\tu-eve\n"));
@@ -843,7 +808,7 @@ t_user_map(void **state)
 	    "--user-map", map, "--owner", "carol@example.org",
 	    "--reject-file", rej), 6);
 	assert_int_equal(owned_by("carol@example.org"), 2);
-	assert_int_equal(q_int("SELECT count(*) FROM todos WHERE user_id IS "
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos WHERE user_id IS "
 	    "NULL"), 0);
 
 	/* Verify by the same rules. */
@@ -855,7 +820,7 @@ t_user_map(void **state)
 	assert_int_equal(RUN(out, "verify-sqlite", db, "--user-map", map), 5);
 	assert_non_null(strstr(slurp(out), "different id=5: owner (expected "
 	    "nobody, is carol@example.org)"));
-	PQclear(q("UPDATE todos SET user_id = (SELECT id FROM users WHERE "
+	PQclear(pgtest_q(pg, "UPDATE todos SET user_id = (SELECT id FROM users WHERE "
 	    "email = 'bob@example.org') WHERE id = 1"));
 	assert_int_equal(RUN(out, "verify-sqlite", db, "--user-map", map,
 	    "--owner", "carol@example.org"), 5);

@@ -24,6 +24,8 @@
 
 #include <libpq-fe.h>
 
+#include "pgtest.h"
+
 #include "password.h"
 
 #define EXIT_USAGE	2
@@ -40,42 +42,6 @@ static bool stdout_only;	/* run(): standard error to /dev/null */
 
 /* ---- helpers -------------------------------------------------------- */
 
-static PGresult *
-q(const char *sql)
-{
-	PGresult *res = PQexec(pg, sql);
-
-	if (PQresultStatus(res) != PGRES_TUPLES_OK &&
-	    PQresultStatus(res) != PGRES_COMMAND_OK)
-		fail_msg("%s: %s", sql, PQresultErrorMessage(res));
-	return res;
-}
-
-static long long
-q_int(const char *sql)
-{
-	PGresult *res = q(sql);
-	long long v;
-
-	assert_int_equal(PQntuples(res), 1);
-	v = PQgetisnull(res, 0, 0) ? -1 : strtoll(PQgetvalue(res, 0, 0),
-	    NULL, 10);
-	PQclear(res);
-	return v;
-}
-
-static const char *
-q_str(const char *sql)
-{
-	static char buf[4096];
-	PGresult *res = q(sql);
-
-	assert_int_equal(PQntuples(res), 1);
-	snprintf(buf, sizeof(buf), "%s", PQgetisnull(res, 0, 0) ? "<NULL>" :
-	    PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return buf;
-}
 
 /* todoctl args with input on standard input (NULL: /dev/null); stdout
  * and stderr into out. Returns the exit status. */
@@ -188,7 +154,7 @@ user_id(const char *email)
 
 	snprintf(sql, sizeof(sql), "SELECT coalesce((SELECT id FROM users "
 	    "WHERE email = '%s'), 0)", email);
-	return q_int(sql);
+	return pgtest_int(pg, sql);
 }
 
 /* n sessions for email. */
@@ -200,7 +166,7 @@ sessions_for(const char *email, int n)
 	snprintf(sql, sizeof(sql), "INSERT INTO sessions (hash, user_id) "
 	    "SELECT sha256(convert_to(u.email || g, 'UTF8')), u.id FROM users "
 	    "u, generate_series(1, %d) g WHERE u.email = '%s'", n, email);
-	PQclear(q(sql));
+	PQclear(pgtest_q(pg, sql));
 }
 
 static long long
@@ -210,7 +176,7 @@ count_sessions(const char *email)
 
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM sessions s JOIN "
 	    "users u ON u.id = s.user_id WHERE u.email = '%s'", email);
-	return q_int(sql);
+	return pgtest_int(pg, sql);
 }
 
 static void
@@ -224,7 +190,7 @@ static int
 reset(void **state)
 {
 	(void)state;
-	PQclear(q("TRUNCATE todos, users, sessions, login_failures, "
+	PQclear(pgtest_q(pg, "TRUNCATE todos, users, sessions, login_failures, "
 	    "todo_counts"));
 	return 0;
 }
@@ -241,19 +207,19 @@ t_add(void **state)
 	assert_int_equal(RUN(GOOD_PW "\r\nsecond line\n", "user", "add",
 	    " Ann@Example.ORG", "--password-stdin"), 0);
 	has("created account ann@example.org");
-	snprintf(hash, sizeof(hash), "%s", q_str("SELECT password_hash FROM "
+	snprintf(hash, sizeof(hash), "%s", pgtest_str(pg, "SELECT password_hash FROM "
 	    "users WHERE email = 'ann@example.org'"));
 	assert_true(strncmp(hash, "$argon2id$v=19$m=19456,t=2,p=1$", 31) ==
 	    0);
 	assert_true(password_verify(hash, GOOD_PW, strlen(GOOD_PW)));
-	assert_string_equal(q_str("SELECT disabled_at IS NULL FROM users"),
+	assert_string_equal(pgtest_str(pg, "SELECT disabled_at IS NULL FROM users"),
 	    "t");
 
 	/* Taken, whatever the case. */
 	assert_int_equal(RUN(GOOD_PW "\n", "user", "add", "ANN@example.org",
 	    "--password-stdin"), EXIT_TAKEN);
 	has("an account with the email address ann@example.org exists");
-	assert_int_equal(q_int("SELECT count(*) FROM users"), 1);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM users"), 1);
 }
 
 static void
@@ -281,7 +247,7 @@ t_add_refused(void **state)
 	assert_int_equal(RUN(NULL, "user", "add", "bob@example.org"),
 	    EXIT_USAGE);
 	has("--password-stdin");
-	assert_int_equal(q_int("SELECT count(*) FROM users"), 0);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM users"), 0);
 }
 
 static void
@@ -295,7 +261,7 @@ t_add_tty(void **state)
 	    "add", "tty@example.org", NULL }), 0);
 	has("created account tty@example.org");
 	assert_null(strstr(out, "tty pass phrase"));
-	assert_true(password_verify(q_str("SELECT password_hash FROM users "
+	assert_true(password_verify(pgtest_str(pg, "SELECT password_hash FROM users "
 	    "WHERE email = 'tty@example.org'"), "tty pass phrase one", 19));
 	/* The two entries differ: nothing is created. */
 	assert_int_equal(run_tty((const char *const[]){ "Password: ",
@@ -315,14 +281,14 @@ t_list(void **state)
 	(void)state;
 	add("ann@example.org");
 	add("bob@example.org");
-	PQclear(q("INSERT INTO todos (user_id, title, completed) SELECT id, "
+	PQclear(pgtest_q(pg, "INSERT INTO todos (user_id, title, completed) SELECT id, "
 	    "'t' || g, g % 2 = 0 FROM users, generate_series(1, 3) g "
 	    "WHERE email = 'ann@example.org'; "
 	    "INSERT INTO todos (title) VALUES ('nobody''s')"));
 	sessions_for("ann@example.org", 2);
 	sessions_for("bob@example.org", 1);
 	/* Past TODO_SESSION_IDLE: not active. */
-	PQclear(q("UPDATE sessions SET last_seen = now() - interval '30 days' "
+	PQclear(pgtest_q(pg, "UPDATE sessions SET last_seen = now() - interval '30 days' "
 	    "WHERE user_id = (SELECT id FROM users WHERE email = "
 	    "'bob@example.org')"));
 	assert_int_equal(RUN(NULL, "user", "disable", "bob@example.org"), 0);
@@ -382,7 +348,7 @@ t_unknown(void **state)
 	assert_int_equal(RUN(NULL, "assign-unowned"), EXIT_USAGE);
 	assert_int_equal(RUN(NULL, "user", "--help"), 0);
 	has("reset-password");
-	assert_int_equal(q_int("SELECT count(*) FROM users WHERE disabled_at "
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM users WHERE disabled_at "
 	    "IS NULL"), 1);
 }
 
@@ -398,14 +364,14 @@ t_disable(void **state)
 	has("disabled ann@example.org: no sign-in; 3 session(s) ended");
 	assert_int_equal(count_sessions("ann@example.org"), 0);
 	assert_int_equal(count_sessions("bob@example.org"), 2);
-	assert_string_equal(q_str("SELECT disabled_at IS NOT NULL FROM users "
+	assert_string_equal(pgtest_str(pg, "SELECT disabled_at IS NOT NULL FROM users "
 	    "WHERE email = 'ann@example.org'"), "t");
 	/* Again: the first time is kept. */
 	assert_int_equal(RUN(NULL, "user", "disable", "ann@example.org"), 0);
 	has("was disabled already (since ");
 	assert_int_equal(RUN(NULL, "user", "enable", "ann@example.org"), 0);
 	has("enabled ann@example.org");
-	assert_string_equal(q_str("SELECT disabled_at IS NULL FROM users "
+	assert_string_equal(pgtest_str(pg, "SELECT disabled_at IS NULL FROM users "
 	    "WHERE email = 'ann@example.org'"), "t");
 	assert_int_equal(RUN(NULL, "user", "enable", "ann@example.org"), 0);
 	has("was not disabled");
@@ -419,7 +385,7 @@ t_reset_password(void **state)
 	add("bob@example.org");
 	sessions_for("ann@example.org", 2);
 	sessions_for("bob@example.org", 1);
-	PQclear(q("INSERT INTO login_failures VALUES "
+	PQclear(pgtest_q(pg, "INSERT INTO login_failures VALUES "
 	    "('email:ann@example.org', 5, now())"));
 	assert_int_equal(RUN("password\n", "user", "reset-password",
 	    "ann@example.org", "--password-stdin"), EXIT_REFUSED);
@@ -429,10 +395,10 @@ t_reset_password(void **state)
 	has("new password set for ann@example.org; 2 session(s) ended");
 	assert_int_equal(count_sessions("ann@example.org"), 0);
 	assert_int_equal(count_sessions("bob@example.org"), 1);
-	assert_int_equal(q_int("SELECT count(*) FROM login_failures"), 0);
-	assert_true(password_verify(q_str("SELECT password_hash FROM users "
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM login_failures"), 0);
+	assert_true(password_verify(pgtest_str(pg, "SELECT password_hash FROM users "
 	    "WHERE email = 'ann@example.org'"), "a new pass phrase", 17));
-	assert_false(password_verify(q_str("SELECT password_hash FROM users "
+	assert_false(password_verify(pgtest_str(pg, "SELECT password_hash FROM users "
 	    "WHERE email = 'ann@example.org'"), GOOD_PW, strlen(GOOD_PW)));
 	/* A disabled account stays disabled, and it says so. */
 	assert_int_equal(RUN(NULL, "user", "disable", "bob@example.org"), 0);
@@ -447,7 +413,7 @@ t_delete(void **state)
 	(void)state;
 	add("ann@example.org");
 	add("bob@example.org");
-	PQclear(q("INSERT INTO todos (user_id, title) SELECT u.id, 'x' FROM "
+	PQclear(pgtest_q(pg, "INSERT INTO todos (user_id, title) SELECT u.id, 'x' FROM "
 	    "users u, generate_series(1, 3) WHERE u.email = "
 	    "'ann@example.org'; INSERT INTO todos (user_id, title) SELECT "
 	    "id, 'bob' FROM users WHERE email = 'bob@example.org'"));
@@ -473,15 +439,15 @@ t_delete(void **state)
 	    "session(s) ended");
 	assert_int_equal(user_id("ann@example.org"), 0);
 	/* The cascade: todos, sessions, counts. Bob's untouched. */
-	assert_int_equal(q_int("SELECT count(*) FROM todos"), 1);
-	assert_int_equal(q_int("SELECT count(*) FROM sessions"), 1);
-	assert_int_equal(q_int("SELECT count(*) FROM todo_counts"), 1);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos"), 1);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM sessions"), 1);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todo_counts"), 1);
 	assert_int_equal(RUN(NULL, "user", "delete", "bob@example.org",
 	    "--yes"), 0);
 	has("deleted account bob@example.org with its 1 todo(s); 1 "
 	    "session(s) ended");
-	assert_int_equal(q_int("SELECT count(*) FROM todos"), 0);
-	assert_int_equal(q_int("SELECT count(*) FROM users"), 0);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos"), 0);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM users"), 0);
 }
 
 static void
@@ -489,23 +455,23 @@ t_assign_unowned(void **state)
 {
 	(void)state;
 	add("ann@example.org");
-	PQclear(q("INSERT INTO todos (title, completed, updated_at) SELECT "
+	PQclear(pgtest_q(pg, "INSERT INTO todos (title, completed, updated_at) SELECT "
 	    "'old ' || g, g = 1, '2025-01-01 00:00:00+00' FROM "
 	    "generate_series(1, 4) g; INSERT INTO todos (user_id, title) "
 	    "SELECT id, 'mine' FROM users"));
 	assert_int_equal(RUN(NULL, "assign-unowned", " ANN@example.org "), 0);
 	has("4 todo(s) without an owner now belong to ann@example.org");
-	assert_int_equal(q_int("SELECT count(*) FROM todos WHERE user_id IS "
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos WHERE user_id IS "
 	    "NULL"), 0);
 	/* Counts follow; updated_at is not an edit's. */
-	assert_string_equal(q_str("SELECT format('%s/%s', active, completed) "
+	assert_string_equal(pgtest_str(pg, "SELECT format('%s/%s', active, completed) "
 	    "FROM todo_counts"), "4/1");
-	assert_int_equal(q_int("SELECT count(*) FROM todos WHERE title LIKE "
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos WHERE title LIKE "
 	    "'old %' AND updated_at = '2025-01-01 00:00:00+00'"), 4);
 	assert_int_equal(RUN(NULL, "assign-unowned", "ann@example.org"), 0);
 	has("0 todo(s) without an owner");
 	/* A disabled account gets them, with a note. */
-	PQclear(q("INSERT INTO todos (title) VALUES ('late')"));
+	PQclear(pgtest_q(pg, "INSERT INTO todos (title) VALUES ('late')"));
 	assert_int_equal(RUN(NULL, "user", "disable", "ann@example.org"), 0);
 	assert_int_equal(RUN(NULL, "assign-unowned", "ann@example.org"), 0);
 	has("note: ann@example.org is disabled");
