@@ -128,6 +128,9 @@ test_get_query(void **state)
 	assert_string_equal(form_get(&r.query, "empty", NULL), "");
 	assert_int_equal(r.body.n, 0);
 	assert_int_equal(r.cookies.n, 0);
+	/* As received, for the sign-in page's return_to. */
+	assert_string_equal(r.query_string, "filter=active&q=a+b%20c&empty");
+	assert_string_equal(r.user_agent, "");
 }
 
 static void
@@ -523,6 +526,34 @@ test_request_id(void **state)
 	check_request_id(id65, "-");
 }
 
+/* The User-Agent is kept for the account page: bounded, printable, valid
+ * UTF-8 (anything else a '?'), never a reason to refuse the request. */
+static void
+test_user_agent(void **state)
+{
+	char long_ua[1200];
+	struct request r;
+	int st = 0;
+	char *params[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/", NULL, NULL };
+
+	(void)state;
+	params[2] = "HTTP_USER_AGENT=Mozilla/5.0 (X11; Linux) <b>\xc3\xa9</b>";
+	assert_int_equal(parse(&r, params, NULL, &st), TD_OK);
+	assert_string_equal(r.user_agent, "Mozilla/5.0 (X11; Linux) <b>\xc3\xa9</b>");
+	/* Controls, a stray continuation byte, a cut sequence, DEL. */
+	params[2] = "HTTP_USER_AGENT=a\tb\x80" "c\xe2\x82" "d\x7f";
+	assert_int_equal(parse(&r, params, NULL, &st), TD_OK);
+	assert_string_equal(r.user_agent, "a?b?c??d?");
+	/* At most USER_AGENT_MAX code points (here 2-byte ones). */
+	strcpy(long_ua, "HTTP_USER_AGENT=");
+	for (size_t i = 0; i < 300; i++)
+		strcat(long_ua, "\xc3\xa9");
+	params[2] = long_ua;
+	assert_int_equal(parse(&r, params, NULL, &st), TD_OK);
+	assert_int_equal(strlen(r.user_agent), 2 * USER_AGENT_MAX);
+	assert_int_equal(strncmp(r.user_agent, "\xc3\xa9\xc3\xa9", 4), 0);
+}
+
 static void
 test_scheme(void **state)
 {
@@ -592,6 +623,7 @@ main(void)
 		cmocka_unit_test(test_cookies),
 		cmocka_unit_test(test_request_id),
 		cmocka_unit_test(test_scheme),
+		cmocka_unit_test(test_user_agent),
 		cmocka_unit_test(test_param),
 	};
 
