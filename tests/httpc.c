@@ -682,8 +682,8 @@ http_cookie_attr(const char *set_cookie, const char *attr, char *buf,
 			e = p + strlen(p);
 		while (p < e && (*p == ' ' || *p == '\t'))
 			p++;
-		if ((eq = memchr(p, '=', (size_t)(e - p))) == NULL)
-			eq = e;
+		for (eq = p; eq < e && *eq != '='; eq++)
+			;
 		ve = eq;
 		while (ve > p && (ve[-1] == ' ' || ve[-1] == '\t'))
 			ve--;
