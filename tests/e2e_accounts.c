@@ -617,12 +617,16 @@ test_signup_signs_in_with_a_safe_cookie(void **state)
 	assert_non_null(strstr(r.body, "<label"));
 	assert_null(strstr(r.body, "<script"));
 	http_resp_free(&r);
-	/* Not again when the browser has one: the form's token stays valid. */
+	/* When the browser has one, the same one again with a fresh
+	 * lifetime: the form's token stays valid. */
 	pre_session("/login", &pre);
 	snprintf(line, sizeof(line), "Cookie: " PRESESSION "=%s\r\n", pre.cookie);
 	as(NULL, "/login", NULL, line, &r);
 	assert_int_equal(r.status, 200);
-	assert_null(http_set_cookie(&r, PRESESSION, v, sizeof(v)));
+	assert_non_null(http_set_cookie(&r, PRESESSION, line, sizeof(line)));
+	assert_cookie_attrs(line, 3600);
+	assert_non_null(http_cookie_value(&r, PRESESSION, v, sizeof(v)));
+	assert_string_equal(v, pre.cookie);
 	f = http_form_value(r.body, "csrf_token");
 	assert_non_null(f);
 	assert_string_equal(f, pre.csrf);

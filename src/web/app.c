@@ -327,6 +327,7 @@ check_access(struct ctx *c, enum access access, struct store_session *who)
 	const struct config *cfg = c->app->cfg;
 	unsigned char hash[SESSION_HASH_BYTES];
 	char token[SESSION_TOKEN_B64_LEN + 1];
+	const char *pre;
 
 	if (session_parse_token(form_get(&c->req->cookies,
 	    session_cookie_name(cfg->cookie_secure), NULL), hash)) {
@@ -348,10 +349,15 @@ check_access(struct ctx *c, enum access access, struct store_session *who)
 		}
 		return true;
 	}
-	/* A sign-in page: its forms are bound to a pre-session cookie. */
-	if (session_parse_token(form_get(&c->req->cookies,
-	    presession_cookie_name(cfg->cookie_secure), NULL), hash)) {
+	/* A sign-in page: its forms are bound to a pre-session cookie. A
+	 * page view gives it a fresh lifetime, so a form just shown never
+	 * meets an expired one. */
+	pre = form_get(&c->req->cookies, presession_cookie_name(cfg->cookie_secure), NULL);
+	if (session_parse_token(pre, hash)) {
 		csrf_token_for(hash, c->csrf);
+		if (!is_post(c->req))
+			set_cookie(c, presession_cookie_name(cfg->cookie_secure), pre,
+			    PRESESSION_MAX_AGE);
 	} else if (is_post(c->req)) {
 		refuse_form(c, "no pre-session cookie",
 		    "Signing in needs cookies. Please allow cookies for this site, reload the page and try again.");
