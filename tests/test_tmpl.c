@@ -230,6 +230,25 @@ test_implicit_iterator(void **state)
 	check(f, "{{#list}}({{#.}}{{.}}{{/.}}){{/list}}", m, "(12)(x)");
 }
 
+/* Issue 11: a template whose only tags are {{.}} has no name parts (segs
+ * is NULL) and an empty map has no pairs; neither may be indexed. Clang's
+ * UBSan (pointer-overflow: "applying zero offset to null pointer") fails
+ * this without the fix; gcc's does not check NULL + 0. */
+static void
+test_no_names(void **state)
+{
+	struct fx *f = *state;
+	struct tv *l = tv_list(f->a);
+
+	check(f, "{{.}}", tv_str(f->a, "<a>"), "&lt;a&gt;");
+	check(f, "{{{.}}}|{{&.}}", tv_str(f->a, "<a>"), "<a>|<a>");
+	assert_int_equal(tv_push(l, tv_str(f->a, "x")), TD_OK);
+	assert_int_equal(tv_push(l, tv_map(f->a)), TD_OK);
+	check(f, "{{#.}}[{{.}}]{{/.}}{{^.}}none{{/.}}", l, "[x][]");
+	check(f, "({{missing}}{{#missing}}x{{/missing}}{{a.b}})", tv_map(f->a),
+	    "()");
+}
+
 /* ---- sections ---- */
 
 static void
@@ -825,6 +844,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_escaping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dotted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_implicit_iterator, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_section_dotted_and_deep, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_section_whitespace, setup, teardown),

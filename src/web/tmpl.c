@@ -1066,8 +1066,11 @@ emit_text(struct render *r, const char *s, size_t n)
 static inline const struct tv_pair *
 map_get(const struct tv *m, const struct seg *k)
 {
-	const struct tv_pair *p = m->u.map.p, *e = p + m->u.map.n;
+	const struct tv_pair *p = m->u.map.p, *e;
 
+	if (m->u.map.n == 0)	/* an empty map's p is NULL: no NULL + 0 */
+		return NULL;
+	e = p + m->u.map.n;
 	for (; p < e; p++)
 		if (p->sig == k->sig && p->klen == k->n &&
 		    memcmp(p->key, k->s, k->n) == 0)
@@ -1082,13 +1085,16 @@ map_get(const struct tv *m, const struct seg *k)
 static const struct tv *
 resolve(const struct render *r, const struct tmpl *t, const struct op *op)
 {
-	const struct seg *seg = &t->segs[op->seg];
 	const struct tv_pair *p = NULL;
+	const struct seg *seg;
 	const struct tv *v;
 	size_t i;
 
+	/* Before indexing segs: a template whose only tags are {{.}} has
+	 * none (segs is NULL). */
 	if (op->nseg == 0)
 		return r->sp > 0 ? r->stack[r->sp - 1] : NULL;
+	seg = &t->segs[op->seg];
 	for (i = r->sp; i-- > 0;) {
 		v = r->stack[i];
 		if (v->type == TV_MAP && (p = map_get(v, &seg[0])) != NULL)
