@@ -1175,6 +1175,88 @@ test_session_id_changes_at_sign_in(void **state)
 	    user_id(&a), NULL), 3);
 }
 
+/* GET path (body NULL) or POST body as p's browser with the Cookie line
+ * "<before>session=<p's>; <after>"; the answer in r. */
+static void
+with_cookies(const struct person *p, const char *before, const char *after,
+    const char *path, const char *body, struct http_resp *r)
+{
+	static char hdr[16384];
+	int n;
+
+	n = snprintf(hdr, sizeof(hdr), "Cookie: %s" SESSION "=%s%s%s\r\n", before,
+	    p->session, after[0] != '\0' ? "; " : "", after);
+	assert_true(n > 0 && (size_t)n < sizeof(hdr));
+	if (body == NULL)
+		assert_int_equal(http_get(host, port, path, hdr, r), 0);
+	else
+		assert_int_equal(http_post_form(host, port, path, body, hdr, r), 0);
+}
+
+/* The answer r did not clear the session cookie. */
+static void
+assert_session_kept(const struct http_resp *r)
+{
+	char v[128];
+
+	if (http_cookie_value(r, SESSION, v, sizeof(v)) != NULL)
+		fail_msg("the " SESSION " cookie was set to \"%s\" (status %d)", v,
+		    r->status);
+}
+
+/* Other apps on the host set cookies the app cannot read: a malformed one,
+ * or more than a form's fields, must not hide the session (issue 11). */
+static void
+test_foreign_cookies_never_sign_out(void **state)
+{
+	static char many[8192];
+	struct http_resp r;
+	struct person a;
+	char body[256];
+	size_t n = 0;
+	int i;
+
+	(void)state;
+	signup(&a, "cookies", NULL);
+	for (i = 0; i < 80; i++)
+		n += (size_t)snprintf(many + n, sizeof(many) - n,
+		    "_ga_%d=GA1.2.%d.1700000000; ", i, 1000000 + i);
+	assert_true(n < sizeof(many) - 64);
+
+	with_cookies(&a, "other=%zz; ", "flash=added", "/todos", NULL, &r);
+	if (r.status != 200 || strstr(r.body, a.email) == NULL)
+		fail_msg("a malformed foreign cookie: GET /todos answered %d "
+		    "(Location %s)", r.status, header(&r, "Location") != NULL ?
+		    header(&r, "Location") : "-");
+	assert_non_null(strstr(r.body, "Todo added."));
+	assert_session_kept(&r);
+	http_resp_free(&r);
+	/* A malformed cookie of the same name before the app's own. */
+	with_cookies(&a, SESSION "=%zz; ", "", "/todos", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, a.email));
+	assert_session_kept(&r);
+	http_resp_free(&r);
+
+	with_cookies(&a, many, "", "/todos", NULL, &r);
+	if (r.status != 200 || strstr(r.body, a.email) == NULL)
+		fail_msg("80 foreign cookies: GET /todos answered %d (Location %s)",
+		    r.status, header(&r, "Location") != NULL ?
+		    header(&r, "Location") : "-");
+	assert_session_kept(&r);
+	http_resp_free(&r);
+	/* A form post too: stored, not sent to the sign-in page. */
+	snprintf(body, sizeof(body), "title=%s&csrf_token=%s",
+	    enc("behind 80 cookies"), a.csrf);
+	with_cookies(&a, many, "other=%zz", "/todos", body, &r);
+	assert_int_equal(r.status, 303);
+	assert_string_equal(header(&r, "Location"), "/todos");
+	assert_session_kept(&r);
+	http_resp_free(&r);
+	assert_int_equal(sql_long("SELECT count(*) FROM todos WHERE title = $1 "
+	    "AND user_id = $2", "behind 80 cookies", user_id(&a)), 1);
+}
+
 static void
 test_logout_ends_the_session_server_side(void **state)
 {
@@ -2245,6 +2327,7 @@ main(void)
 		cmocka_unit_test(test_return_to_same_site_only),
 		cmocka_unit_test(test_session_id_changes_at_sign_in),
 		cmocka_unit_test(test_logout_ends_the_session_server_side),
+		cmocka_unit_test(test_foreign_cookies_never_sign_out),
 		cmocka_unit_test(test_idle_and_absolute_expiry),
 		cmocka_unit_test(test_wrong_password_and_unknown_email_alike),
 		cmocka_unit_test(test_throttled_to_429_and_back),

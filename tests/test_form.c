@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "arena.h"
@@ -475,26 +476,37 @@ test_cookies_bad_encoding(void **state)
 {
 	struct arena *a = *state;
 	struct form f;
+	static const char *const bad[] = {
+		"a=%", "a=%4", "a=%zz", "a=%00", "a=%C3%28", "a=%ED%A0%80",
+		"a=\xc3",
+		/* Names: no decoding, but no NUL and valid UTF-8 all the same. */
+		"\xff=1",
+	};
+	char hdr[64];
+	size_t i;
 
-	/* One bad cookie fails the whole header. */
-	assert_int_equal(form_parse_cookies(a, L("a=1; b=%zz"), 10, &f),
-	    TD_EINVAL);
+	/* A bad cookie is skipped alone: the others around it are kept
+	 * (another app's cookie must not sign anyone out). */
+	assert_int_equal(form_parse_cookies(a, L("other=%zz; flash=added"), 10,
+	    &f), TD_OK);
+	assert_int_equal(f.n, 1);
+	check_field(&f, 0, "flash", "added");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(hdr, sizeof(hdr), "x=1; %s; y=2", bad[i]);
+		assert_int_equal(form_parse_cookies(a, hdr, strlen(hdr), 10, &f),
+		    TD_OK);
+		assert_int_equal(f.n, 2);
+		check_field(&f, 0, "x", "1");
+		check_field(&f, 1, "y", "2");
+	}
+	assert_int_equal(form_parse_cookies(a, L("a\0b=1; c=2"), 10, &f),
+	    TD_OK);
+	assert_int_equal(f.n, 1);
+	check_field(&f, 0, "c", "2");
+	/* Nothing well-formed: no cookies, no error. */
+	assert_int_equal(form_parse_cookies(a, L("a=1%; b=%zz"), 10, &f),
+	    TD_OK);
 	assert_int_equal(f.n, 0);
-	assert_null(f.fields);
-	assert_int_equal(form_parse_cookies(a, L("a=%"), 10, &f), TD_EINVAL);
-	assert_int_equal(form_parse_cookies(a, L("a=%4"), 10, &f), TD_EINVAL);
-	assert_int_equal(form_parse_cookies(a, L("a=%00"), 10, &f), TD_EINVAL);
-	assert_int_equal(form_parse_cookies(a, L("a=%C3%28"), 10, &f),
-	    TD_EINVAL);
-	assert_int_equal(form_parse_cookies(a, L("a=%ED%A0%80"), 10, &f),
-	    TD_EINVAL);
-	assert_int_equal(form_parse_cookies(a, L("a=\xc3"), 10, &f),
-	    TD_EINVAL);
-	/* Names: no decoding, but no NUL and valid UTF-8 all the same. */
-	assert_int_equal(form_parse_cookies(a, L("\xff=1"), 10, &f),
-	    TD_EINVAL);
-	assert_int_equal(form_parse_cookies(a, L("a\0b=1"), 10, &f),
-	    TD_EINVAL);
 	assert_int_equal(form_parse_cookies(a, L("caf\xc3\xa9=1"), 10, &f),
 	    TD_OK);
 	check_field(&f, 0, "caf\xc3\xa9", "1");
@@ -506,10 +518,22 @@ test_cookies_max_fields_and_enomem(void **state)
 	struct arena *a = *state, *small;
 	struct form f;
 
+	/* Past max_fields the first ones are kept. */
 	assert_int_equal(form_parse_cookies(a, L("a=1; b=2; c=3"), 2, &f),
-	    TD_ETOOBIG);
+	    TD_OK);
+	assert_int_equal(f.n, 2);
+	check_field(&f, 0, "a", "1");
+	check_field(&f, 1, "b", "2");
+	assert_null(form_get(&f, "c", NULL));
+	/* A skipped bad pair leaves its place to the next good one. */
+	assert_int_equal(form_parse_cookies(a, L("a=%zz; b=2; c=3; d=4"), 2,
+	    &f), TD_OK);
+	assert_int_equal(f.n, 2);
+	check_field(&f, 0, "b", "2");
+	check_field(&f, 1, "c", "3");
 	assert_int_equal(form_parse_cookies(a, L("a=1; b=2; c=3"), 3, &f),
 	    TD_OK);
+	assert_int_equal(f.n, 3);
 	assert_non_null(small = arena_new(32));
 	assert_int_equal(form_parse_cookies(small, L("a=1; b=2; c=3"), 3, &f),
 	    TD_ENOMEM);

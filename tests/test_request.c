@@ -474,6 +474,10 @@ test_cookies(void **state)
 		"REQUEST_METHOD=GET", "REQUEST_URI=/",
 		"HTTP_COOKIE=a=\xff", NULL,
 	};
+	char *issue[] = {
+		"REQUEST_METHOD=GET", "REQUEST_URI=/",
+		"HTTP_COOKIE=other=%zz; flash=added", NULL,
+	};
 
 	(void)state;
 	assert_int_equal(parse(&r, good, NULL, &st), TD_OK);
@@ -482,15 +486,98 @@ test_cookies(void **state)
 	assert_string_equal(form_get(&r.cookies, "sid", NULL), "abc");
 	assert_string_equal(form_get(&r.cookies, "n", NULL), "a+b!");
 
-	/* A malformed cookie is dropped; the request goes on. */
+	/* A malformed cookie is dropped alone; the request goes on. */
 	assert_int_equal(parse(&r, bad, NULL, &st), TD_OK);
 	assert_int_equal(st, 200);
-	assert_int_equal(r.cookies.n, 0);
-	assert_null(form_get(&r.cookies, "other", NULL));
+	assert_int_equal(r.cookies.n, 1);
+	assert_null(form_get(&r.cookies, "flash", NULL));
+	assert_string_equal(form_get(&r.cookies, "other", NULL), "1");
 	assert_string_equal(r.path, "/todos");
 	assert_string_equal(form_get(&r.query, "x", NULL), "1");
 	assert_int_equal(parse(&r, badutf, NULL, &st), TD_OK);
 	assert_int_equal(r.cookies.n, 0);
+	assert_int_equal(parse(&r, issue, NULL, &st), TD_OK);
+	assert_int_equal(r.cookies.n, 1);
+	assert_string_equal(form_get(&r.cookies, "flash", NULL), "added");
+}
+
+/* Parses "HTTP_COOKIE=" + hdr. */
+static enum td_status
+parse_cookie(struct request *r, const char *hdr)
+{
+	static char param[80000];
+	char *params[] = { "REQUEST_METHOD=GET", "REQUEST_URI=/todos", param,
+	    NULL };
+	int st = 0;
+	enum td_status rc;
+
+	assert_true(strlen(hdr) + 12 < sizeof(param));
+	snprintf(param, sizeof(param), "HTTP_COOKIE=%s", hdr);
+	rc = parse(r, params, NULL, &st);
+	if (rc == TD_OK)
+		assert_int_equal(st, 200);
+	return rc;
+}
+
+/* n foreign cookies "_fN=" with size bytes of value each, then tail. */
+static char *
+foreign_cookies(size_t n, size_t size, const char *tail)
+{
+	static char hdr[76000];
+	size_t i, len = 0;
+
+	hdr[0] = '\0';
+	for (i = 0; i < n; i++) {
+		assert_true(len + size + 200 < sizeof(hdr));
+		len += (size_t)snprintf(hdr + len, sizeof(hdr) - len, "_f%zu=", i);
+		memset(hdr + len, 'v', size);
+		len += size;
+		len += (size_t)snprintf(hdr + len, sizeof(hdr) - len, "; ");
+	}
+	snprintf(hdr + len, sizeof(hdr) - len, "%s", tail);
+	return hdr;
+}
+
+static void
+test_many_cookies(void **state)
+{
+	struct request r;
+	const char *session = "session=0123456789012345678901234567890123456789abc";
+
+	(void)state;
+	/* More foreign cookies than a form may have fields, then the app's:
+	 * the app's are still found (a browser keeps up to 180 a host). */
+	assert_int_equal(parse_cookie(&r, foreign_cookies(100, 20,
+	    "session=0123456789012345678901234567890123456789abc; flash=added")),
+	    TD_OK);
+	assert_int_equal(r.cookies.n, 102);
+	assert_string_equal(form_get(&r.cookies, "session", NULL), session + 8);
+	assert_string_equal(form_get(&r.cookies, "flash", NULL), "added");
+	assert_int_equal(parse_cookie(&r, foreign_cookies(200, 0,
+	    "other=%zz; session=0123456789012345678901234567890123456789abc")),
+	    TD_OK);
+	assert_string_equal(form_get(&r.cookies, "session", NULL), session + 8);
+	/* Past MAX_COOKIES (256) the first ones are kept, not none. */
+	assert_int_equal(parse_cookie(&r, foreign_cookies(300, 0, "last=1")),
+	    TD_OK);
+	assert_int_equal(r.cookies.n, 256);
+	assert_string_equal(form_get(&r.cookies, "_f0", NULL), "");
+	assert_non_null(form_get(&r.cookies, "_f255", NULL));
+	assert_null(form_get(&r.cookies, "_f256", NULL));
+	assert_null(form_get(&r.cookies, "last", NULL));
+	/* A header over 8 KiB (larger than any other header we take, but
+	 * within what nginx passes on) is read whole. */
+	assert_int_equal(parse_cookie(&r, foreign_cookies(200, 100, session)),
+	    TD_OK);
+	assert_int_equal(r.cookies.n, 201);
+	assert_string_equal(form_get(&r.cookies, "session", NULL), session + 8);
+	/* Past 32 KiB: the cookies that fit whole are kept, none cut. */
+	assert_int_equal(parse_cookie(&r, foreign_cookies(200, 350, session)),
+	    TD_OK);
+	assert_true(r.cookies.n > 80 && r.cookies.n < 100);
+	assert_int_equal(strlen(form_get(&r.cookies, "_f0", NULL)), 350);
+	assert_int_equal(strlen(r.cookies.fields[r.cookies.n - 1].val), 350);
+	assert_null(form_get(&r.cookies, "session", NULL));
 }
 
 static void
@@ -621,6 +708,7 @@ main(void)
 		cmocka_unit_test(test_body_over_arena),
 		cmocka_unit_test(test_get_body_ignored),
 		cmocka_unit_test(test_cookies),
+		cmocka_unit_test(test_many_cookies),
 		cmocka_unit_test(test_request_id),
 		cmocka_unit_test(test_scheme),
 		cmocka_unit_test(test_user_agent),

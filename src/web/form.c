@@ -176,8 +176,11 @@ copy_name(struct arena *a, const char *s, size_t n, char **out)
 }
 
 /*
- * Shared driver: count the pairs first so a flood of them is refused
- * before any decoding or allocation, then decode each.
+ * Shared driver: count the pairs first so a flood of them is refused (a
+ * form) or cut to the first max_fields (cookies) before any decoding or
+ * allocation, then decode each. A malformed form pair fails the parse; a
+ * malformed cookie pair is skipped: it is often another site's or app's
+ * on the same host, and must not hide ours.
  */
 static enum td_status
 parse_pairs(struct arena *a, const char *s, size_t n, size_t max_fields,
@@ -206,8 +209,11 @@ parse_pairs(struct arena *a, const char *s, size_t n, size_t max_fields,
 			count++;
 	}
 	if (count > max_fields) {
-		rc = TD_ETOOBIG;
-		goto out;
+		if (!cookies) {
+			rc = TD_ETOOBIG;
+			goto out;
+		}
+		count = max_fields;
 	}
 	if (count == 0)
 		goto out;
@@ -221,6 +227,8 @@ parse_pairs(struct arena *a, const char *s, size_t n, size_t max_fields,
 			if (!cookie_split(s + pos, len, &rp))
 				continue;
 			rc = copy_name(a, rp.key, rp.key_len, &key);
+			if (rc == TD_EINVAL)
+				continue;
 			if (rc != TD_OK)
 				goto out;
 			fields[k].key_len = rp.key_len;
@@ -238,6 +246,8 @@ parse_pairs(struct arena *a, const char *s, size_t n, size_t max_fields,
 		}
 		rc = form_decode(a, rp.val, rp.val_len, !cookies, &val,
 		    &fields[k].val_len);
+		if (rc == TD_EINVAL && cookies)
+			continue;
 		if (rc != TD_OK)
 			goto out;
 		fields[k].key = key;
@@ -246,6 +256,7 @@ parse_pairs(struct arena *a, const char *s, size_t n, size_t max_fields,
 	}
 	out->fields = fields;
 	out->n = k;
+	rc = TD_OK;
 out:
 	return rc;
 }

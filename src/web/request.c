@@ -12,6 +12,18 @@
 #define MAX_FIELDS 64
 #define MAX_URI 4096
 #define MAX_HEADER 8192
+/*
+ * Cookies are shared with whatever else runs on the host, so their limits
+ * are set so that a browser's whole header is read: browsers keep at most
+ * 180 cookies per host (Chrome, Firefox), and nginx lets no request's
+ * headers past its large_client_header_buffers (4 x 8k by default; HTTP/2
+ * joins the cookie fields into one header up to that). Beyond them the
+ * first cookies that fit are kept. Each kept cookie costs its field
+ * (32 bytes) and at most its own bytes twice, so a request's cookies take
+ * at most about 2 x 32 KiB + 256 x 32 bytes of its arena.
+ */
+#define MAX_COOKIES 256
+#define MAX_COOKIE_HEADER 32768
 
 const char *
 request_param(char *const *params, const char *name)
@@ -160,6 +172,20 @@ user_agent(struct arena *a, const char *v)
 	return s;
 }
 
+/* How much of a Cookie header to read: all of it, or up to the last
+ * separator within MAX_COOKIE_HEADER, so that no cookie is cut short. */
+static size_t
+cookie_bytes(const char *v)
+{
+	size_t n = strnlen(v, MAX_COOKIE_HEADER + 1);
+
+	if (n <= MAX_COOKIE_HEADER)
+		return n;
+	for (n = MAX_COOKIE_HEADER; n > 0 && v[n - 1] != ';'; n--)
+		;
+	return n;
+}
+
 enum td_status
 request_parse(struct request *r, struct arena *a, char *const *params,
     request_read_fn rd, void *ctx, size_t max_body, int *http_status)
@@ -211,13 +237,12 @@ request_parse(struct request *r, struct arena *a, char *const *params,
 	https = request_param(params, "HTTPS");
 	r->scheme = https != NULL && strcasecmp(https, "on") == 0 ? "https" : "http";
 
-	/* A malformed cookie must not lock a user out: ignore them all. */
-	v = request_param(params, "HTTP_COOKIE");
-	if (v != NULL && (strlen(v) > MAX_HEADER ||
-	    form_parse_cookies(a, v, strlen(v), MAX_FIELDS, &r->cookies) != TD_OK)) {
-		r->cookies.fields = NULL;
-		r->cookies.n = 0;
-	}
+	/* A malformed or surplus cookie is skipped alone (form.h): another
+	 * app's cookie must never sign a person out. */
+	if ((v = request_param(params, "HTTP_COOKIE")) != NULL &&
+	    (rc = form_parse_cookies(a, v, cookie_bytes(v), MAX_COOKIES,
+	    &r->cookies)) != TD_OK)
+		return rc;
 
 	if (r->method == NULL || r->path == NULL || r->server_port == NULL ||
 	    r->remote_addr == NULL || r->query_string == NULL || r->user_agent == NULL)
