@@ -10,6 +10,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <stdarg.h>
@@ -1191,6 +1194,244 @@ test_terminated_while_waiting(void **state)
 	db_free(db);
 }
 
+/* ---- an answer lost after the commit ----------------------------------- */
+
+/*
+ * A proxy on a unix socket in front of the server's, in a child process.
+ * Armed (a byte on its control socket, acknowledged), it closes the next
+ * connection the server answers on instead of passing the answer on, and
+ * says so ('d'). The server answers a statement's Sync only after its
+ * implicit transaction committed, so the statement is done and the app
+ * sees a lost connection: what a network cut at the wrong moment does.
+ */
+struct dropper {
+	pid_t pid;
+	int ctl;            /* the test's end of the control socket */
+	char dir[64];       /* the proxy's socket directory (a libpq host) */
+	char port[16];
+};
+
+#define DROP_CONNS 8
+
+static int
+unix_socket_at(const char *path, int listening)
+{
+	struct sockaddr_un sa;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (fd < 0 || strlen(path) >= sizeof(sa.sun_path))
+		return -1;
+	strcpy(sa.sun_path, path);
+	if (listening ? bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(fd, DROP_CONNS) != 0 :
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+write_all(int fd, const char *b, ssize_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, b, (size_t)n)) <= 0)
+			return -1;
+		b += w;
+		n -= w;
+	}
+	return 0;
+}
+
+/* The proxy's loop; returns when the test closes the control socket. */
+static void
+dropper_run(int ctl, int lfd, const char *upstream)
+{
+	int fd[DROP_CONNS][2], i, j, k, armed = 0;
+	struct pollfd pfd[2 + 2 * DROP_CONNS];
+	char buf[65536];
+	ssize_t n;
+
+	for (i = 0; i < DROP_CONNS; i++)
+		fd[i][0] = fd[i][1] = -1;
+	for (;;) {
+		pfd[0] = (struct pollfd){ .fd = ctl, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		for (i = 0; i < DROP_CONNS; i++)
+			for (j = 0; j < 2; j++)
+				pfd[2 + 2 * i + j] = (struct pollfd){
+				    .fd = fd[i][j], .events = POLLIN };
+		if (poll(pfd, 2 + 2 * DROP_CONNS, -1) < 0)
+			_exit(1);
+		if (pfd[0].revents != 0) {
+			if (read(ctl, buf, 1) != 1)
+				return;
+			armed = 1;
+			if (write(ctl, "k", 1) != 1)
+				_exit(1);
+		}
+		if (pfd[1].revents & POLLIN) {
+			for (i = 0; i < DROP_CONNS && fd[i][0] >= 0; i++)
+				;
+			if (i == DROP_CONNS ||
+			    (fd[i][0] = accept(lfd, NULL, NULL)) < 0 ||
+			    (fd[i][1] = unix_socket_at(upstream, 0)) < 0)
+				_exit(1);
+		}
+		for (i = 0; i < DROP_CONNS; i++)
+			for (j = 0; j < 2; j++) {
+				if (fd[i][j] < 0 || pfd[2 + 2 * i + j].revents == 0)
+					continue;
+				n = read(fd[i][j], buf, sizeof(buf));
+				/* j == 1: the server's answer. */
+				if (n > 0 && !(j == 1 && armed) &&
+				    write_all(fd[i][!j], buf, n) == 0)
+					continue;
+				if (n > 0 && j == 1 && armed) {
+					armed = 0;
+					if (write(ctl, "d", 1) != 1)
+						_exit(1);
+				}
+				for (k = 0; k < 2; k++) {
+					close(fd[i][k]);
+					fd[i][k] = -1;
+				}
+				break;
+			}
+	}
+}
+
+static void
+dropper_start(struct dropper *d)
+{
+	PQconninfoOption *opts, *o;
+	const char *host = NULL, *port = "5432";
+	char upstream[256], path[128];
+	int sv[2], lfd;
+
+	assert_non_null(opts = PQconninfoParse(url, NULL));
+	for (o = opts; o->keyword != NULL; o++) {
+		if (strcmp(o->keyword, "host") == 0 && o->val != NULL)
+			host = o->val;
+		if (strcmp(o->keyword, "port") == 0 && o->val != NULL)
+			port = o->val;
+	}
+	if (host == NULL || host[0] != '/')
+		fail_msg("DATABASE_URL's host is not a unix socket directory");
+	snprintf(upstream, sizeof(upstream), "%s/.s.PGSQL.%s", host, port);
+	snprintf(d->port, sizeof(d->port), "%s", port);
+	PQconninfoFree(opts);
+	snprintf(d->dir, sizeof(d->dir), "/tmp/itest_drop.XXXXXX");
+	assert_non_null(mkdtemp(d->dir));
+	snprintf(path, sizeof(path), "%s/.s.PGSQL.%s", d->dir, d->port);
+	assert_true((lfd = unix_socket_at(path, 1)) >= 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	if ((d->pid = fork()) == 0) {
+		close(sv[0]);
+		dropper_run(sv[1], lfd, upstream);
+		_exit(0);
+	}
+	assert_true(d->pid > 0);
+	close(sv[1]);
+	close(lfd);
+	d->ctl = sv[0];
+}
+
+static void
+dropper_arm(struct dropper *d)
+{
+	char c = 0;
+
+	assert_int_equal(write(d->ctl, "a", 1), 1);
+	assert_int_equal(read(d->ctl, &c, 1), 1);
+	assert_int_equal(c, 'k');
+}
+
+/* The armed proxy dropped a connection on the server's answer. */
+static void
+dropper_dropped(struct dropper *d)
+{
+	struct pollfd p = { .fd = d->ctl, .events = POLLIN };
+	char c = 0;
+
+	assert_int_equal(poll(&p, 1, 0), 1);
+	assert_int_equal(read(d->ctl, &c, 1), 1);
+	assert_int_equal(c, 'd');
+}
+
+static void
+dropper_stop(struct dropper *d)
+{
+	char path[128];
+	int status;
+
+	close(d->ctl);
+	assert_int_equal(waitpid(d->pid, &status, 0), d->pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	snprintf(path, sizeof(path), "%s/.s.PGSQL.%s", d->dir, d->port);
+	unlink(path);
+	rmdir(d->dir);
+}
+
+/* The first attempt of a create without a token and of a delete commits,
+ * its answer is lost, db.c sends it again: the todo is added once, and
+ * the delete says the todo is deleted (issue 11). */
+static void
+test_answer_lost_after_commit(void **state)
+{
+	struct dropper d;
+	struct db *db;
+	char *ci, *proxied;
+	int64_t id, theirs;
+	size_t len;
+
+	(void)state;
+	dropper_start(&d);
+	ci = conninfo_with(NULL, "itest_drop");
+	len = strlen(ci) + sizeof(d.dir) + 16;
+	assert_non_null(proxied = malloc(len));
+	snprintf(proxied, len, "%s host='%s'", ci, d.dir);   /* the last wins */
+	db = open_db(proxied, TODO_SCHEMA_VERSION);
+	free(proxied);
+	free(ci);
+	assert_int_equal(store_ping(db), TD_OK);
+	assert_false(db_last_resent(db));
+
+	dropper_arm(&d);
+	assert_int_equal(store_create(db, &me, "once", NULL, NULL), TD_OK);
+	dropper_dropped(&d);
+	assert_true(db_last_resent(db));
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos "
+	    "WHERE title = 'once'"), 1);
+
+	id = id_of("once");
+	dropper_arm(&d);
+	assert_int_equal(store_delete(db, &me, id), TD_OK);
+	dropper_dropped(&d);
+	assert_true(db_last_resent(db));
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos"), 0);
+
+	/* Answered at once, a delete of a todo that is gone, or is
+	 * someone else's, is still not found. */
+	assert_int_equal(store_delete(db, &me, id), TD_ENOTFOUND);
+	assert_false(db_last_resent(db));
+	assert_int_equal(store_create(db, &other, "theirs", NULL, NULL), TD_OK);
+	theirs = id_of("theirs");
+	assert_int_equal(store_delete(db, &me, theirs), TD_ENOTFOUND);
+	/* Sent again, someone else's todo is still left alone. */
+	dropper_arm(&d);
+	assert_int_equal(store_delete(db, &me, theirs), TD_OK);
+	dropper_dropped(&d);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos "
+	    "WHERE title = 'theirs'"), 1);
+	db_free(db);
+	dropper_stop(&d);
+}
+
 /* ---- accounts ---------------------------------------------------------- */
 
 /* Another person's todo is, to every statement, a todo that does not
@@ -1451,6 +1692,7 @@ main(void)
 		T(test_read_only),
 		T(test_status_of),
 		T(test_terminated_while_waiting),
+		T(test_answer_lost_after_commit),
 		T(test_isolation),
 		T(test_session_check),
 		T(test_session_touch),

@@ -33,6 +33,8 @@ struct db {
 	unsigned *parse_failures;  /* per statement: names spoilt by a failed Parse */
 	int min_schema;
 	int cancelled;             /* the statement in flight was cancelled */
+	bool resent;               /* the last db_exec sent its statement again
+	                            * after losing the connection */
 	pid_t cancel_pid;          /* child sending a cancel, or -1 */
 	int64_t retry_at_ms;       /* no reconnect attempt before this */
 	int backoff_ms;
@@ -714,11 +716,18 @@ server_ended_session(const struct db *db)
 static bool
 retry_after_end(struct db *db, const struct db_stmt *st, int attempt)
 {
+	/* Only a FATAL 57P0x says the transaction did not commit; a
+	 * connection that just broke says nothing. */
+	bool unknown = strncmp(db->sqlstate, "57P0", 4) != 0;
+
 	log_warn("database session ended by the server during %s (%s); reconnecting",
 	    st->name, db->sqlstate);
 	drop_connection(db);
 	db->retry_at_ms = 0;
-	return attempt == 0 && st->idempotent;
+	if (attempt != 0 || !st->idempotent)
+		return false;
+	db->resent = unknown;
+	return true;
 }
 
 static enum td_status
@@ -741,6 +750,7 @@ exec_statement(struct db *db, int stmt, const char *const *params,
 		return TD_EINVAL;
 	st = &db->stmts[stmt];
 	deadline = now_ms() + db->timeout_ms;
+	db->resent = false;
 	reap_canceller(db, 0);
 	for (attempt = 0; attempt < 2; attempt++) {
 		if ((rc = ensure_connected(db, deadline)) != TD_OK)
@@ -779,6 +789,7 @@ exec_statement(struct db *db, int stmt, const char *const *params,
 			 * A timeout is not retried: its time is spent. */
 			if (!st->idempotent || w == WAIT_TIMEOUT)
 				return TD_EDB;
+			db->resent = true;
 			continue;
 		}
 		if (n == 2) {
@@ -819,6 +830,12 @@ exec_statement(struct db *db, int stmt, const char *const *params,
 		return rc;
 	}
 	return rc;
+}
+
+bool
+db_last_resent(const struct db *db)
+{
+	return db->resent;
 }
 
 /* db_exec timed, for the status pages' database time. */

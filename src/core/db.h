@@ -14,6 +14,7 @@
 #ifndef TODO_DB_H
 #define TODO_DB_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <libpq-fe.h>
@@ -44,6 +45,12 @@ void db_free(struct db *db);
  * and so are serialization failures and deadlocks (40001, 40P01). */
 enum td_status db_exec(struct db *db, int stmt, const char *const *params,
     PGresult **res, const char **sqlstate);
+/* Whether the last db_exec sent its statement a second time because the
+ * connection was lost while waiting for the first answer: the first may
+ * have committed, so a write can find its work already done. (A FATAL
+ * received as the answer, or a serialization failure, means the first did
+ * not commit: not counted.) */
+bool db_last_resent(const struct db *db);
 
 /* The status a SQLSTATE maps to: class 22 (bad data) TD_EINVAL, 23
  * (constraint) TD_ECONFLICT; unavailability (08, 25006 read-only, 40, 53,

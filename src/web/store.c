@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include <libpq-fe.h>
+#include <sodium.h>
 
 #include "arena.h"
 #include "db.h"
@@ -111,7 +112,8 @@ static const struct db_stmt statements[S_COUNT] = {
 	    "t.completed, " ISO("t.created_at") ", " ISO("t.updated_at") " "
 	    "FROM me LEFT JOIN todos t ON t.id = $5 AND t.user_id = me.user_id", 5, 1 },
 	/* Idempotent on the form token (sql/004's todo_create): a repeated
-	 * post is a no-op, a stale form with new text still adds its todo. */
+	 * post is a no-op, a stale form with new text still adds its todo.
+	 * store_create() always sends one (see there). */
 	[S_CREATE] = { "create", SESSION
 	    "SELECT todo_create(me.user_id, $5, $6, $7::uuid) FROM me", 7, 1 },
 	[S_UPDATE] = { "update", SESSION ", t AS (UPDATE todos SET title = $6, "
@@ -388,18 +390,40 @@ write_on_id(struct db *db, int stmt, const struct store_session *who,
 	return n == 0 ? TD_ENOTFOUND : TD_OK;
 }
 
+/* A random UUID (version 4) as text, into out. */
+static const char *
+random_uuid(char out[37])
+{
+	unsigned char r[16];
+
+	randombytes_buf(r, sizeof(r));
+	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+	snprintf(out, 37,
+	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+	    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
+	    r[11], r[12], r[13], r[14], r[15]);
+	return out;
+}
+
 enum td_status
 store_create(struct db *db, const struct store_session *who, const char *title,
     const char *description, const char *token)
 {
 	const char *params[MAX_PARAMS];
+	char fresh[37];
 	PGresult *res = NULL;
 	enum td_status rc;
 
 	with_session(params, who);
 	params[4] = title;
 	params[5] = description;
-	params[6] = token;
+	/* Without a token todo_create() inserts every time it runs, and db.c
+	 * runs "create" again when the connection is lost before the answer:
+	 * the todo would be added twice. So a create without the form's
+	 * token gets one of its own, made here and not in SQL (a retry would
+	 * make a new one there), and a retry of it is a no-op. */
+	params[6] = token != NULL ? token : random_uuid(fresh);
 	if ((rc = db_exec(db, S_CREATE, params, &res, NULL)) != TD_OK)
 		return rc;
 	if (PQntuples(res) != 1)
@@ -437,7 +461,15 @@ store_toggle(struct db *db, const struct store_session *who, int64_t id)
 enum td_status
 store_delete(struct db *db, const struct store_session *who, int64_t id)
 {
-	return write_on_id(db, S_DELETE, who, id);
+	enum td_status rc = write_on_id(db, S_DELETE, who, id);
+
+	/* Sent again after a lost connection, the delete finds no row when
+	 * the first attempt took it: what was asked for is done. (The
+	 * session was checked by this attempt, so a stranger still learns
+	 * nothing: an id that never existed answers the same.) */
+	if (rc == TD_ENOTFOUND && db_last_resent(db))
+		rc = TD_OK;
+	return rc;
 }
 
 enum td_status

@@ -70,13 +70,17 @@ enum td_status store_list(struct db *db, struct arena *a,
 enum td_status store_get(struct db *db, struct arena *a,
     const struct store_session *who, int64_t id, struct todo *out);
 /* token: the add form's one-time token (uuid text) or NULL. A second call
- * with the same token creates nothing and still succeeds. */
+ * with the same token creates nothing and still succeeds. NULL: a fresh
+ * token is used, so that a retry after a lost connection adds nothing. */
 enum td_status store_create(struct db *db, const struct store_session *who,
     const char *title, const char *description, const char *token);
 enum td_status store_update(struct db *db, const struct store_session *who,
     int64_t id, const char *title, const char *description, bool completed);
 enum td_status store_toggle(struct db *db, const struct store_session *who,
     int64_t id);
+/* TD_ENOTFOUND: no such todo of the person's; but TD_OK when the delete
+ * was sent again after a lost connection (db_last_resent()) and found the
+ * todo gone: the first attempt may have deleted it. */
 enum td_status store_delete(struct db *db, const struct store_session *who,
     int64_t id);
 /* Complete every todo of the person, or, when all are complete already,
