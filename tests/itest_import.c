@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libpq-fe.h>
@@ -871,6 +872,98 @@ t_user_column_ignored(void **state)
 	    "user_id", "--owner", "ann@example.org"), 0);
 }
 
+/* A symbolic link planted at the backup's name (each name the next few
+ * seconds could give) is refused, not followed: its target is untouched,
+ * and nothing is imported (issue 11). */
+static void
+t_backup_symlink(void **state)
+{
+	char db[PATH_MAX], out[PATH_MAX], target[PATH_MAX];
+	char link[4][PATH_MAX + 64], stamp[32], cmd[3 * PATH_MAX + 128];
+	struct tm tm;
+	time_t now = time(NULL);
+	int i;
+	FILE *f;
+
+	(void)state;
+	make_db(db, sizeof(db), 3);
+	snprintf(target, sizeof(target), "%s/precious-%d", tmpdir, ++serial);
+	assert_non_null(f = fopen(target, "w"));
+	fputs("precious\n", f);
+	assert_int_equal(fclose(f), 0);
+	for (i = 0; i < 4; i++) {
+		time_t t = now + i;
+
+		assert_non_null(gmtime_r(&t, &tm));
+		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+		snprintf(link[i], sizeof(link[i]), "%s.bak-%s", db, stamp);
+		/* Every other one dangles: O_CREAT would make its target. */
+		if (i % 2 == 0)
+			assert_int_equal(symlink(target, link[i]), 0);
+		else {
+			snprintf(cmd, sizeof(cmd), "%s-made", target);
+			assert_int_equal(symlink(cmd, link[i]), 0);
+		}
+	}
+	out_path(out, sizeof(out), "symlink");
+	assert_int_not_equal(RUN(out, "import-sqlite", db), 0);
+	if (strstr(slurp(out), "refusing to write the backup") == NULL ||
+	    strstr(slurp(out), "a symbolic link") == NULL)
+		fail_msg("not refused: %s", slurp(out));
+	assert_string_equal(slurp(target), "precious\n");
+	snprintf(cmd, sizeof(cmd), "%s-made", target);
+	assert_int_equal(access(cmd, F_OK), -1);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos"), 0);
+	/* Only the links are there: no other backup was made. */
+	snprintf(cmd, sizeof(cmd), "test $(ls -d '%s'.bak-* | wc -l) -eq 4", db);
+	assert_int_equal(system(cmd), 0);
+	for (i = 0; i < 4; i++)
+		assert_int_equal(unlink(link[i]), 0);
+	/* With the name free again, the backup is a plain new file. */
+	out_path(out, sizeof(out), "symlink-ok");
+	assert_int_equal(RUN(out, "import-sqlite", db), 0);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos"), 3);
+	snprintf(cmd, sizeof(cmd), "test -f \"$(ls -d '%s'.bak-*)\" && "
+	    "! test -L \"$(ls -d '%s'.bak-*)\"", db, db);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A schema is code the file's author wrote: a function that is not
+ * innocuous in a column the import reads is refused ("unsafe use"), and
+ * views and triggers that use one do not stop a plain table being read
+ * (issue 11). */
+static void
+t_untrusted_schema(void **state)
+{
+	char db[PATH_MAX], out[PATH_MAX];
+
+	(void)state;
+	/* title computed by json(), which SQLite does not mark innocuous. */
+	snprintf(db, sizeof(db), "%s/src%d.db", tmpdir, ++serial);
+	sq(db, "CREATE TABLE todo (id INTEGER NOT NULL, raw VARCHAR, "
+	    "title VARCHAR GENERATED ALWAYS AS (json(raw)) VIRTUAL, "
+	    "description VARCHAR, completed BOOLEAN NOT NULL, "
+	    "created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL, "
+	    "PRIMARY KEY (id));"
+	    "INSERT INTO todo (id, raw, completed, created_at, updated_at) "
+	    "VALUES (1, '\"from json\"', 0, '2025-03-01 10:00:00.000000', "
+	    "'2025-03-01 10:00:00.000000');");
+	out_path(out, sizeof(out), "unsafe");
+	assert_int_not_equal(RUN(out, "import-sqlite", db, "--no-backup"), 0);
+	if (strstr(slurp(out), "unsafe use of json()") == NULL)
+		fail_msg("not refused as unsafe: %s", slurp(out));
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos"), 0);
+
+	/* A view and a trigger using it: never run by reading the table. */
+	make_db(db, sizeof(db), 2);
+	sq(db, "CREATE VIEW v AS SELECT json(title) FROM todo;"
+	    "CREATE TRIGGER tr AFTER INSERT ON todo BEGIN "
+	    "UPDATE todo SET title = json(NEW.title) WHERE id = NEW.id; END;");
+	out_path(out, sizeof(out), "trigger");
+	assert_int_equal(RUN(out, "import-sqlite", db), 0);
+	assert_int_equal(pgtest_int(pg, "SELECT count(*) FROM todos"), 2);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -887,6 +980,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup(t_owner, reset),
 		cmocka_unit_test_setup(t_user_map, reset),
 		cmocka_unit_test_setup(t_user_column_ignored, reset),
+		cmocka_unit_test_setup(t_backup_symlink, reset),
+		cmocka_unit_test_setup(t_untrusted_schema, reset),
 	};
 	const char *s, *url;
 	char out[PATH_MAX];

@@ -65,6 +65,20 @@ src_open(const char *path, struct src **out)
 		    s->db != NULL ? sqlite3_errmsg(s->db) : "out of memory");
 		goto out;
 	}
+	/* The file is not ours, nor is its schema: before it is read, no
+	 * extension loading, no function that is not innocuous in a view,
+	 * trigger, CHECK, generated column or index expression (else
+	 * "unsafe use of ..."), no writable schema or pages. */
+	if (sqlite3_db_config(s->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL) !=
+	    SQLITE_OK ||
+	    sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) !=
+	    SQLITE_OK) {
+		log_error("%s: cannot make SQLite distrust the file: %s", path,
+		    sqlite3_errmsg(s->db));
+		goto out;
+	}
 	/* Belt and braces: no statement may write, not even by accident. */
 	if ((rc = exec(s, "PRAGMA query_only = 1")) != TD_OK)
 		goto out;
@@ -95,22 +109,51 @@ src_close(struct src *s)
 	free(s);
 }
 
+static int
+write_all(int fd, const unsigned char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * The backup's file is made here with O_EXCL | O_NOFOLLOW and written
+ * through that descriptor only: a name taken by anything but a regular
+ * file (a symbolic link planted there, say) is refused, and no later step
+ * opens the name again, so nothing can redirect the writes. SQLite's
+ * backup API fills an in-memory database (the snapshot's pages), whose
+ * image is then written out: the source's size in memory for a moment.
+ */
 enum td_status
 src_backup(struct src *s, const char *path, char *out, size_t outlen)
 {
 	enum td_status rc = TD_ESYSTEM;
 	sqlite3 *dst = NULL;
 	sqlite3_backup *b;
+	unsigned char *img = NULL;
+	sqlite3_int64 size = 0;
+	struct stat st;
 	char stamp[32];
 	struct tm tm;
 	time_t now;
-	int fd = -1, i, n, err;
+	int fd = -1, i, n, err, copied = 0;
 
 	now = time(NULL);
 	if (gmtime_r(&now, &tm) == NULL ||
 	    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm) == 0)
 		return TD_ESYSTEM;
-	/* O_EXCL: a backup never overwrites an earlier one. */
+	/* O_EXCL: a backup never overwrites an earlier one, which moves it
+	 * on to the next name; anything else there stops it. */
 	for (i = 1; i < 100 && fd == -1; i++) {
 		n = i == 1 ? snprintf(out, outlen, "%s.bak-%s", path, stamp) :
 		    snprintf(out, outlen, "%s.bak-%s-%d", path, stamp, i);
@@ -118,7 +161,16 @@ src_backup(struct src *s, const char *path, char *out, size_t outlen)
 			log_error("backup path too long");
 			return TD_EINVAL;
 		}
-		fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd == -1 && errno == EEXIST && lstat(out, &st) == 0 &&
+		    !S_ISREG(st.st_mode)) {
+			log_error("refusing to write the backup: %s already "
+			    "exists and is %s, not an earlier backup (remove "
+			    "it, or use --no-backup)", out, S_ISLNK(st.st_mode) ?
+			    "a symbolic link" : "not a regular file");
+			return TD_ECONFLICT;
+		}
 		if (fd == -1 && errno != EEXIST) {
 			log_error("cannot create backup %s: %s (use "
 			    "--no-backup to skip it)", out, strerror(errno));
@@ -129,10 +181,12 @@ src_backup(struct src *s, const char *path, char *out, size_t outlen)
 		log_error("cannot find a free backup name for %s", path);
 		return TD_ESYSTEM;
 	}
-	close(fd);
-	if (sqlite3_open_v2(out, &dst, SQLITE_OPEN_READWRITE, NULL) !=
-	    SQLITE_OK) {
-		log_error("%s: %s", out, dst != NULL ? sqlite3_errmsg(dst) :
+	/* memdb: a private in-memory database whose image can be taken
+	 * without a copy. */
+	if (sqlite3_open_v2("file:todoctl-backup?vfs=memdb", &dst,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+	    NULL) != SQLITE_OK) {
+		log_error("backup: %s", dst != NULL ? sqlite3_errmsg(dst) :
 		    "out of memory");
 		goto out;
 	}
@@ -145,10 +199,26 @@ src_backup(struct src *s, const char *path, char *out, size_t outlen)
 		log_error("backup to %s failed: %s", out, sqlite3_errmsg(dst));
 		goto out;
 	}
+	if ((img = sqlite3_serialize(dst, "main", &size,
+	    SQLITE_SERIALIZE_NOCOPY)) == NULL) {
+		img = sqlite3_serialize(dst, "main", &size, 0);
+		copied = 1;
+	}
+	if (img == NULL || size < 0) {
+		log_error("backup to %s: out of memory", out);
+		goto out;
+	}
+	if (write_all(fd, img, (size_t)size) != 0 || fsync(fd) != 0) {
+		log_error("writing backup %s: %s", out, strerror(errno));
+		goto out;
+	}
 	rc = TD_OK;
 out:
-	if (dst != NULL && sqlite3_close(dst) != SQLITE_OK && rc == TD_OK) {
-		log_error("closing backup %s failed", out);
+	if (copied)
+		sqlite3_free(img);
+	sqlite3_close(dst);
+	if (close(fd) != 0 && rc == TD_OK) {
+		log_error("closing backup %s: %s", out, strerror(errno));
 		rc = TD_ESYSTEM;
 	}
 	if (rc != TD_OK)

@@ -30,12 +30,16 @@ struct src_info {
 	char		 alembic[64];		/* "" when there is none */
 };
 
-/* TD_ENOTFOUND when path does not exist; never creates or writes it. */
+/* TD_ENOTFOUND when path does not exist; never creates or writes it.
+ * Its schema is not trusted (defensive mode, trusted_schema off, no
+ * extension loading). */
 enum td_status	 src_open(const char *path, struct src **out);
 void		 src_close(struct src *s);
 
 /* Copy the snapshot to "<path>.bak-<UTC timestamp>[-N]" (a new file,
- * never overwriting one); the name chosen is written to out. */
+ * never overwriting one, written only through the descriptor that made
+ * it); the name chosen is written to out. TD_ECONFLICT when the name is
+ * taken by anything but a regular file (a symbolic link: not followed). */
 enum td_status	 src_backup(struct src *s, const char *path, char *out,
 		    size_t outlen);
 /* TD_ECONFLICT with SQLite's first complaint in msg when not "ok". */
