@@ -11,6 +11,8 @@ TODO_PACKAGES+=" systemd"
 TODO_PACKAGES+=" iproute2"
 # libcrack and its dictionary (src/password.c: the common-password check).
 TODO_PACKAGES+=" libcrack2-dev cracklib-runtime"
+# script/test with TODO_TEST_VALGRIND=1 (CI): e2e tests under valgrind.
+if [[ ${TODO_TEST_VALGRIND:-0} = 1 ]]; then TODO_PACKAGES+=" valgrind"; fi
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
