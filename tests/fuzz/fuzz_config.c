@@ -6,7 +6,7 @@
  * three, positive counts and times, the session times and the database
  * timeout in their order, origins normalised, production's cookie and
  * HSTS rules); a refusal says why in a NUL-terminated message; blank and
- * comment lines change nothing, and neither does loading twice. Building
+ * comment lines after the last change nothing. Building
  * and running: docs/fuzzing.md.
  */
 #include <string.h>
@@ -96,26 +96,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else
 		CHECK(memchr(err, '\0', sizeof(err)) != NULL && err[0] != '\0');
 
-	/* Twice: the same. */
-	rc2 = load(data, size, &c2, err2, sizeof(err2));
-	CHECK(rc2 == rc);
-	if (rc == TD_OK)
-		CHECK(memcmp(&c, &c2, sizeof(c)) == 0);
-	else
-		CHECK(strcmp(err, err2) == 0);
-
 	/* A comment and a blank line after the last line (which may lack
-	 * its newline): the same. */
+	 * its newline): the same settings. Only for files that load: most
+	 * inputs fail on their first line, and each load costs an open. */
+	if (rc != TD_OK)
+		return 0;
 	if ((more = malloc(size + 16)) == NULL)
 		abort();
 	memcpy(more, data, size);
 	memcpy(more + size, "\n# x=y\n\n  \n", 11);
 	rc2 = load(more, size + 11, &c2, err2, sizeof(err2));
-	/* A last line of exactly 4095 bytes is "too long" with a newline
-	 * added only when fgets' buffer fills first: skip that edge. */
-	if (rc2 != rc)
+	/* Unless the last line was 4095 bytes: with a newline it is too long. */
+	if (rc2 != TD_OK)
 		CHECK(strstr(err2, "line too long") != NULL);
-	else if (rc == TD_OK)
+	else
 		CHECK(memcmp(&c, &c2, sizeof(c)) == 0);
 	free(more);
 	return 0;
