@@ -3,9 +3,11 @@
 
 #include <errno.h>
 #include <fcgiapp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -166,6 +168,70 @@ idle_tick(int on)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
+/*
+ * libfcgi takes a read or write cut by EINTR for a broken connection, so
+ * the signals that interrupt (SIGTERM, SIGALRM: no SA_RESTART) and
+ * SIGUSR1 are held (blocked) from accept() returning to the end of the
+ * response, and let in only while waiting for a connection; one sent
+ * meanwhile waits and is handled before the next wait. SIGUSR2, the
+ * watchdog's cancel, stays open: it must reach a database wait, and
+ * SA_RESTART resumes libfcgi's reads and writes.
+ */
+static sigset_t held, waiting;	/* the mask while serving, while waiting */
+
+/* Waits, the held signals let in, for the next request's connection:
+ * the one kept from the last request (FCGI_KEEP_CONN) once it is
+ * readable, or a new one from accept(), which is done here so that
+ * libfcgi reads the parameters after the signals are held again.
+ * 0: fr->ipcFd is ready; -1 with errno (EINTR: a signal or the tick). */
+static int
+wait_connection(FCGX_Request *fr, int listen_fd)
+{
+	struct pollfd pfd = { fr->ipcFd, POLLIN, 0 };
+	struct timespec tick = { 1, 0 };
+	int fd = -1, err = EINTR, n;
+
+	if (fr->ipcFd >= 0) {
+		/* ppoll() swaps the mask atomically: no stop is missed. */
+		n = ppoll(&pfd, 1, &tick, &waiting);
+		if (n > 0)
+			return 0;
+		errno = n == 0 ? EINTR : errno;
+		return -1;
+	}
+	idle_tick(1);
+	sigprocmask(SIG_SETMASK, &waiting, NULL);
+	if (!pool_worker_stopping()) {
+		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		err = errno;
+	}
+	sigprocmask(SIG_SETMASK, &held, NULL);
+	/* A tick due from here on stays pending until the next wait. */
+	idle_tick(0);
+	if (fd < 0) {
+		errno = err;
+		return -1;
+	}
+	fr->ipcFd = fd;
+	/* Or FCGX_Accept_r's FCGX_Finish_r of the last request closes it;
+	 * the BEGIN_REQUEST record sets it again. */
+	fr->keepConnection = 1;
+	return 0;
+}
+
+/* accept() errors that concern one connection, not the socket. */
+static int
+connection_error(int err)
+{
+	switch (err) {
+	case EINTR: case ECONNABORTED: case EPROTO: case ECONNRESET:
+	case ETIMEDOUT: case EHOSTUNREACH: case ENETUNREACH: case EPERM:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 int
 worker_main(int listen_fd, struct pool_slot *slot, void *arg)
 {
@@ -216,7 +282,18 @@ worker_main(int listen_fd, struct pool_slot *slot, void *arg)
 			goto out;
 		}
 	}
-	if (FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	if (sigemptyset(&held) != 0 || sigaddset(&held, SIGTERM) != 0 ||
+	    sigaddset(&held, SIGALRM) != 0 || sigaddset(&held, SIGUSR1) != 0 ||
+	    sigprocmask(SIG_BLOCK, &held, &waiting) != 0 ||
+	    sigprocmask(SIG_BLOCK, NULL, &held) != 0) {
+		log_error("sigprocmask failed");
+		goto out;
+	}
+	/* No listening socket for libfcgi: wait_connection() accepts, and a
+	 * connection that breaks before its parameters makes
+	 * FCGX_Accept_r() fail at once (EBADF) instead of accepting the
+	 * next one itself with the signals held. */
+	if (FCGX_InitRequest(&fr, -1, 0) != 0) {
 		log_error("FCGX_InitRequest failed");
 		goto out;
 	}
@@ -230,16 +307,18 @@ worker_main(int listen_fd, struct pool_slot *slot, void *arg)
 			else
 				log_info("log file reopened");
 		}
-		idle_tick(1);
-		rc = FCGX_Accept_r(&fr);
-		idle_tick(0);
-		if (rc < 0) {
-			if (pool_worker_stopping())
-				break;
-			if (rc == -EINTR)
+		if (wait_connection(&fr, listen_fd) != 0) {
+			if (connection_error(errno))
 				continue;
-			log_error("FCGX_Accept_r failed: %d", rc);
+			log_error("accept: %s", strerror(errno));
 			goto out;
+		}
+		/* The parameters: libfcgi closes the connection if they do
+		 * not arrive whole. */
+		if ((rc = FCGX_Accept_r(&fr)) < 0) {
+			log_info("connection closed before its request was read "
+			    "(%d)", rc);
+			continue;
 		}
 		counters_inc(&slot->counts.accepted, 1);
 		serve(&app, &fr, a, slot);
