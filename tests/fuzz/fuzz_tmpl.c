@@ -23,7 +23,10 @@
 
 #define ARENA_CAP	(4 * 1024 * 1024)
 #define SMALL_CAP	4096
-#define MAX_VALUES	16
+/* Six named values and up to three list items: sections nested n deep
+ * over a list render 3^n times, and more items made the fuzzer spend its
+ * time in long loops instead of new templates. */
+#define MAX_VALUES	9
 
 static const char specials[] = "<>\"'&";
 
