@@ -144,7 +144,7 @@ test_env_overrides(void **state)
 	assert_int_equal(setenv("TODO_REQUEST_TIMEOUT", "0", 1), 0);
 	assert_int_equal(setenv("TODO_SHUTDOWN_TIMEOUT", "3600", 1), 0);
 	assert_int_equal(setenv("TODO_MAX_BODY", "1024", 1), 0);
-	assert_int_equal(setenv("TODO_ARENA_CAP", "65536", 1), 0);
+	assert_int_equal(setenv("TODO_ARENA_CAP", "4194304", 1), 0);
 	assert_int_equal(setenv("TODO_SLOW_MS", "0", 1), 0);
 	assert_int_equal(setenv("TODO_DB_CONNECT_TIMEOUT", "120", 1), 0);
 	assert_int_equal(setenv("TODO_TEMPLATE_DIR", "/srv/t", 1), 0);
@@ -163,7 +163,7 @@ test_env_overrides(void **state)
 	assert_int_equal(c.request_timeout, 0);
 	assert_int_equal(c.shutdown_timeout, 3600);
 	assert_int_equal(c.max_body, 1024);
-	assert_int_equal(c.arena_cap, 65536);
+	assert_int_equal(c.arena_cap, 4194304);
 	assert_int_equal(c.slow_ms, 0);
 	assert_int_equal(c.db_connect_timeout, 120);
 	assert_string_equal(c.template_dir, "/srv/t");
@@ -323,7 +323,10 @@ test_invalid_values(void **state)
 	bad_env("TODO_SHUTDOWN_TIMEOUT", "0");
 	bad_env("TODO_MAX_BODY", "1023");
 	bad_env("TODO_MAX_BODY", "16777217");
-	bad_env("TODO_ARENA_CAP", "65535");
+	/* Issue 11: room for the largest page the app renders (the list
+	 * page, 50 todos of the longest title and description, all escaped). */
+	bad_env("TODO_ARENA_CAP", "65536");
+	bad_env("TODO_ARENA_CAP", "4194303");
 	bad_env("TODO_ARENA_CAP", "268435457");
 	bad_env("TODO_SLOW_MS", "3600001");
 	bad_env("TODO_DB_CONNECT_TIMEOUT", "0");

@@ -8,8 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app.h"
 #include "arena.h"
+#include "config.h"
 #include "response.h"
+#include "tmpl.h"
 
 /* Collects what response_send writes; fails call number fail_at (1-based). */
 struct sink {
@@ -252,6 +255,112 @@ test_failed_buffer(void **state)
 	assert_int_equal(out.len, 0);
 }
 
+/* How often "name:" starts a line of the written headers. */
+static int
+count_header(const char *name)
+{
+	size_t n = strlen(name), i;
+	int k = 0;
+
+	for (i = 0; i + n <= out.len; i++)
+		if ((i == 0 || out.data[i - 1] == '\n') &&
+		    strncmp(out.data + i, name, n) == 0)
+			k++;
+	return k;
+}
+
+/* Issue 11: an error page drops the headers of the answer it replaces,
+ * keeps HSTS, cookies and Retry-After. */
+static void
+test_clear_headers(void **state)
+{
+	struct response r;
+
+	(void)state;
+	response_init(&r, arena);
+	response_header(&r, "Strict-Transport-Security", "max-age=63072000");
+	response_header(&r, "Content-Type", "text/csv");
+	response_header(&r, "set-cookie", "flash=; Max-Age=0");
+	response_header(&r, "Content-Disposition", "attachment; filename=\"t.csv\"");
+	response_header(&r, "Retry-After", "5");
+	response_header(&r, "Cache-Control", "no-store");
+	response_header(&r, "Set-Cookies-Not", "x");
+	response_clear_headers(&r);
+	response_header(&r, "Content-Type", "text/html; charset=utf-8");
+	assert_int_equal(response_send(&r, false, sink_write, &out), TD_OK);
+	expect("Status: 200 OK\r\n"
+	    "Content-Length: 0\r\n"
+	    "Strict-Transport-Security: max-age=63072000\r\n"
+	    "set-cookie: flash=; Max-Age=0\r\n"
+	    "Retry-After: 5\r\n"
+	    "Content-Type: text/html; charset=utf-8\r\n"
+	    "\r\n");
+	/* Nothing set, nothing kept, or a failed buffer: empty, usable. */
+	response_init(&r, arena);
+	response_clear_headers(&r);
+	assert_int_equal(r.headers.len, 0);
+	response_header(&r, "X-A", "1");
+	response_clear_headers(&r);
+	assert_int_equal(r.headers.len, 0);
+	r.headers.failed = true;
+	response_clear_headers(&r);
+	assert_true(buf_ok(&r.headers));
+	assert_int_equal(r.headers.len, 0);
+}
+
+/* app_error() over a page begun (app_render's headers, a body): each
+ * header once; running out of the request's memory is a 500, only the
+ * request parser's 413 (too_large) stays a 413. */
+static void
+test_error_page_replaces(void **state)
+{
+	static struct config cfg;
+	struct tmpl_set *set = tmpl_set_new();
+	struct app app = { &cfg, set, NULL };
+	struct response r;
+	char err[128];
+	const char *page = "<p>{{status}} {{reason}}: {{message}}</p>";
+
+	(void)state;
+	assert_non_null(set);
+	assert_int_equal(tmpl_add(set, "error", page, strlen(page), err,
+	    sizeof(err)), TD_OK);
+	cfg.arena_cap = 64 * 1024;
+	response_init(&r, arena);
+	response_header(&r, "Strict-Transport-Security", "max-age=1");
+	response_header(&r, "Content-Type", "text/html; charset=utf-8");
+	response_header(&r, "Cache-Control", "no-store");
+	buf_puts(&r.body, "<p>half a page");
+	app_error(&app, arena, &r, 413, "too large");
+	assert_int_equal(response_send(&r, false, sink_write, &out), TD_OK);
+	assert_int_equal(count_header("Content-Type:"), 1);
+	assert_int_equal(count_header("Cache-Control:"), 1);
+	assert_int_equal(count_header("Strict-Transport-Security:"), 1);
+	assert_true(strncmp(out.data, "Status: 500 ", 12) == 0);
+	assert_null(strstr(out.data, "half a page"));
+	assert_non_null(strstr(out.data, "<p>500 Internal Server Error: "));
+
+	memset(&out, 0, sizeof(out));
+	response_init(&r, arena);
+	r.too_large = true;
+	app_error(&app, arena, &r, 413, "too large");
+	assert_int_equal(response_send(&r, false, sink_write, &out), TD_OK);
+	assert_true(strncmp(out.data, "Status: 413 ", 12) == 0);
+	assert_int_equal(count_header("Content-Type:"), 1);
+
+	/* The body ran out of memory: the error page still goes out whole. */
+	memset(&out, 0, sizeof(out));
+	response_init(&r, arena);
+	response_header(&r, "Content-Type", "text/csv");
+	r.body.failed = true;
+	app_error(&app, arena, &r, 413, "too large");
+	assert_int_equal(response_send(&r, false, sink_write, &out), TD_OK);
+	assert_true(strncmp(out.data, "Status: 500 ", 12) == 0);
+	assert_int_equal(count_header("Content-Type:"), 1);
+	assert_null(strstr(out.data, "text/csv"));
+	tmpl_set_free(set);
+}
+
 static void
 test_reasons(void **state)
 {
@@ -300,6 +409,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_redirect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_buffer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clear_headers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_error_page_replaces, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reasons, setup, teardown),
 	};
 

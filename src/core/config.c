@@ -76,7 +76,7 @@ static const struct setting settings[] = {
 	INT("TODO_REQUEST_TIMEOUT", request_timeout, 0, 3600, "30", "seconds a request may run before its worker is killed (0: no limit)"),
 	INT("TODO_SHUTDOWN_TIMEOUT", shutdown_timeout, 1, 3600, "10", "seconds workers get to finish on stop or reload before SIGKILL"),
 	INT("TODO_MAX_BODY", max_body, 1024, 16777216, "65536", "largest request body in bytes (larger: 413)"),
-	INT("TODO_ARENA_CAP", arena_cap, 65536, 268435456, "8388608", "most memory one request may allocate, in bytes"),
+	INT("TODO_ARENA_CAP", arena_cap, 4194304, 268435456, "8388608", "most memory one request may allocate, in bytes"),
 	INT("TODO_SLOW_MS", slow_ms, 0, 3600000, "500", "log requests slower than this many ms (0: log all)"),
 	STR("TODO_STATUS_ALLOW", status_allow, "127.0.0.1 ::1", "client addresses (REMOTE_ADDR) or CIDR prefixes, separated by spaces or commas, that may see /status and /metrics; anyone else gets 404 (empty: nobody)"),
 	INT("TODO_DB_CONNECT_TIMEOUT", db_connect_timeout, 1, 120, "5", "seconds todo-fcgi's start-up schema check waits for the database (todoctl waits 15 s, for a Neon compute to wake; a worker waits at most TODO_DB_TIMEOUT)"),

@@ -83,23 +83,41 @@ void
 app_error(struct app *app, struct arena *a, struct response *resp, int status,
     const char *message)
 {
-	struct tv *v = tv_map(a);
+	struct tv *v;
 
+	/* TD_ENOMEM comes here as app_fail()'s 413: running out of the
+	 * request's memory (TODO_ARENA_CAP) while building the answer is
+	 * ours, not the client's. Only the request parser's 413 stands. */
+	if (status == 413 && !resp->too_large) {
+		log_error("out of per-request memory (TODO_ARENA_CAP %d bytes, "
+		    "%zu in use)", app->cfg->arena_cap, arena_used(a));
+		status = 500;
+		message = "That page needs more memory than this server gives "
+		    "one request. It has been logged.";
+	}
+	/* The error page replaces whatever answer was begun. */
+	response_clear_headers(resp);
+	if (!buf_ok(&resp->body))
+		buf_init(&resp->body, a);
+	v = tv_map(a);
 	resp->status = status;
 	resp->body.len = 0;
 	response_header(resp, "Content-Type", "text/html; charset=utf-8");
 	response_header(resp, "Cache-Control", "no-store");
-	if (v != NULL) {
-		tv_set_int(v, "status", status);
-		tv_set_str(v, "reason", response_reason(status));
-		tv_set_str(v, "message", message);
-		tv_set_str(v, "static_url", app->cfg->static_url);
-	}
-	if (v == NULL || tmpl_render(app->tmpl, "error", v, &resp->body) != TD_OK) {
-		/* Out of memory or no template: a plain page still tells. */
+	/* A value the arena could not hold would leave the page blank. */
+	if (v == NULL || tv_set_int(v, "status", status) != TD_OK ||
+	    tv_set_str(v, "reason", response_reason(status)) != TD_OK ||
+	    tv_set_str(v, "message", message) != TD_OK ||
+	    tv_set_str(v, "static_url", app->cfg->static_url) != TD_OK ||
+	    tmpl_render(app->tmpl, "error", v, &resp->body) != TD_OK ||
+	    !buf_ok(&resp->body)) {
+		/* Out of memory or no template: a plain page still tells
+		 * (and if even that fails, worker.c sends a fixed one). */
 		buf_init(&resp->body, a);
-		buf_printf(&resp->body, "<!doctype html><title>%d</title><p>%d %s</p>\n",
+		buf_printf(&resp->body, "<!doctype html><title>%d</title><p>%d %s</p><p>",
 		    status, status, response_reason(status));
+		buf_append_html(&resp->body, message, strlen(message));
+		buf_puts(&resp->body, "</p>\n");
 	}
 }
 

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "arena.h"
 #include "log.h"
@@ -15,6 +16,7 @@ void
 response_init(struct response *r, struct arena *a)
 {
 	r->status = 200;
+	r->too_large = false;
 	buf_init(&r->headers, a);
 	buf_init(&r->body, a);
 	/* Only a hint: an arena too small for it fails later, if at all. */
@@ -42,6 +44,57 @@ response_header(struct response *r, const char *name, const char *value)
 	buf_append(&r->headers, ": ", 2);
 	buf_puts(&r->headers, value);
 	buf_append(&r->headers, "\r\n", 2);
+}
+
+/* HSTS holds for every answer; a cookie set or cleared records what the
+ * request did (a new session, a sign-out); Retry-After is set for the
+ * error page itself, just before it. */
+static const char *const kept_headers[] = {
+	"Strict-Transport-Security", "Set-Cookie", "Retry-After",
+};
+
+static bool
+kept(const char *line, size_t n)
+{
+	const char *colon = memchr(line, ':', n);
+	size_t i, k;
+
+	if (colon == NULL)
+		return false;
+	k = (size_t)(colon - line);
+	for (i = 0; i < sizeof(kept_headers) / sizeof(kept_headers[0]); i++)
+		if (strlen(kept_headers[i]) == k &&
+		    strncasecmp(line, kept_headers[i], k) == 0)
+			return true;
+	return false;
+}
+
+void
+response_clear_headers(struct response *r)
+{
+	char *p, *w, *end, *nl;
+	size_t n;
+
+	if (!buf_ok(&r->headers)) {
+		buf_init(&r->headers, r->headers.arena);
+		return;
+	}
+	if (r->headers.len == 0)
+		return;
+	p = w = r->headers.data;
+	end = p + r->headers.len;
+	/* In place: the kept lines move up over the dropped ones. */
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = nl != NULL ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		if (kept(p, n)) {
+			memmove(w, p, n);
+			w += n;
+		}
+		p += n;
+	}
+	r->headers.len = (size_t)(w - r->headers.data);
+	r->headers.data[r->headers.len] = '\0';
 }
 
 void

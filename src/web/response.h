@@ -16,12 +16,17 @@ struct response {
 	int status;
 	struct buf headers;        /* "Name: value\r\n" lines */
 	struct buf body;
+	bool too_large;            /* the request parser refused it: a 413 */
 };
 
 void response_init(struct response *r, struct arena *a);
 /* Adds a header; a name or value holding CR, LF or NUL is dropped (and
  * logged) so nothing from a request can split the response. */
 void response_header(struct response *r, const char *name, const char *value);
+/* For an error page, which replaces the answer begun so far: drops the
+ * headers set before it but those that hold for any answer or record
+ * what was done (Strict-Transport-Security, Set-Cookie, Retry-After). */
+void response_clear_headers(struct response *r);
 /* 3xx with Location; location must be a path on this site. */
 void response_redirect(struct response *r, int status, const char *location);
 const char *response_reason(int status);

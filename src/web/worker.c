@@ -73,6 +73,26 @@ parse_error_message(int status)
 	}
 }
 
+/* When not even the error page fits in the request's arena. */
+static const char oom_body[] =
+    "500: this page needs more memory than one request may use.\r\n";
+
+static int
+send_oom_page(FCGX_Stream *out)
+{
+	char head[160];
+	int n;
+
+	n = snprintf(head, sizeof(head), "Status: 500 Internal Server Error\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Cache-Control: no-store\r\nContent-Length: %zu\r\n\r\n",
+	    sizeof(oom_body) - 1);
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return -1;
+	return write_stdout(out, head, (size_t)n) == 0 &&
+	    write_stdout(out, oom_body, sizeof(oom_body) - 1) == 0 ? 0 : -1;
+}
+
 static void
 serve(struct app *app, FCGX_Request *fr, struct arena *a, struct pool_slot *slot)
 {
@@ -88,6 +108,7 @@ serve(struct app *app, FCGX_Request *fr, struct arena *a, struct pool_slot *slot
 	char line[128];
 	int status, route = ROUTE_NONE;
 	enum td_status rc;
+	bool head;
 
 	snprintf(line, sizeof(line), "%s %s", method ? method : "-", uri ? uri : "-");
 	pool_worker_busy(slot, rid ? rid : "-", line);
@@ -97,12 +118,22 @@ serve(struct app *app, FCGX_Request *fr, struct arena *a, struct pool_slot *slot
 	log_set_request_id(req.request_id);
 	if (rc != TD_OK) {
 		log_info("rejected request %s: %d %s", line, status, td_strerror(rc));
+		resp.too_large = status == 413;
 		app_error(app, a, &resp, status, parse_error_message(status));
 	} else {
 		route = app_handle(app, &req, &resp, a);
 	}
-	if (response_send(&resp, req.method != NULL && strcmp(req.method, "HEAD") == 0,
-	    write_stdout, fr->out) != TD_OK || FCGX_GetError(fr->out) != 0)
+	head = req.method != NULL && strcmp(req.method, "HEAD") == 0;
+	rc = response_send(&resp, head, write_stdout, fr->out);
+	if (rc == TD_ENOMEM) {
+		/* Not even the error page fitted (nothing was sent): a fixed
+		 * one, never a cut or empty answer. */
+		log_error("%s: out of per-request memory (TODO_ARENA_CAP %d)",
+		    line, app->cfg->arena_cap);
+		resp.status = 500;
+		rc = send_oom_page(fr->out) == 0 ? TD_OK : TD_ESYSTEM;
+	}
+	if (rc != TD_OK || FCGX_GetError(fr->out) != 0)
 		log_warn("could not send the response to %s (client gone?)", line);
 	elapsed = now_us() - start;
 	if (elapsed < 0)
