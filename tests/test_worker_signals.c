@@ -413,6 +413,25 @@ test_signals_while_writing_the_response(void **state)
 	free(a.out);
 }
 
+/* Signals held while reading the parameters must not let a peer that
+ * sends nothing hold the worker for ever: the watchdog times it. */
+static void
+test_stalled_peer_is_bounded(void **state)
+{
+	int64_t end;
+	pid_t w;
+	int fd;
+
+	(void)state;
+	w = one_worker();
+	fd = connect_small();
+	end = mono_ms() + 8000 + 1000 + LONG_MS;
+	while (kill(w, 0) == 0 && mono_ms() < end)
+		sleep_ms(100);
+	close(fd);
+	assert_int_not_equal(kill(w, 0), 0);
+}
+
 /* A plain request after it all: the pool still serves. */
 static void
 test_serves_after(void **state)
@@ -483,6 +502,8 @@ start_pool(void **state)
 		setenv("DATABASE_URL", "host=127.0.0.1 port=1", 1);
 		setenv("TODO_STATUS_ALLOW", "127.0.0.1", 1);
 		setenv("TODO_SHUTDOWN_TIMEOUT", "30", 1);
+		/* Above what the slow tests take (about 4 s each). */
+		setenv("TODO_REQUEST_TIMEOUT", "8", 1);
 		execl(bin, "todo-fcgi", (char *)NULL);
 		_exit(127);
 	}
@@ -519,6 +540,7 @@ main(void)
 		cmocka_unit_test(test_warm_up),
 		cmocka_unit_test(test_signals_while_reading_params),
 		cmocka_unit_test(test_signals_while_writing_the_response),
+		cmocka_unit_test(test_stalled_peer_is_bounded),
 		cmocka_unit_test(test_serves_after),
 	};
 

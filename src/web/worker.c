@@ -345,8 +345,11 @@ worker_main(int listen_fd, struct pool_slot *slot, void *arg)
 			goto out;
 		}
 		/* The parameters: libfcgi closes the connection if they do
-		 * not arrive whole. */
+		 * not arrive whole. Busy already, so the watchdog bounds a
+		 * peer that stalls here (no signal of ours cuts the read). */
+		pool_worker_busy(slot, "-", "(reading the request)");
 		if ((rc = FCGX_Accept_r(&fr)) < 0) {
+			pool_worker_idle(slot);
 			log_info("connection closed before its request was read "
 			    "(%d)", rc);
 			continue;
