@@ -309,14 +309,15 @@ test_clear_headers(void **state)
 }
 
 /* app_error() over a page begun (app_render's headers, a body): each
- * header once; running out of the request's memory is a 500, only the
- * request parser's 413 (too_large) stays a 413. */
+ * header once, the half page gone; app_fail(TD_ENOMEM), running out of
+ * the request's memory, is a 500 (ours), the parser's 413 stays a 413. */
 static void
 test_error_page_replaces(void **state)
 {
 	static struct config cfg;
 	struct tmpl_set *set = tmpl_set_new();
 	struct app app = { &cfg, set, NULL };
+	struct ctx c = { 0 };
 	struct response r;
 	char err[128];
 	const char *page = "<p>{{status}} {{reason}}: {{message}}</p>";
@@ -331,7 +332,10 @@ test_error_page_replaces(void **state)
 	response_header(&r, "Content-Type", "text/html; charset=utf-8");
 	response_header(&r, "Cache-Control", "no-store");
 	buf_puts(&r.body, "<p>half a page");
-	app_error(&app, arena, &r, 413, "too large");
+	c.app = &app;
+	c.arena = arena;
+	c.resp = &r;
+	app_fail(&c, TD_ENOMEM);
 	assert_int_equal(response_send(&r, false, sink_write, &out), TD_OK);
 	assert_int_equal(count_header("Content-Type:"), 1);
 	assert_int_equal(count_header("Cache-Control:"), 1);
@@ -342,7 +346,6 @@ test_error_page_replaces(void **state)
 
 	memset(&out, 0, sizeof(out));
 	response_init(&r, arena);
-	r.too_large = true;
 	app_error(&app, arena, &r, 413, "too large");
 	assert_int_equal(response_send(&r, false, sink_write, &out), TD_OK);
 	assert_true(strncmp(out.data, "Status: 413 ", 12) == 0);
@@ -353,7 +356,7 @@ test_error_page_replaces(void **state)
 	response_init(&r, arena);
 	response_header(&r, "Content-Type", "text/csv");
 	r.body.failed = true;
-	app_error(&app, arena, &r, 413, "too large");
+	app_fail(&c, TD_ENOMEM);
 	assert_int_equal(response_send(&r, false, sink_write, &out), TD_OK);
 	assert_true(strncmp(out.data, "Status: 500 ", 12) == 0);
 	assert_int_equal(count_header("Content-Type:"), 1);

@@ -85,16 +85,6 @@ app_error(struct app *app, struct arena *a, struct response *resp, int status,
 {
 	struct tv *v;
 
-	/* TD_ENOMEM comes here as app_fail()'s 413: running out of the
-	 * request's memory (TODO_ARENA_CAP) while building the answer is
-	 * ours, not the client's. Only the request parser's 413 stands. */
-	if (status == 413 && !resp->too_large) {
-		log_error("out of per-request memory (TODO_ARENA_CAP %d bytes, "
-		    "%zu in use)", app->cfg->arena_cap, arena_used(a));
-		status = 500;
-		message = "That page needs more memory than this server gives "
-		    "one request. It has been logged.";
-	}
 	/* The error page replaces whatever answer was begun. */
 	response_clear_headers(resp);
 	if (!buf_ok(&resp->body))
@@ -241,7 +231,13 @@ app_fail(struct ctx *c, enum td_status rc)
 		    "That change conflicts with the saved todos (a limit or a rule of the list). Reload the page and try again.");
 		break;
 	case TD_ENOMEM:
-		app_error(c->app, c->arena, c->resp, 413, "That request was too large to handle.");
+		/* Running out of the request's memory (TODO_ARENA_CAP) while
+		 * building the answer is ours, not the client's: a request too
+		 * large to take is refused (413) by the parser, before this. */
+		log_error("out of per-request memory (TODO_ARENA_CAP %d bytes, %zu in use)",
+		    c->app->cfg->arena_cap, arena_used(c->arena));
+		app_error(c->app, c->arena, c->resp, 500,
+		    "That page needs more memory than this server gives one request. It has been logged.");
 		break;
 	case TD_EINTERNAL:
 		app_error(c->app, c->arena, c->resp, 500, "Something went wrong on our side. It has been logged.");

@@ -16,7 +16,6 @@ void
 response_init(struct response *r, struct arena *a)
 {
 	r->status = 200;
-	r->too_large = false;
 	buf_init(&r->headers, a);
 	buf_init(&r->body, a);
 	/* Only a hint: an arena too small for it fails later, if at all. */

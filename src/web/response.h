@@ -16,7 +16,6 @@ struct response {
 	int status;
 	struct buf headers;        /* "Name: value\r\n" lines */
 	struct buf body;
-	bool too_large;            /* the request parser refused it: a 413 */
 };
 
 void response_init(struct response *r, struct arena *a);

@@ -118,7 +118,6 @@ serve(struct app *app, FCGX_Request *fr, struct arena *a, struct pool_slot *slot
 	log_set_request_id(req.request_id);
 	if (rc != TD_OK) {
 		log_info("rejected request %s: %d %s", line, status, td_strerror(rc));
-		resp.too_large = status == 413;
 		app_error(app, a, &resp, status, parse_error_message(status));
 	} else {
 		route = app_handle(app, &req, &resp, a);
