@@ -1,0 +1,58 @@
+-- 005: what the pages need beyond accounts: undo for deletes, search over
+-- titles and descriptions, and each person's time zone. See
+-- docs/accounts.md (undo window, time zone) and docs/performance.md
+-- (search plans).
+
+-- migrate:up
+
+-- ---- undo ----
+-- A delete or "clear completed" moves the rows here, under one batch
+-- number, instead of dropping them; Undo moves the batch back with the
+-- same ids and times. Batches older than the undo window are removed by
+-- the next delete (of anyone, a bounded number at a time), so the table
+-- stays small without a cron job; an account's batches go with it.
+CREATE SEQUENCE todo_trash_batch_seq AS bigint;
+CREATE TABLE todo_trash (
+    user_id     bigint      NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    batch       bigint      NOT NULL,
+    deleted_at  timestamptz NOT NULL DEFAULT now(),
+    id          bigint      NOT NULL,
+    title       text        NOT NULL,
+    description text,
+    completed   boolean     NOT NULL,
+    created_at  timestamptz NOT NULL,
+    updated_at  timestamptz NOT NULL,
+    form_token  uuid,
+    PRIMARY KEY (user_id, batch, id)
+);
+CREATE INDEX todo_trash_deleted_at_idx ON todo_trash (deleted_at);
+-- (undo functions: below this line)
+
+-- ---- search ----
+-- Case-insensitive in any language whatever the database's locale: ICU's
+-- root locale lowers both the text and the query (a C-locale database
+-- lowers only ASCII). pg_trgm's GIN index serves LIKE '%...%' on it.
+-- PostgreSQL 13+ lets a database owner create this trusted extension
+-- (Neon allows it).
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE FUNCTION todo_search_text(p_title text, p_description text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT lower((p_title || coalesce(' ' || p_description, '')) COLLATE "und-x-icu")
+$$;
+CREATE INDEX todos_search_idx ON todos
+    USING gin (todo_search_text(title, description) gin_trgm_ops);
+-- (search functions: below this line)
+
+-- ---- time zones ----
+-- An IANA name PostgreSQL knows (pg_timezone_names); the app checks it
+-- when the person sets it.
+ALTER TABLE users ADD COLUMN time_zone text NOT NULL DEFAULT 'UTC';
+-- (time zone functions: below this line)
+
+-- migrate:down
+ALTER TABLE users DROP COLUMN time_zone;
+DROP INDEX todos_search_idx;
+DROP FUNCTION todo_search_text(text, text);
+-- pg_trgm stays: other objects may use it, and it is harmless.
+DROP TABLE todo_trash;
+DROP SEQUENCE todo_trash_batch_seq;
