@@ -17,10 +17,11 @@ if [[ ${TODO_TEST_VALGRIND:-0} = 1 ]]; then TODO_PACKAGES+=" valgrind"; fi
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# Install what is missing (needs root on a fresh machine).
+# ensure_packages [PACKAGE...]: install what is missing of TODO_PACKAGES and
+# the packages named (needs root on a fresh machine).
 ensure_packages() {
 	local missing=() p
-	for p in $TODO_PACKAGES; do
+	for p in $TODO_PACKAGES "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 			missing+=("$p")
 	done

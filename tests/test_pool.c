@@ -90,6 +90,7 @@ sleep_ms(int ms)
 		continue;
 }
 
+static void event(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void
 event(const char *fmt, ...)
 {
@@ -104,6 +105,7 @@ event(const char *fmt, ...)
 		(void)!write(warg.evfd, b, (size_t)n);
 }
 
+static void reply(int c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void
 reply(int c, const char *fmt, ...)
 {

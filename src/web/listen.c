@@ -269,7 +269,10 @@ unix_queue(int fd, int *queued, int *backlog)
 	if (got < 0)
 		goto out;
 	n = (int)got;
-	for (h = &a.nlh; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+	/* NLMSG_OK spelled out: the macro compares the unsigned length with an
+	 * int, which clang's -Wsign-compare rejects. */
+	for (h = &a.nlh; n >= (int)sizeof(*h) && h->nlmsg_len >= sizeof(*h) &&
+	    h->nlmsg_len <= (unsigned)n; h = NLMSG_NEXT(h, n)) {
 		if (h->nlmsg_type == NLMSG_ERROR) {
 			struct nlmsgerr *e = NLMSG_DATA(h);
 
