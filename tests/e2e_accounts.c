@@ -1204,6 +1204,9 @@ assert_session_kept(const struct http_resp *r)
 		    r->status);
 }
 
+/* A token of the right form that no session here has. */
+#define FOREIGN_TOKEN "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
 /* Other apps on the host set cookies the app cannot read: a malformed one,
  * or more than a form's fields, must not hide the session (issue 11). */
 static void
@@ -1237,6 +1240,24 @@ test_foreign_cookies_never_sign_out(void **state)
 	assert_non_null(strstr(r.body, a.email));
 	assert_session_kept(&r);
 	http_resp_free(&r);
+	/* A well-formed one of the same name first (another app's with a more
+	 * specific path, or this app's on another port: cookies ignore ports):
+	 * the live one is used, for a page and a form post. */
+	with_cookies(&a, SESSION "=" FOREIGN_TOKEN "; ", "", "/todos", NULL, &r);
+	if (r.status != 200 || strstr(r.body, a.email) == NULL)
+		fail_msg("a well-formed foreign " SESSION " cookie first: GET /todos "
+		    "answered %d (Location %s)", r.status, header(&r, "Location") != NULL ?
+		    header(&r, "Location") : "-");
+	assert_session_kept(&r);
+	http_resp_free(&r);
+	snprintf(body, sizeof(body), "title=%s&csrf_token=%s",
+	    enc("behind a foreign session"), a.csrf);
+	with_cookies(&a, SESSION "=" FOREIGN_TOKEN "; ", "", "/todos", body, &r);
+	assert_int_equal(r.status, 303);
+	assert_string_equal(header(&r, "Location"), "/todos");
+	http_resp_free(&r);
+	assert_int_equal(sql_long("SELECT count(*) FROM todos WHERE title = $1 "
+	    "AND user_id = $2", "behind a foreign session", user_id(&a)), 1);
 
 	with_cookies(&a, many, "", "/todos", NULL, &r);
 	if (r.status != 200 || strstr(r.body, a.email) == NULL)

@@ -334,6 +334,57 @@ refuse_form(struct ctx *c, const char *why, const char *message)
 	app_error(c->app, c->arena, c->resp, 403, message);
 }
 
+/* The session cookie into *who (c->who = who) and its hash, if one came.
+ * Usually one cookie has the name; when several well-formed ones do (an
+ * app on the same host with a more specific path or a parent domain sent
+ * its own "session" first), the store says which is live here, so a
+ * foreign cookie never signs anyone out. False when answered (the store
+ * failed). */
+#define SESSION_CANDIDATES 4
+static bool
+pick_session(struct ctx *c, struct store_session *who,
+    unsigned char hash[SESSION_HASH_BYTES])
+{
+	const struct config *cfg = c->app->cfg;
+	const char *name = session_cookie_name(cfg->cookie_secure);
+	const struct form *jar = &c->req->cookies;
+	struct store_session cands[SESSION_CANDIDATES];
+	unsigned char hashes[SESSION_CANDIDATES][SESSION_HASH_BYTES];
+	size_t i, j, n = 0;
+	enum td_status rc;
+	int pick = 0;
+
+	for (i = 0; i < jar->n && n < SESSION_CANDIDATES; i++) {
+		if (strcmp(jar->fields[i].key, name) != 0 ||
+		    !session_parse_token(jar->fields[i].val, hashes[n]))
+			continue;
+		for (j = 0; j < n; j++)   /* the same cookie twice counts once */
+			if (memcmp(hashes[j], hashes[n], SESSION_HASH_BYTES) == 0)
+				break;
+		if (j < n)
+			continue;
+		store_session_init(&cands[n], hashes[n], cfg->session_idle,
+		    cfg->session_max, cfg->session_touch);
+		n++;
+	}
+	if (n == 0)
+		return true;
+	if (n > 1) {
+		if ((rc = store_session_pick(c->app->db, c->arena, cands, n,
+		    &pick)) != TD_OK) {
+			app_fail(c, rc);
+			return false;
+		}
+		log_debug("%zu session cookies came; live: %d", n, pick);
+		if (pick < 0)
+			pick = 0;   /* none is live: the first, as with one */
+	}
+	*who = cands[pick];
+	memcpy(hash, hashes[pick], SESSION_HASH_BYTES);
+	c->who = who;
+	return true;
+}
+
 /* Sessions and form tokens, before the handler. False when answered. */
 static bool
 check_access(struct ctx *c, enum access access, struct store_session *who)
@@ -343,14 +394,10 @@ check_access(struct ctx *c, enum access access, struct store_session *who)
 	char token[SESSION_TOKEN_B64_LEN + 1];
 	const char *pre;
 
-	if (session_parse_token(form_get(&c->req->cookies,
-	    session_cookie_name(cfg->cookie_secure), NULL), hash)) {
-		store_session_init(who, hash, cfg->session_idle, cfg->session_max,
-		    cfg->session_touch);
-		c->who = who;
-		if (access == SIGNED_IN)
-			csrf_token_for(hash, c->csrf);
-	}
+	if (!pick_session(c, who, hash))
+		return false;
+	if (c->who != NULL && access == SIGNED_IN)
+		csrf_token_for(hash, c->csrf);
 	if (access == SIGNED_IN) {
 		if (c->who == NULL) {
 			signed_out(c);

@@ -35,6 +35,7 @@ enum {
 	S_LOGIN_FAILED,
 	S_SESSION_START,
 	S_SIGNUP,
+	S_SESSION_PICK,
 	S_COUNT
 };
 
@@ -167,6 +168,13 @@ static const struct db_stmt statements[S_COUNT] = {
 	[S_SESSION_START] = { "session_start",
 	    "SELECT session_start($1, $2::bytea, $3, $4::bytea, $5, $6, $7)", 7, 0 },
 	[S_SIGNUP] = { "signup", "SELECT signup($1, $2, $3::bytea, $4)", 4, 0 },
+	/* $1: the candidates' hashes, hex, comma-separated. */
+	[S_SESSION_PICK] = { "session_pick", "SELECT c.i FROM "
+	    "unnest(string_to_array($1, ',')) WITH ORDINALITY AS c(h, i) "
+	    "JOIN sessions x ON x.hash = decode(c.h, 'hex') "
+	    "JOIN users u ON u.id = x.user_id WHERE u.disabled_at IS NULL "
+	    "AND x.last_seen > now() - " SECS(2) " AND x.created_at > now() - " SECS(3)
+	    " ORDER BY c.i LIMIT 1", 3, 1 },
 };
 
 const struct db_stmt *
@@ -750,4 +758,37 @@ store_signup(struct db *db, const char *email, const char *password_hash,
 		rc = TD_ECONFLICT;       /* the email is taken */
 	PQclear(res);
 	return rc;
+}
+
+enum td_status
+store_session_pick(struct db *db, struct arena *a,
+    const struct store_session *cands, size_t n, int *pick)
+{
+	const char *params[3];
+	PGresult *res = NULL;
+	enum td_status rc;
+	char *list;
+	size_t i;
+
+	*pick = -1;
+	if (n == 0)
+		return TD_OK;
+	/* Each hash as 64 hex digits (store_session has "\\x" before them). */
+	if ((list = arena_alloc(a, n * 65)) == NULL)
+		return TD_ENOMEM;
+	for (i = 0; i < n; i++) {
+		memcpy(list + i * 65, cands[i].hash + 2, 64);
+		list[i * 65 + 64] = i + 1 < n ? ',' : '\0';
+	}
+	params[0] = list;
+	params[1] = cands[0].idle;
+	params[2] = cands[0].max;
+	if ((rc = db_exec(db, S_SESSION_PICK, params, &res, NULL)) != TD_OK)
+		return rc;
+	if (PQntuples(res) == 1)
+		*pick = atoi(PQgetvalue(res, 0, 0)) - 1;
+	PQclear(res);
+	if (*pick >= (int)n)
+		*pick = -1;
+	return TD_OK;
 }

@@ -129,6 +129,12 @@ enum td_status store_delete_account(struct db *db,
 /* Every todo of the person, oldest first, with created and updated times. */
 enum td_status store_export(struct db *db, struct arena *a,
     const struct store_session *who, struct todo **items, size_t *n);
+/* Several cookies of the session's name came (another app on the same host
+ * may use the name, with a more specific path or a parent domain): which of
+ * cands (same limits) is a live session here. *pick is its index, -1 when
+ * none is. Only then does a request cost a second round trip. */
+enum td_status store_session_pick(struct db *db, struct arena *a,
+    const struct store_session *cands, size_t n, int *pick);
 /* Sign-out: delete the session with this hash (no check: it is the
  * caller's own cookie; an unknown hash is fine). */
 enum td_status store_end_session(struct db *db, const struct store_session *who);
