@@ -529,6 +529,41 @@ expect_refused(const char *first, ...)
 	va_end(ap);
 }
 
+/* TODO_WORKERS is a fixed pool; TODO_WORKERS_MIN/MAX size it by demand. */
+static void
+test_pool_size(void **state)
+{
+	struct config c;
+	char err[256] = "";
+
+	(void)state;
+	expect_ok(&c);
+	assert_int_equal(c.workers, 4);
+	assert_int_equal(c.workers_max, 4);     /* fixed */
+	assert_int_equal(c.workers_idle_timeout, 10);
+	set("TODO_WORKERS", "3");
+	expect_ok(&c);
+	assert_int_equal(c.workers, 3);
+	assert_int_equal(c.workers_max, 3);
+	set("TODO_WORKERS_MAX", "12");
+	expect_ok(&c);
+	assert_int_equal(c.workers, 3);         /* kept: TODO_WORKERS */
+	assert_int_equal(c.workers_max, 12);
+	set("TODO_WORKERS_MIN", "2");
+	expect_ok(&c);
+	assert_int_equal(c.workers, 2);         /* TODO_WORKERS_MIN wins */
+	assert_int_equal(c.workers_max, 12);
+	set("TODO_WORKERS_MIN", "20");
+	assert_int_equal(config_load(&c, NULL, err, sizeof(err)), TD_EINVAL);
+	assert_non_null(strstr(err, "TODO_WORKERS_MAX (12)"));
+	assert_non_null(strstr(err, "TODO_WORKERS_MIN"));
+	unset("TODO_WORKERS_MIN");
+	bad_env("TODO_WORKERS_MAX", "257");
+	bad_env("TODO_WORKERS_IDLE_TIMEOUT", "0");
+	unset("TODO_WORKERS_MAX");
+	unset("TODO_WORKERS");
+}
+
 static void
 test_profiles(void **state)
 {
@@ -1077,6 +1112,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_limits_accepted, clear_env, teardown),
 		cmocka_unit_test_setup_teardown(test_small_err_buffer, clear_env, teardown),
 		cmocka_unit_test_setup_teardown(test_database_url, clear_env, teardown),
+		cmocka_unit_test_setup_teardown(test_pool_size, clear_env, teardown),
 		cmocka_unit_test_setup_teardown(test_profiles, clear_env, teardown),
 		cmocka_unit_test_setup_teardown(test_development_has_no_rules, clear_env, teardown),
 		cmocka_unit_test_setup_teardown(test_strict_database, clear_env, teardown),

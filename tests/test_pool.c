@@ -27,7 +27,8 @@
 #define LONG_MS		5000	/* for things that must happen */
 #define QUIET_MS	700	/* for things that must not happen */
 
-enum mode { MODE_SERVE, MODE_CRASH };
+/* MODE_SERVE_EXITS: also "E pid" when a worker leaves on SIGTERM. */
+enum mode { MODE_SERVE, MODE_CRASH, MODE_SERVE_EXITS };
 
 /* What the pool process and its workers see. */
 struct warg {
@@ -38,6 +39,8 @@ struct warg {
 
 struct cfg {
 	int		workers;
+	int		workers_max;
+	int		idle_timeout;
 	int		request_timeout;
 	int		shutdown_timeout;
 	int		crash_limit;
@@ -177,6 +180,16 @@ handle(int c, struct pool_slot *slot)
 		counters_inc(&slot->counts.slow, 1);
 		reply(c, "done\n");
 		pool_worker_idle(slot);
+	} else if (strcmp(cmd, "hold") == 0) {
+		/* Busy until the client hangs up (at most 10 s). */
+		struct pollfd pfd = { .fd = c, .events = POLLIN };
+
+		pool_worker_busy(slot, "req-hold", "GET /hold");
+		reply(c, "held\n");
+		for (i = 0; i < 100 && (poll(&pfd, 1, 100) == 0 ||
+		    (pfd.revents & POLLIN) == 0 || read(c, cmd, 1) > 0); i++)
+			continue;
+		pool_worker_idle(slot);
 	} else if (strcmp(cmd, "hang") == 0 || strcmp(cmd, "stubborn") == 0) {
 		/* Stuck until killed; bounded so no orphan lingers. */
 		if (cmd[0] == 'h')
@@ -217,6 +230,8 @@ fake_worker(int lfd, struct pool_slot *slot, void *arg)
 		if (done)
 			return 0;
 	}
+	if (a->mode == MODE_SERVE_EXITS)
+		event("E %ld\n", (long)getpid());
 	return 0;
 }
 
@@ -324,6 +339,8 @@ start(struct fx *fx, const struct cfg *cfg)
 		memset(&o, 0, sizeof(o));
 		o.listen_fd = lfd;
 		o.workers = cfg->workers;
+		o.workers_max = cfg->workers_max;
+		o.idle_timeout = cfg->idle_timeout;
 		o.request_timeout = cfg->request_timeout;
 		o.shutdown_timeout = cfg->shutdown_timeout;
 		o.crash_limit = cfg->crash_limit;
@@ -599,6 +616,54 @@ test_respawn_after_kill(void **state)
 	assert_false(log_has(fx, "sending SIGKILL"));
 }
 
+/* Sized by demand: all busy with connections waiting -> more workers, up
+ * to the maximum; demand gone -> back to the minimum, one per second,
+ * without counting restarts. */
+static void
+test_grow_and_shrink(void **state)
+{
+	struct fx *fx = *state;
+	struct cfg cfg = { .workers = 1, .workers_max = 3, .idle_timeout = 1,
+	    .shutdown_timeout = 2, .mode = MODE_SERVE_EXITS };
+	char b[64], line[64];
+	pid_t first, grown[2];
+	int c[4], i, exits = 0;
+	long pid;
+
+	start(fx, &cfg);
+	wait_starts(fx, 1, &first);
+	c[0] = conn(fx, "hold\n");
+	read_line(c[0], b, sizeof(b));
+	assert_string_equal(b, "held");
+	/* Two more wait in the listen queue: the pool grows for them. */
+	c[1] = conn(fx, "hold\n");
+	c[2] = conn(fx, "hold\n");
+	wait_starts(fx, 2, grown);
+	read_line(c[1], b, sizeof(b));
+	assert_string_equal(b, "held");
+	read_line(c[2], b, sizeof(b));
+	assert_string_equal(b, "held");
+	assert_true(wait_log(fx, "connections waiting: starting 1 more", LONG_MS));
+	/* A fourth waits: the maximum holds. */
+	c[3] = conn(fx, "hold\n");
+	assert_true(wait_log(fx, "TODO_WORKERS_MAX reached", LONG_MS));
+	assert_false(next_event(fx, line, sizeof(line), QUIET_MS));
+	for (i = 0; i < 4; i++)
+		close(c[i]);
+	/* Demand gone: two stop (not counted as restarts), one stays. */
+	while (exits < 2 && next_event(fx, line, sizeof(line), LONG_MS)) {
+		assert_int_equal(sscanf(line, "E %ld", &pid), 1);
+		exits++;
+	}
+	assert_int_equal(exits, 2);
+	assert_false(next_event(fx, line, sizeof(line), 1500));
+	assert_true(log_has(fx, "stopped (fewer needed)"));
+	ask(fx, "view\n", b, sizeof(b));
+	assert_non_null(strstr(b, " c=0 t=0 r=0"));
+	assert_false(log_has(fx, "level=error"));
+	stop_pool(fx);
+}
+
 static void
 test_recycle(void **state)
 {
@@ -863,6 +928,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_respawn_after_kill,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_grow_and_shrink, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_crash_brake, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_request_timeout, setup,

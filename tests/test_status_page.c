@@ -52,11 +52,15 @@ board_new(void)
 	b->stats.generation = 2;
 	b->stats.restarts[POOL_RESTART_CRASH] = 1;
 	b->stats.restarts[POOL_RESTART_RECYCLE] = 2;
+	b->stats.workers_min = 2;       /* a fixed pool of two */
+	b->stats.workers = 2;
+	b->stats.workers_peak = 2;
 
 	record(&b->base, ROUTE_LIST, 200, 500, 300, 1);
 	b->base.accepted = 1;
 
 	b->slots[0].pid = 101;
+	b->slots[0].wanted = 1;
 	b->slots[0].started = 1700000100;
 	b->slots[0].requests = 7;
 	b->slots[0].last_status = 200;
@@ -68,7 +72,8 @@ board_new(void)
 	b->slots[0].counts.accepted = 2;
 	b->slots[0].counts.db_reconnects = 1;
 
-	b->slots[1].pid = 0;
+	b->slots[1].pid = 0;            /* down: wanted, not running */
+	b->slots[1].wanted = 1;
 	record(&b->slots[1].counts, ROUTE_CREATE, 303, 1200000, 1100000, 1);
 	record(&b->slots[1].counts, ROUTE_NONE, 404, 20, 0, 0);
 	b->slots[1].counts.accepted = 2;
@@ -205,6 +210,12 @@ test_metrics_exact(void **state)
 	    "todo_workers{state=\"busy\"} 1\n"
 	    "todo_workers{state=\"idle\"} 0\n"
 	    "todo_workers{state=\"down\"} 1\n"
+	    "# HELP todo_workers_max Most workers the pool may run (TODO_WORKERS_MAX).\n"
+	    "# TYPE todo_workers_max gauge\n"
+	    "todo_workers_max 2\n"
+	    "# HELP todo_workers_max_reached_total Times every worker was busy at the maximum with connections waiting.\n"
+	    "# TYPE todo_workers_max_reached_total counter\n"
+	    "todo_workers_max_reached_total 0\n"
 	    "# HELP todo_listen_queue Connections waiting in the pool socket's accept queue.\n"
 	    "# TYPE todo_listen_queue gauge\n"
 	    "todo_listen_queue 3\n"
@@ -336,6 +347,9 @@ test_status_text_exact(void **state)
 	    "idle processes:       0\n"
 	    "active processes:     1\n"
 	    "total processes:      2\n"
+	    "max active processes: 2\n"
+	    "max processes:        2\n"
+	    "max children reached: 0\n"
 	    "slow requests:        1\n"
 	    "crash restarts:       1\n"
 	    "timeout restarts:     0\n"
@@ -369,6 +383,29 @@ test_status_text_exact(void **state)
 	status_format_text(&fx->out, &fx->b->snap);
 	assert_true(buf_ok(&fx->out));
 	assert_text(fx->out.data, want);
+}
+
+/* Sized by demand: a slot without a wanted process is Stopped, not Down,
+ * and not counted in the total. */
+static void
+test_status_dynamic_pool(void **state)
+{
+	struct fx *fx = *state;
+
+	fx->b->stats.workers_min = 1;
+	fx->b->stats.max_reached = 3;
+	fx->b->slots[1].wanted = 0;
+	status_format_text(&fx->out, &fx->b->snap);
+	assert_non_null(strstr(fx->out.data, "process manager:      dynamic\n"));
+	assert_non_null(strstr(fx->out.data, "total processes:      1\n"));
+	assert_non_null(strstr(fx->out.data, "max processes:        2\n"));
+	assert_non_null(strstr(fx->out.data, "max children reached: 3\n"));
+	assert_non_null(strstr(fx->out.data, "state:                Stopped\n"));
+	assert_null(strstr(fx->out.data, "Down"));
+	buf_init(&fx->out, fx->a);
+	status_format_metrics(&fx->out, &fx->b->snap);
+	assert_non_null(strstr(fx->out.data, "todo_workers{state=\"down\"} 0\n"));
+	assert_non_null(strstr(fx->out.data, "todo_workers_max_reached_total 3\n"));
 }
 
 /* Slot memory is another process's: control characters, quotes and
@@ -415,6 +452,8 @@ test_status_json(void **state)
 	    "\"accepted conn\":5,\"requests\":4,\"listen queue\":3,"
 	    "\"listen queue len\":128,\"idle processes\":0,"
 	    "\"active processes\":1,\"total processes\":2,"
+	    "\"max active processes\":2,\"max processes\":2,"
+	    "\"max children reached\":0,"
 	    "\"slow requests\":1,\"crash restarts\":1,\"timeout restarts\":0,"
 	    "\"recycle restarts\":2,\"db reconnects\":1,\"processes\":["
 	    "{\"slot\":0,\"pid\":101,\"state\":\"Running\","
@@ -532,6 +571,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_histogram_cumulative, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_label_escaping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_text_exact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_dynamic_pool, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_request_line_cleaned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_json, setup, teardown),
 		cmocka_unit_test(test_allowed),

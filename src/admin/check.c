@@ -319,7 +319,8 @@ check_connections(struct report *r)
 	else if (needed > usable)
 		item(r, MARK_PROBLEM, "connections", "%d needed (%d workers x "
 		    "%d host%s), %lld usable (max_connections %lld - %lld "
-		    "reserved): lower TODO_WORKERS or go through a pooler",
+		    "reserved): lower TODO_WORKERS (TODO_WORKERS_MAX when set) or "
+		    "go through a pooler",
 		    needed, r->workers, r->hosts, s, usable, r->max_conn,
 		    r->su_reserved + r->reserved);
 	else
@@ -658,7 +659,7 @@ check_main(const struct config *cfg, const char *sql_dir, int argc,
 		return 1;
 	}
 	r->sql_dir = sql_dir;
-	r->workers = cfg->workers;
+	r->workers = cfg->workers_max;   /* the most a host opens */
 	r->hosts = hosts;
 	r->db_timeout = cfg->db_timeout;
 	/* The same connection defaults as todoctl migrate; a failure is

@@ -71,7 +71,10 @@ static const struct setting settings[] = {
 	STR("TODO_SOCKET_GROUP", socket_group, "", "group owning a unix socket (empty: unchanged)"),
 	STR("TODO_USER", user, "", "started as root: the user to switch to once the socket is open (refused as root without it in staging and production)"),
 	INT("TODO_BACKLOG", backlog, 1, 65535, "128", "listen backlog"),
-	INT_ENV("TODO_WORKERS", workers, 1, 256, PER_ENV("4", "4", "8"), "worker processes (each holds one database connection)"),
+	INT_ENV("TODO_WORKERS", workers, 1, 256, PER_ENV("4", "4", "8"), "worker processes (each holds one database connection); a fixed pool unless TODO_WORKERS_MAX is above it"),
+	INT("TODO_WORKERS_MIN", workers_min, 0, 256, "0", "workers started and always kept when the pool is sized by demand (0: TODO_WORKERS)"),
+	INT("TODO_WORKERS_MAX", workers_max, 0, 256, "0", "most workers when every one is busy and connections wait (0: the fixed pool of TODO_WORKERS_MIN or TODO_WORKERS); each holds one database connection: mind the database's connection limit"),
+	INT("TODO_WORKERS_IDLE_TIMEOUT", workers_idle_timeout, 1, 3600, "10", "seconds of lower demand before the pool stops a worker it grew (one per second, never below TODO_WORKERS_MIN)"),
 	INT("TODO_MAX_REQUESTS", max_requests, 0, 1000000000, "10000", "requests before a worker is recycled (0: never)"),
 	INT("TODO_REQUEST_TIMEOUT", request_timeout, 0, 3600, "30", "seconds a request may run before its worker is killed (0: no limit)"),
 	INT("TODO_SHUTDOWN_TIMEOUT", shutdown_timeout, 1, 3600, "10", "seconds workers get to finish on stop or reload before SIGKILL"),
@@ -669,6 +672,22 @@ config_load(struct config *c, const char *env_file, char *err, size_t errlen)
 			rule_from[0] = from;
 		else if (s->off == offsetof(struct config, log_level))
 			rule_from[1] = from;
+	}
+	/* The pool's size: TODO_WORKERS_MIN (or TODO_WORKERS) kept, up to
+	 * TODO_WORKERS_MAX by demand; from here on workers is the least and
+	 * workers_max the most (equal: a fixed pool). */
+	if (rc == TD_OK) {
+		if (c->workers_min != 0)
+			c->workers = c->workers_min;
+		if (c->workers_max == 0)
+			c->workers_max = c->workers;
+		if (c->workers_max < c->workers) {
+			snprintf(err, errlen, "TODO_WORKERS_MAX (%d) must not be below "
+			    "the workers always kept (%d: %s)", c->workers_max,
+			    c->workers, c->workers_min != 0 ? "TODO_WORKERS_MIN" :
+			    "TODO_WORKERS");
+			rc = TD_EINVAL;
+		}
 	}
 	/* The watchdog must not fire before a request's database call had
 	 * its chance to be cancelled and answered with a 503. */

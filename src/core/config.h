@@ -31,7 +31,10 @@ struct config {
 	char socket_group[64];      /* TODO_SOCKET_GROUP */
 	char user[64];              /* TODO_USER: drop root to this user */
 	int backlog;                /* TODO_BACKLOG */
-	int workers;                /* TODO_WORKERS */
+	int workers;                /* least workers: TODO_WORKERS_MIN or TODO_WORKERS */
+	int workers_min;            /* TODO_WORKERS_MIN as set (0: unset) */
+	int workers_max;            /* most: TODO_WORKERS_MAX, at least workers */
+	int workers_idle_timeout;   /* TODO_WORKERS_IDLE_TIMEOUT seconds */
 	int max_requests;           /* TODO_MAX_REQUESTS, 0 = never recycle */
 	int request_timeout;        /* TODO_REQUEST_TIMEOUT seconds */
 	int shutdown_timeout;       /* TODO_SHUTDOWN_TIMEOUT seconds */

@@ -108,6 +108,8 @@ reload(void *arg)
 	tmpl_set_free(m->env.tmpl);
 	m->env.tmpl = tmpl;
 	m->opts.workers = cfg.workers;
+	m->opts.workers_max = cfg.workers_max;
+	m->opts.idle_timeout = cfg.workers_idle_timeout;
 	m->opts.request_timeout = cfg.request_timeout;
 	m->opts.shutdown_timeout = cfg.shutdown_timeout;
 	log_info("reloaded settings and templates");
@@ -257,6 +259,8 @@ main(int argc, char **argv)
 	m.env.cfg = &m.cfg;
 	m.opts.listen_fd = fd;
 	m.opts.workers = m.cfg.workers;
+	m.opts.workers_max = m.cfg.workers_max;
+	m.opts.idle_timeout = m.cfg.workers_idle_timeout;
 	m.opts.request_timeout = m.cfg.request_timeout;
 	m.opts.shutdown_timeout = m.cfg.shutdown_timeout;
 	m.opts.crash_limit = 5;

@@ -16,9 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "listen.h"
 #include "log.h"
 
-#define TICK_MS		250	/* watchdog and delayed respawn resolution */
+#define TICK_MS		100	/* watchdog, respawn and demand resolution */
 #define MAX_GENS	4	/* the serving generation + ones draining */
 #define MAX_WORKERS	1024
 #define MAX_CRASH_LIMIT	1000
@@ -26,10 +27,13 @@
 #define BACKOFF_MIN_MS	1000
 #define BACKOFF_MAX_MS	32000
 #define RETRY_MS	1000	/* fork failed: try again this much later */
+#define GROW_STEP_MAX	32	/* most workers started in one tick */
+#define SHRINK_MS	1000	/* at most one worker stopped this often */
 
 /* The master's own view of a slot; the shared one is writable by workers. */
 struct wstate {
 	pid_t		 pid;		/* 0: no process */
+	int		 wanted;	/* keep a process here (respawn it) */
 	int64_t		 respawn_at;	/* 0: no respawn pending */
 	int		 timed_out;	/* SIGKILLed by the watchdog */
 	int64_t		 abandon_at;	/* watchdog sent SIGUSR2 then; 0: not */
@@ -72,6 +76,13 @@ struct pool {
 	int64_t		 window_ms;
 	int64_t		 backoff;	/* ms; 0 when not braking */
 	int64_t		 brake_until;
+	/* Sizing by demand (workers_max > workers). */
+	int		 grow_step;	/* workers to start at the next tick */
+	int		 peak;		/* most busy at once lately ... */
+	int64_t		 peak_at;	/* ... as of then */
+	int64_t		 grown_at;	/* last start by demand */
+	int64_t		 shrunk_at;	/* last stop by demand */
+	int64_t		 max_warned_at;
 };
 
 static volatile sig_atomic_t worker_stop;
@@ -127,11 +138,21 @@ copy_id(char *dst, size_t cap, const char *src, size_t srccap)
 			*p = '_';
 }
 
+/* The most workers the settings allow at once. */
+static int
+workers_most(const struct pool_opts *o)
+{
+	return o->workers_max > o->workers ? o->workers_max : o->workers;
+}
+
 static enum td_status
 opts_check(const struct pool_opts *o)
 {
 	if (o->listen_fd < 0 || o->worker == NULL ||
 	    o->workers < 1 || o->workers > MAX_WORKERS ||
+	    o->workers_max < 0 || o->workers_max > MAX_WORKERS ||
+	    (o->workers_max != 0 && o->workers_max < o->workers) ||
+	    o->idle_timeout < 0 || o->idle_timeout > MAX_WINDOW ||
 	    o->request_timeout < 0 || o->request_timeout > MAX_WINDOW ||
 	    o->shutdown_timeout < 0 || o->shutdown_timeout > MAX_WINDOW ||
 	    o->crash_limit < 0 || o->crash_limit > MAX_CRASH_LIMIT ||
@@ -301,6 +322,8 @@ spawn(struct pool *p, int gi, int i, int64_t now)
 	/* The slot's counts stay: they cover every process it has had. */
 	memset(&g->slots[i], 0, offsetof(struct pool_slot, counts));
 	g->slots[i].started = (int64_t)time(NULL);
+	g->slots[i].wanted = 1;
+	g->ws[i].wanted = 1;
 	g->ws[i].respawn_at = 0;
 	g->ws[i].timed_out = 0;
 	g->ws[i].abandon_at = 0;
@@ -398,7 +421,8 @@ on_death(struct pool *p, pid_t pid, int status, int64_t now)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		lvl = LOG_INFO;
 		snprintf(what, sizeof(what), "%s after %llu requests",
-		    g->retiring ? "stopped" : "recycled",
+		    g->retiring ? "stopped" : !g->ws[i].wanted ?
+		    "stopped (fewer needed)" : "recycled",
 		    (unsigned long long)s->requests);
 	} else if (WIFEXITED(status)) {
 		snprintf(what, sizeof(what), "exited with status %d",
@@ -414,12 +438,12 @@ on_death(struct pool *p, pid_t pid, int status, int64_t now)
 		crashed = 1;
 	}
 	/* Dead after the watchdog's SIGUSR2 or SIGKILL: the timeout's. */
-	if (!g->retiring)
+	if (!g->retiring && g->ws[i].wanted)
 		stat_inc(&p->stats->restarts[g->ws[i].timed_out ||
 		    g->ws[i].abandon_at != 0 ? POOL_RESTART_TIMEOUT :
 		    crashed ? POOL_RESTART_CRASH : POOL_RESTART_RECYCLE]);
 	/* Our own kills are reported but are not a crash loop. */
-	if (crashed && (g->retiring || g->ws[i].timed_out)) {
+	if (crashed && (g->retiring || !g->ws[i].wanted || g->ws[i].timed_out)) {
 		crashed = 0;
 		lvl = LOG_WARN;
 	}
@@ -427,7 +451,7 @@ on_death(struct pool *p, pid_t pid, int status, int64_t now)
 	g->ws[i].pid = 0;
 	s->pid = 0;
 	g->alive--;
-	if (g->retiring)
+	if (g->retiring || !g->ws[i].wanted)
 		return;
 	g->ws[i].respawn_at = crashed ? crash_note(p, now) : now;
 }
@@ -572,6 +596,102 @@ respawn_tick(struct pool *p, int64_t now)
 	}
 }
 
+static int
+wanted_count(const struct gen *g)
+{
+	int i, n = 0;
+
+	for (i = 0; i < g->n; i++)
+		n += g->ws[i].wanted;
+	return n;
+}
+
+/* Start workers while all are busy and connections wait; stop an idle one
+ * when fewer than there are have been needed for idle_timeout. */
+static void
+demand_tick(struct pool *p, int64_t now)
+{
+	const struct pool_opts *o = p->o;
+	struct gen *g;
+	int64_t idle_ms = (int64_t)o->idle_timeout * 1000;
+	int i, wanted = 0, alive = 0, busy = 0, idle = -1, queued = 0,
+	    backlog = 0, k, need;
+
+	if (p->cur < 0 || p->stopping)
+		return;
+	g = &p->gens[p->cur];
+	for (i = 0; i < g->n; i++) {
+		if (!g->ws[i].wanted)
+			continue;
+		wanted++;
+		if (g->ws[i].pid <= 0)
+			continue;
+		alive++;
+		if (__atomic_load_n(&g->slots[i].busy_since_ms,
+		    __ATOMIC_ACQUIRE) != 0)
+			busy++;
+		else
+			idle = i;   /* the last: slots fill from the first */
+	}
+	p->stats->workers = wanted;
+	if (workers_most(o) <= o->workers)
+		return;
+	if (busy >= p->peak || now - p->peak_at > idle_ms) {
+		p->peak = busy;
+		p->peak_at = now;
+	}
+	/* All busy (and none being respawned): is anyone waiting? */
+	if (alive > 0 && busy == alive && wanted == alive &&
+	    listen_queue(o->listen_fd, &queued, &backlog) == TD_OK &&
+	    queued > 0) {
+		if (wanted >= workers_most(o)) {
+			stat_inc(&p->stats->max_reached);
+			if (p->max_warned_at == 0 ||
+			    now - p->max_warned_at > 60000) {
+				log_warn("all %d workers busy and %d connections "
+				    "waiting: TODO_WORKERS_MAX reached", wanted,
+				    queued);
+				p->max_warned_at = now;
+			}
+			return;
+		}
+		k = workers_most(o) - wanted;
+		if (k > p->grow_step)
+			k = p->grow_step;
+		log_info("all %d workers busy and %d connections waiting: "
+		    "starting %d more", wanted, queued, k);
+		for (i = 0; i < g->n && k > 0; i++)
+			if (!g->ws[i].wanted && g->ws[i].pid == 0) {
+				spawn(p, p->cur, i, now);
+				stat_inc(&p->stats->grown);
+				wanted++;
+				k--;
+			}
+		p->grow_step = p->grow_step * 2 > GROW_STEP_MAX ?
+		    GROW_STEP_MAX : p->grow_step * 2;
+		p->grown_at = now;
+		p->stats->workers = wanted;
+		if (wanted > p->stats->workers_peak)
+			p->stats->workers_peak = wanted;
+		return;
+	}
+	p->grow_step = 1;
+	need = p->peak + 1 > o->workers ? p->peak + 1 : o->workers;
+	if (wanted <= need || idle < 0 || now - p->grown_at < idle_ms ||
+	    now - p->shrunk_at < SHRINK_MS)
+		return;
+	/* It finishes a request it may just have taken, then exits. */
+	g->ws[idle].wanted = 0;
+	g->slots[idle].wanted = 0;
+	p->shrunk_at = now;
+	stat_inc(&p->stats->shrunk);
+	p->stats->workers = wanted - 1;
+	log_info("at most %d of %d workers busy in %d s: stopping slot %d pid "
+	    "%ld", p->peak, wanted, o->idle_timeout, idle, (long)g->ws[idle].pid);
+	if (kill(g->ws[idle].pid, SIGTERM) == -1)
+		log_error("kill %ld: %s", (long)g->ws[idle].pid, strerror(errno));
+}
+
 static void
 stop(struct pool *p)
 {
@@ -599,7 +719,7 @@ reload(struct pool *p)
 	const struct pool_opts *o = p->o;
 	enum td_status st;
 	int64_t now;
-	int gi, i, old;
+	int gi, i, old, n, k;
 
 	if (p->stopping) {
 		log_info("reload ignored: stopping");
@@ -621,22 +741,29 @@ reload(struct pool *p)
 		log_error("reload: invalid settings, old workers keep serving");
 		return;
 	}
-	if ((gi = gen_open(p, o->workers)) == -1) {
+	if ((gi = gen_open(p, workers_most(o))) == -1) {
 		log_error("reload: no scoreboard, old workers keep serving");
 		return;
 	}
 	stat_inc(&p->stats->generation);
 	p->gens[gi].board->generation = p->stats->generation;
+	p->stats->workers_min = o->workers;
 	old = p->cur;
-	if (old >= 0)
+	/* As many as serve now (demand does not change with a reload),
+	 * within the new limits. */
+	n = o->workers;
+	if (old >= 0) {
 		carry_over(p, old, gi);
+		if ((k = wanted_count(&p->gens[old])) > n)
+			n = k < workers_most(o) ? k : workers_most(o);
+	}
 	/* New workers first, so the socket is never left unserved. */
 	now = now_ms();
-	for (i = 0; i < o->workers; i++)
+	for (i = 0; i < n; i++)
 		spawn(p, gi, i, now);
 	p->cur = gi;
 	if (old >= 0) {
-		log_info("reload: %d new workers, retiring %d", o->workers,
+		log_info("reload: %d new workers, retiring %d", n,
 		    p->gens[old].alive);
 		retire(p, old, now);
 	}
@@ -733,6 +860,7 @@ loop(struct pool *p)
 		watchdog(p, now);
 		retire_tick(p, now);
 		respawn_tick(p, now);
+		demand_tick(p, now);
 		if (p->stopping && gens_used(p) == 0)
 			return TD_OK;
 	}
@@ -819,12 +947,20 @@ pool_run(const struct pool_opts *opts)
 		log_error("signalfd: %s", strerror(errno));
 		goto out;
 	}
-	if ((gi = gen_open(&p, opts->workers)) == -1)
+	if ((gi = gen_open(&p, workers_most(opts))) == -1)
 		goto out;
 	p.cur = gi;
+	p.grow_step = 1;
 	for (i = 0; i < opts->workers; i++)
 		spawn(&p, gi, i, now_ms());
-	log_info("pool started: %d workers", opts->workers);
+	p.stats->workers = p.stats->workers_peak = opts->workers;
+	p.stats->workers_min = opts->workers;
+	if (workers_most(opts) > opts->workers)
+		log_info("pool started: %d workers, up to %d by demand (idle "
+		    "timeout %d s)", opts->workers, workers_most(opts),
+		    opts->idle_timeout);
+	else
+		log_info("pool started: %d workers", opts->workers);
 	rc = loop(&p);
 	if (rc == TD_OK)
 		log_info("pool stopped");

@@ -16,6 +16,13 @@
  *    seconds get SIGKILL. pool_run then returns.
  *  - SIGUSR1: reopen the log file (log_reopen) and pass the signal on to
  *    the workers, which reopen theirs between requests.
+ *  - sized by demand when workers_max > workers (php-fpm's dynamic mode):
+ *    `workers` are started and always kept; when every worker is busy and
+ *    the listen queue is not empty, the master starts more (1, 2, 4, ...
+ *    per tick while that lasts) up to `workers_max`; when fewer are needed
+ *    (the most busy at once over the last `idle_timeout` seconds, plus one
+ *    spare), it stops one idle worker per second, gracefully, down to
+ *    `workers`. A slot without a wanted process is "Stopped", not "Down".
  *  - SIGHUP: graceful reload. Calls opts->reload (re-read settings and
  *    templates); if it succeeds, starts a new generation of workers and
  *    retires the old one gracefully (same timeout); if it fails, the old
@@ -45,6 +52,7 @@
  * another one takes its place. */
 struct pool_slot {
 	volatile pid_t pid;
+	volatile int wanted;              /* the master keeps a process here */
 	volatile int64_t busy_since_ms;   /* 0 when idle (CLOCK_MONOTONIC ms) */
 	volatile uint64_t requests;       /* served by this process */
 	int64_t started;                  /* its start, Unix time in seconds */
@@ -68,6 +76,11 @@ struct pool_stats {
 	int64_t started;                  /* Unix time in seconds */
 	uint64_t generation;              /* 1, then one more per reload */
 	uint64_t restarts[POOL_NRESTART];
+	int workers_min;                  /* always kept */
+	volatile int workers;             /* wanted processes now */
+	volatile int workers_peak;        /* the most at once */
+	uint64_t grown, shrunk;           /* workers started, stopped by demand */
+	uint64_t max_reached;             /* ticks at workers_max with a queue */
 };
 
 /* A worker's read-only view of the scoreboard of its generation. */
@@ -89,7 +102,9 @@ typedef enum td_status (*pool_reload_fn)(void *arg);
 
 struct pool_opts {
 	int listen_fd;
-	int workers;               /* >= 1 */
+	int workers;               /* >= 1: started, and the least kept */
+	int workers_max;           /* 0 or workers: a fixed pool; else the most */
+	int idle_timeout;          /* seconds of less demand before shrinking */
 	int request_timeout;       /* seconds; 0 = no limit */
 	int shutdown_timeout;      /* seconds */
 	int crash_limit;           /* default 5 */

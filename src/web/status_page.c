@@ -119,6 +119,7 @@ struct totals {
 	struct counters c;         /* every generation's, every slot's */
 	uint64_t requests;
 	int busy, idle, down;
+	int total;                 /* slots the pool keeps a process in */
 };
 
 /* One worker as the page shows it; its strings are printable ASCII. */
@@ -169,7 +170,17 @@ read_slot(const struct pool_slot *sl, const struct status_snapshot *s,
 		strcpy(w->id, "-");
 	}
 	w->busy_ms = since == 0 ? -1 : s->now_ms >= since ? s->now_ms - since : 0;
-	w->state = w->pid == 0 ? "Down" : since != 0 ? "Running" : "Idle";
+	/* A slot the pool is not keeping a process in (sized by demand)
+	 * is stopped, not down. */
+	w->state = w->pid != 0 ? (since != 0 ? "Running" : "Idle") :
+	    sl->wanted ? "Down" : "Stopped";
+}
+
+/* Sized by demand: more slots than the workers always kept. */
+static bool
+dynamic(const struct pool_view *v)
+{
+	return v->n > v->stats->workers_min;
 }
 
 static void
@@ -182,6 +193,9 @@ sum_up(const struct status_snapshot *s, struct totals *t)
 	counters_sum(&t->c, v->base);
 	for (i = 0; i < v->n; i++) {
 		counters_sum(&t->c, &v->slots[i].counts);
+		if (v->slots[i].pid == 0 && !v->slots[i].wanted)
+			continue;
+		t->total++;
 		if (v->slots[i].pid == 0)
 			t->down++;
 		else if (__atomic_load_n(&v->slots[i].busy_since_ms,
@@ -241,7 +255,7 @@ status_format_text(struct buf *b, const struct status_snapshot *s)
 	sum_up(s, &t);
 	iso_time(when, sizeof(when), v->stats->started);
 	KV(b, "pool", "%s", "todo-fcgi");
-	KV(b, "process manager", "%s", "static");
+	KV(b, "process manager", "%s", dynamic(v) ? "dynamic" : "static");
 	KV(b, "start time", "%s", when);
 	KV(b, "start since", "%lld", (long long)since(s, v->stats->started));
 	KV(b, "generation", "%llu", (unsigned long long)v->generation);
@@ -251,7 +265,11 @@ status_format_text(struct buf *b, const struct status_snapshot *s)
 	KV(b, "listen queue len", "%d", s->backlog);
 	KV(b, "idle processes", "%d", t.idle);
 	KV(b, "active processes", "%d", t.busy);
-	KV(b, "total processes", "%d", v->n);
+	KV(b, "total processes", "%d", t.total);
+	KV(b, "max active processes", "%d", v->stats->workers_peak);
+	KV(b, "max processes", "%d", v->n);
+	KV(b, "max children reached", "%llu",
+	    (unsigned long long)v->stats->max_reached);
 	KV(b, "slow requests", "%llu", (unsigned long long)t.c.slow);
 	KV(b, "crash restarts", "%llu",
 	    (unsigned long long)restarts(s, POOL_RESTART_CRASH));
@@ -302,18 +320,23 @@ status_format_json(struct buf *b, const struct status_snapshot *s)
 	int i;
 
 	sum_up(s, &t);
-	buf_printf(b, "{\"pool\":\"todo-fcgi\",\"process manager\":\"static\","
+	buf_printf(b, "{\"pool\":\"todo-fcgi\",\"process manager\":\"%s\","
 	    "\"start time\":%lld,\"start since\":%lld,\"generation\":%llu,"
 	    "\"accepted conn\":%llu,\"requests\":%llu,\"listen queue\":%d,"
 	    "\"listen queue len\":%d,\"idle processes\":%d,"
 	    "\"active processes\":%d,\"total processes\":%d,"
+	    "\"max active processes\":%d,\"max processes\":%d,"
+	    "\"max children reached\":%llu,"
 	    "\"slow requests\":%llu,\"crash restarts\":%llu,"
 	    "\"timeout restarts\":%llu,\"recycle restarts\":%llu,"
 	    "\"db reconnects\":%llu,\"processes\":[",
+	    dynamic(v) ? "dynamic" : "static",
 	    (long long)v->stats->started, (long long)since(s, v->stats->started),
 	    (unsigned long long)v->generation, (unsigned long long)t.c.accepted,
 	    (unsigned long long)t.requests, s->queued, s->backlog, t.idle,
-	    t.busy, v->n, (unsigned long long)t.c.slow,
+	    t.busy, t.total, v->stats->workers_peak, v->n,
+	    (unsigned long long)v->stats->max_reached,
+	    (unsigned long long)t.c.slow,
 	    (unsigned long long)restarts(s, POOL_RESTART_CRASH),
 	    (unsigned long long)restarts(s, POOL_RESTART_TIMEOUT),
 	    (unsigned long long)restarts(s, POOL_RESTART_RECYCLE),
@@ -468,6 +491,13 @@ status_format_metrics(struct buf *b, const struct status_snapshot *s)
 	buf_printf(b, "todo_workers{state=\"busy\"} %d\n"
 	    "todo_workers{state=\"idle\"} %d\n"
 	    "todo_workers{state=\"down\"} %d\n", t.busy, t.idle, t.down);
+	head(b, "todo_workers_max", "gauge",
+	    "Most workers the pool may run (TODO_WORKERS_MAX).");
+	buf_printf(b, "todo_workers_max %d\n", v->n);
+	head(b, "todo_workers_max_reached_total", "counter",
+	    "Times every worker was busy at the maximum with connections waiting.");
+	buf_printf(b, "todo_workers_max_reached_total %llu\n",
+	    (unsigned long long)v->stats->max_reached);
 	if (s->queued >= 0) {
 		head(b, "todo_listen_queue", "gauge",
 		    "Connections waiting in the pool socket's accept queue.");
