@@ -362,8 +362,8 @@ app_redirect_flash(struct ctx *c, const struct flash *f, const char *to)
 	response_redirect(c->resp, 303, to);
 }
 
-/* A decimal field of at most max digits ("" when empty_ok): *out, or -1
- * for empty. At *p, up to the next '.', which is skipped. */
+/* The field at *p, up to the next '.' (skipped): empty (*out = -1) or
+ * decimal, at most max digits, no leading zero, "0" only when zero_ok. */
 static bool
 flash_number(const char **p, size_t max, bool zero_ok, int64_t *out)
 {
