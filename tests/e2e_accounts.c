@@ -2184,6 +2184,334 @@ test_signup_refusals_keep_the_email_not_the_password(void **state)
 	http_resp_free(&r);
 }
 
+/* ---- undo, confirmations, fragments and focus (issue 9) ---- */
+
+#define TOO_LATE "Too late to undo: deleted todos are kept for 10 minutes."
+
+/* What an action answered: its Location (fragment included) and the flash
+ * cookie it set. */
+struct answer {
+	char location[1024];
+	char flash[2048];
+};
+
+/* POST as p, which must answer 303; what it answered into *ans. */
+static void
+act(const struct person *p, const char *path, const char *fields,
+    struct answer *ans)
+{
+	struct http_resp r;
+
+	post_as(p, path, fields, &r);
+	if (r.status != 303)
+		fail_msg("POST %s answered %d: %.300s", path, r.status, r.body);
+	assert_non_null(header(&r, "Location"));
+	snprintf(ans->location, sizeof(ans->location), "%s", header(&r, "Location"));
+	if (http_cookie_value(&r, "flash", ans->flash, sizeof(ans->flash)) == NULL)
+		ans->flash[0] = '\0';
+	http_resp_free(&r);
+}
+
+/* The page the browser lands on after ans: its Location without the
+ * fragment, with the flash cookie (r: 200). */
+static void
+land(const struct person *p, const struct answer *ans, struct http_resp *r)
+{
+	char path[1024], cookie[2100];
+	char *hash;
+
+	snprintf(path, sizeof(path), "%s", ans->location);
+	if ((hash = strchr(path, '#')) != NULL)
+		*hash = '\0';
+	snprintf(cookie, sizeof(cookie), "flash=%s", ans->flash);
+	with_cookies(p, "", cookie, path, NULL, r);
+	if (r->status != 200)
+		fail_msg("GET %s answered %d", path, r->status);
+}
+
+static int
+count_of(const char *s, const char *what)
+{
+	int n = 0;
+
+	for (; (s = strstr(s, what)) != NULL; s += strlen(what))
+		n++;
+	return n;
+}
+
+/* The one control of html with autofocus: its tag (to the '>'), in buf. */
+static const char *
+focused(const char *html, char *buf, size_t len)
+{
+	const char *at = strstr(html, " autofocus"), *start, *end;
+
+	if (count_of(html, " autofocus") != 1)
+		fail_msg("%d controls have autofocus, not one", count_of(html, " autofocus"));
+	for (start = at; start > html && *start != '<'; start--)
+		;
+	end = strchr(at, '>');
+	assert_non_null(end);
+	snprintf(buf, len, "%.*s", (int)(end - start + 1), start);
+	return buf;
+}
+
+/* Row id's control (class="check": the toggle, class="edit": the link)
+ * has the focus. */
+static void
+assert_row_focused(const char *html, long id, const char *cls)
+{
+	char li[64], tag[1024], want[64];
+	const char *row, *at, *end;
+
+	snprintf(li, sizeof(li), "<li id=\"todo-%ld\"", id);
+	snprintf(want, sizeof(want), "class=\"%s\"", cls);
+	focused(html, tag, sizeof(tag));
+	assert_non_null(row = strstr(html, li));
+	at = strstr(html, " autofocus");
+	end = strstr(row, "</li>");
+	if (at < row || end == NULL || at > end || strstr(tag, want) == NULL)
+		fail_msg("the focus is on %s, not on %s of todo %ld", tag, cls, id);
+}
+
+static void
+test_delete_then_undo_restores_the_same_todo(void **state)
+{
+	struct person a, b;
+	struct answer ans;
+	struct http_resp r;
+	char path[64], fields[128], want[128], tag[512], before[4096];
+	char *batch, *batch2;
+	long older, doomed, newer;
+
+	(void)state;
+	signup(&a, "undo-a", NULL);
+	signup(&b, "undo-b", NULL);
+	older = add(&a, "older", NULL);
+	doomed = add(&a, "doomed <b>", "with a description");
+	newer = add(&a, "newer", NULL);
+	set_toggle(&a, doomed);
+	snprintf(before, sizeof(before), "%s", sql("SELECT string_agg(t::text, '|' ORDER BY id) "
+	    "FROM todos t WHERE user_id = $1", user_id(&a), NULL));
+
+	/* Delete: back to the todo next to it (the next older), with the
+	 * title, and the focus on Undo. */
+	snprintf(path, sizeof(path), "/todos/%ld/delete", doomed);
+	act(&a, path, "return_to=%2Ftodos", &ans);
+	snprintf(want, sizeof(want), "/todos#todo-%ld", older);
+	assert_string_equal(ans.location, want);
+	land(&a, &ans, &r);
+	assert_non_null(strstr(r.body, "<div class=\"flash\" role=\"status\">"
+	    "Deleted \u201cdoomed &lt;b&gt;\u201d."));
+	assert_non_null(strstr(r.body, "<form method=\"post\" action=\"/todos/undo\" class=\"undo\">"));
+	assert_string_equal(focused(r.body, tag, sizeof(tag)), "<button type=\"submit\" autofocus>");
+	assert_non_null(batch = http_form_value(r.body, "batch"));
+	snprintf(want, sizeof(want), "%ld", doomed);
+	assert_string_equal(batch, sql("SELECT batch FROM todo_trash WHERE id = $1::bigint",
+	    want, NULL));
+	http_resp_free(&r);
+	assert_counts(&a, 2, 0);
+	/* The flash is shown once. */
+	get_as(&a, "/todos", &r);
+	assert_null(strstr(r.body, "class=\"flash\""));
+	assert_int_equal(count_of(r.body, " autofocus"), 0);
+	http_resp_free(&r);
+
+	/* Someone else's batch number does nothing. */
+	snprintf(fields, sizeof(fields), "batch=%s&return_to=%%2Ftodos", batch);
+	act(&b, "/todos/undo", fields, &ans);
+	assert_string_equal(ans.location, "/todos");
+	land(&b, &ans, &r);
+	assert_non_null(strstr(r.body, TOO_LATE));
+	http_resp_free(&r);
+	assert_string_equal(todo_state(doomed), "");
+	assert_counts(&b, 0, 0);
+
+	/* Undo: the same todo back (every column), to it, focus on it. */
+	act(&a, "/todos/undo", fields, &ans);
+	snprintf(want, sizeof(want), "/todos#todo-%ld", doomed);
+	assert_string_equal(ans.location, want);
+	land(&a, &ans, &r);
+	assert_non_null(strstr(r.body, "<div class=\"flash\" role=\"status\">Restored 1 todo."));
+	assert_null(strstr(r.body, "action=\"/todos/undo\""));
+	assert_row_focused(r.body, doomed, "check");
+	http_resp_free(&r);
+	assert_string_equal(sql("SELECT string_agg(t::text, '|' ORDER BY id) "
+	    "FROM todos t WHERE user_id = $1", user_id(&a), NULL), before);
+	assert_counts(&a, 2, 1);
+
+	/* A second click: too late, nothing restored twice, no error. */
+	act(&a, "/todos/undo", fields, &ans);
+	assert_string_equal(ans.location, "/todos");
+	land(&a, &ans, &r);
+	assert_non_null(strstr(r.body, TOO_LATE));
+	assert_null(strstr(r.body, "action=\"/todos/undo\""));
+	http_resp_free(&r);
+	assert_counts(&a, 2, 1);
+
+	/* Past the window: too late. */
+	snprintf(path, sizeof(path), "/todos/%ld/delete", newer);
+	act(&a, path, "return_to=%2Ftodos", &ans);
+	land(&a, &ans, &r);
+	assert_non_null(batch2 = http_form_value(r.body, "batch"));
+	http_resp_free(&r);
+	sql("UPDATE todo_trash SET deleted_at = now() - interval '601 seconds' "
+	    "WHERE batch = $1::bigint", batch2, NULL);
+	snprintf(fields, sizeof(fields), "batch=%s", batch2);
+	act(&a, "/todos/undo", fields, &ans);
+	land(&a, &ans, &r);
+	assert_non_null(strstr(r.body, TOO_LATE));
+	http_resp_free(&r);
+	assert_string_equal(todo_state(newer), "");
+
+	/* A batch that is not a number is a damaged form. */
+	post_as(&a, "/todos/undo", "batch=12x", &r);
+	assert_int_equal(r.status, 400);
+	http_resp_free(&r);
+	post_as(&a, "/todos/undo", "batch=99999999999999999999", &r);
+	assert_int_equal(r.status, 400);
+	http_resp_free(&r);
+	free(batch);
+	free(batch2);
+}
+
+static void
+test_counts_in_confirmations_and_focus(void **state)
+{
+	struct person a;
+	struct answer ans;
+	struct http_resp r;
+	char path[64], want[128], tag[512], fields[128];
+	char *batch;
+	long t1, t2, t3, open;
+
+	(void)state;
+	signup(&a, "counts", NULL);
+	open = add(&a, "open", NULL);
+	t1 = add(&a, "done 1", NULL);
+	t2 = add(&a, "done 2", NULL);
+	t3 = add(&a, "done 3", NULL);
+	set_toggle(&a, t1);
+	set_toggle(&a, t2);
+	set_toggle(&a, t3);
+
+	/* After add: the focus is on the add form's title. */
+	act(&a, "/todos", "title=another", &ans);
+	land(&a, &ans, &r);
+	assert_string_equal(focused(r.body, tag, sizeof(tag)) + strlen(tag) - 11, " autofocus>");
+	assert_non_null(strstr(tag, "id=\"title-new\""));
+	http_resp_free(&r);
+	snprintf(path, sizeof(path), "/todos/%s/delete", sql("SELECT max(id) FROM todos "
+	    "WHERE title = 'another'", NULL, NULL));
+	act(&a, path, "", &ans);
+
+	act(&a, "/todos/clear-completed", "return_to=%2Ftodos", &ans);
+	assert_string_equal(ans.location, "/todos");
+	land(&a, &ans, &r);
+	assert_non_null(strstr(r.body, ">Cleared 3 completed todos."));
+	assert_string_equal(focused(r.body, tag, sizeof(tag)), "<button type=\"submit\" autofocus>");
+	assert_non_null(batch = http_form_value(r.body, "batch"));
+	http_resp_free(&r);
+	assert_counts(&a, 1, 0);
+	snprintf(fields, sizeof(fields), "batch=%s&return_to=%%2Ftodos", batch);
+	act(&a, "/todos/undo", fields, &ans);
+	snprintf(want, sizeof(want), "/todos#todo-%ld", t3);   /* the newest */
+	assert_string_equal(ans.location, want);
+	land(&a, &ans, &r);
+	assert_non_null(strstr(r.body, ">Restored 3 todos."));
+	assert_row_focused(r.body, t3, "check");
+	http_resp_free(&r);
+	assert_counts(&a, 1, 3);
+	free(batch);
+
+	/* Toggle-all says how many, and keeps the focus on its button. */
+	act(&a, "/todos/toggle-all", "", &ans);
+	land(&a, &ans, &r);
+	assert_non_null(strstr(r.body, ">Marked 1 todo as complete."));
+	assert_string_equal(focused(r.body, tag, sizeof(tag)),
+	    "<button type=\"submit\" autofocus>");
+	assert_non_null(strstr(r.body, "autofocus>Mark all as active</button>"));
+	http_resp_free(&r);
+	act(&a, "/todos/toggle-all", "", &ans);
+	land(&a, &ans, &r);
+	assert_non_null(strstr(r.body, ">Marked 4 todos as active."));
+	http_resp_free(&r);
+
+	/* Toggled on the Active page, the todo leaves it: back to the one
+	 * next to it there (the next older active), focus on its toggle. */
+	snprintf(path, sizeof(path), "/todos/%ld/toggle", t2);
+	act(&a, path, "return_to=%2Ftodos%3Ffilter%3Dactive", &ans);
+	snprintf(want, sizeof(want), "/todos?filter=active#todo-%ld", t1);
+	assert_string_equal(ans.location, want);
+	land(&a, &ans, &r);
+	assert_row_focused(r.body, t1, "check");
+	http_resp_free(&r);
+	/* On "All" it stays: to itself. */
+	act(&a, path, "return_to=%2Ftodos", &ans);
+	snprintf(want, sizeof(want), "/todos#todo-%ld", t2);
+	assert_string_equal(ans.location, want);
+	land(&a, &ans, &r);
+	assert_row_focused(r.body, t2, "check");
+	http_resp_free(&r);
+	/* Saving an edit: back to the row, focus on its Edit link. */
+	snprintf(path, sizeof(path), "/todos/%ld", open);
+	act(&a, path, "title=open+edited&return_to=%2Ftodos", &ans);
+	snprintf(want, sizeof(want), "/todos#todo-%ld", open);
+	assert_string_equal(ans.location, want);
+	land(&a, &ans, &r);
+	assert_row_focused(r.body, open, "edit");
+	http_resp_free(&r);
+
+	/* One completed: singular. */
+	set_toggle(&a, t1);
+	act(&a, "/todos/clear-completed", "", &ans);
+	land(&a, &ans, &r);
+	assert_non_null(strstr(r.body, ">Cleared 1 completed todo."));
+	http_resp_free(&r);
+}
+
+/* The flash cookie comes back from the client: a forged one changes at
+ * most what the person's own page says, escaped; anything this app does
+ * not write shows nothing. */
+static void
+test_forged_flash_cookie(void **state)
+{
+	static const char *const ignored[] = {
+		"nosuch", "deleted.1.x..", "deleted.1.2.3", "cleared.12345678901..",
+		"deleted..99999999999999999999..", "deleted...01.", "restored.-1...",
+		"deleted....%01", "Deleted",
+	};
+	struct person a;
+	struct http_resp r;
+	char tag[512];
+	size_t i;
+
+	(void)state;
+	signup(&a, "forged", NULL);
+	add(&a, "mine", NULL);
+	with_cookies(&a, "", "flash=deleted.1.77.."
+	    "%3Cscript%3Ealert(1)%3C%2Fscript%3E%22%27", "/todos", NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_null(strstr(r.body, "<script>alert"));
+	assert_non_null(strstr(r.body, "Deleted \u201c&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;\u201d."));
+	assert_non_null(strstr(r.body, "name=\"batch\" value=\"77\""));
+	assert_string_equal(focused(r.body, tag, sizeof(tag)), "<button type=\"submit\" autofocus>");
+	http_resp_free(&r);
+	for (i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++) {
+		char cookie[128], line[256];
+
+		snprintf(cookie, sizeof(cookie), "flash=%s", ignored[i]);
+		with_cookies(&a, "", cookie, "/todos", NULL, &r);
+		assert_int_equal(r.status, 200);
+		if (strstr(r.body, "class=\"flash\"") != NULL)
+			fail_msg("flash cookie \"%s\" was shown", ignored[i]);
+		assert_int_equal(count_of(r.body, " autofocus"), 0);
+		/* ...and cleared. */
+		assert_non_null(http_set_cookie(&r, "flash", line, sizeof(line)));
+		assert_non_null(strstr(line, "Max-Age=0"));
+		http_resp_free(&r);
+	}
+}
+
 /* ---- one round trip ---- */
 
 static void
@@ -2246,7 +2574,7 @@ static void
 test_one_round_trip_with_the_session_check(void **state)
 {
 	struct person a;
-	char path[64];
+	char path[64], fields[64];
 	long id;
 
 	(void)state;
@@ -2263,6 +2591,15 @@ test_one_round_trip_with_the_session_check(void **state)
 	assert_int_equal(trips_of(&a, "/todos", "title=counted+too", 303), 1);
 	snprintf(path, sizeof(path), "/todos/%ld/toggle", id);
 	assert_int_equal(trips_of(&a, path, "", 303), 1);
+	snprintf(path, sizeof(path), "/todos/%ld/delete", id);
+	assert_int_equal(trips_of(&a, path, "", 303), 1);
+	snprintf(fields, sizeof(fields), "batch=%s", sql("SELECT max(batch) FROM todo_trash "
+	    "WHERE user_id = $1", user_id(&a), NULL));
+	assert_int_equal(trips_of(&a, "/todos/undo", fields, 303), 1);
+	assert_string_equal(todo_state(id), "counted|t");
+	assert_int_equal(trips_of(&a, "/todos/undo", fields, 303), 1);   /* too late */
+	assert_int_equal(trips_of(&a, "/todos/clear-completed", "", 303), 1);
+	assert_int_equal(trips_of(&a, "/todos/toggle-all", "", 303), 1);
 	assert_int_equal(trips_of(&a, "/account", NULL, 200), 1);
 	/* Signed out: the check is the page's statement too, or none. */
 	assert_true(trips_of(NULL, "/todos", NULL, 303) <= 1);
@@ -2358,6 +2695,9 @@ main(void)
 		cmocka_unit_test(test_account_deletion_removes_todos_and_sessions),
 		cmocka_unit_test(test_exports_hold_exactly_the_persons_todos),
 		cmocka_unit_test(test_signup_refusals_keep_the_email_not_the_password),
+		cmocka_unit_test(test_delete_then_undo_restores_the_same_todo),
+		cmocka_unit_test(test_counts_in_confirmations_and_focus),
+		cmocka_unit_test(test_forged_flash_cookie),
 		cmocka_unit_test(test_one_round_trip_with_the_session_check),
 		cmocka_unit_test(test_sign_in_rehashes_weaker_hashes),
 		cmocka_unit_test(test_sign_ins_logged_without_the_password),

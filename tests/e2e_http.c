@@ -216,7 +216,7 @@ id_of(const char *title_html)
 	p = strstr(r.body, needle);
 	if (p != NULL) {
 		/* Walk back to the <li> of this todo, then find its action. */
-		for (li = p; li > r.body && strncmp(li, "<li class=\"todo", 15) != 0; li--)
+		for (li = p; li > r.body && strncmp(li, "<li id=\"todo-", 13) != 0; li--)
 			;
 		if (sscanf(strstr(li, "action=\"/todos/") + 15, "%ld", &id) != 1)
 			id = -1;
@@ -416,7 +416,7 @@ static void
 test_edit_update_toggle_delete(void **state)
 {
 	struct http_resp r;
-	char path[128], body[256];
+	char path[128], body[256], want[128];
 	long id;
 
 	(void)state;
@@ -441,7 +441,8 @@ test_edit_update_toggle_delete(void **state)
 	snprintf(body, sizeof(body), "title=Edited&description=&completed=on&return_to=%%2Ftodos%%3Ffilter%%3Dcompleted");
 	post(path, body, NULL, &r);
 	assert_int_equal(r.status, 303);
-	assert_string_equal(header(&r, "Location"), "/todos?filter=completed");
+	snprintf(want, sizeof(want), "/todos?filter=completed#todo-%ld", id);   /* issue 9 */
+	assert_string_equal(header(&r, "Location"), want);
 	http_resp_free(&r);
 	get("/todos?filter=completed", NULL, &r);
 	assert_non_null(strstr(r.body, ">Edited</p>"));
@@ -450,7 +451,8 @@ test_edit_update_toggle_delete(void **state)
 	snprintf(path, sizeof(path), "/todos/%ld/toggle", id);
 	post(path, "return_to=%2Ftodos%3Ffilter%3Dactive", NULL, &r);
 	assert_int_equal(r.status, 303);
-	assert_string_equal(header(&r, "Location"), "/todos?filter=active");
+	snprintf(want, sizeof(want), "/todos?filter=active#todo-%ld", id);
+	assert_string_equal(header(&r, "Location"), want);
 	http_resp_free(&r);
 	get("/todos?filter=active", NULL, &r);
 	assert_non_null(strstr(r.body, ">Edited</p>"));
@@ -462,7 +464,8 @@ test_edit_update_toggle_delete(void **state)
 	/* An open redirect through return_to is not possible. */
 	post(path, "return_to=https%3A%2F%2Fevil.example%2F", NULL, &r);
 	assert_int_equal(r.status, 303);
-	assert_string_equal(header(&r, "Location"), "/todos");
+	snprintf(want, sizeof(want), "/todos#todo-%ld", id);
+	assert_string_equal(header(&r, "Location"), want);
 	http_resp_free(&r);
 
 	snprintf(path, sizeof(path), "/todos/%ld/delete", id);
@@ -560,7 +563,7 @@ test_pagination(void **state)
 		http_resp_free(&r);
 	}
 	get("/todos", NULL, &r);
-	assert_int_equal(count(r.body, "<li class=\"todo"), 50);
+	assert_int_equal(count(r.body, "<li id=\"todo-"), 50);
 	assert_non_null(strstr(r.body, ">item 120<"));     /* newest first */
 	assert_non_null(strstr(r.body, ">item 071<"));
 	assert_null(strstr(r.body, ">item 070<"));
@@ -579,7 +582,7 @@ test_pagination(void **state)
 	assert_non_null(strstr(url, "before="));
 	get(url, NULL, &r);
 	assert_int_equal(r.status, 200);
-	assert_int_equal(count(r.body, "<li class=\"todo"), 50);
+	assert_int_equal(count(r.body, "<li id=\"todo-"), 50);
 	assert_non_null(strstr(r.body, ">item 070<"));
 	assert_non_null(strstr(r.body, ">item 021<"));
 	assert_non_null(strstr(r.body, "rel=\"prev\""));
@@ -598,14 +601,14 @@ test_pagination(void **state)
 	}
 	http_resp_free(&r);
 	get(url, NULL, &r);
-	assert_int_equal(count(r.body, "<li class=\"todo"), 20);
+	assert_int_equal(count(r.body, "<li id=\"todo-"), 20);
 	assert_non_null(strstr(r.body, ">item 001<"));
 	assert_null(strstr(r.body, "rel=\"next\""));
 	http_resp_free(&r);
 	/* And back: the newer page of page 2 is page 1 again. */
 	assert_non_null(strstr(newer, "after="));
 	get(newer, NULL, &r);
-	assert_int_equal(count(r.body, "<li class=\"todo"), 50);
+	assert_int_equal(count(r.body, "<li id=\"todo-"), 50);
 	assert_non_null(strstr(r.body, ">item 120<"));
 	assert_non_null(strstr(r.body, ">item 071<"));
 	http_resp_free(&r);

@@ -722,12 +722,247 @@ test_constraints(void **state)
 	assert_int_equal(store_ping(sdb), TD_OK);
 }
 
+
+/* ---- undo -------------------------------------------------------------- */
+
+/* The person's todos, every column, as one text (to compare before a
+ * delete and after its undo). Caller frees. */
+static char *
+snapshot(int64_t user)
+{
+	char sql[256];
+	PGresult *r;
+	char *s;
+
+	snprintf(sql, sizeof(sql), "SELECT coalesce(string_agg(t::text, '|' ORDER BY id), '') "
+	    "FROM todos t WHERE user_id = %lld", (long long)user);
+	r = PQexec(admin, sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		PQclear(r);
+		fail_msg("%s failed", sql);
+	}
+	s = strdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	assert_non_null(s);
+	return s;
+}
+
+static void
+counts_are(int64_t active, int64_t completed)
+{
+	struct todo_page p;
+
+	list(sdb, FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_int_equal(p.active, active);
+	assert_int_equal(p.completed, completed);
+	/* The kept counts are the real ones. */
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos WHERE user_id = 1 "
+	    "AND NOT completed"), active);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos WHERE user_id = 1 "
+	    "AND completed"), completed);
+}
+
+/* Delete, then undo: the todo comes back exactly (id, texts, state, both
+ * times, form token), once; the batch is the person's only. */
+static void
+test_undo_delete(void **state)
+{
+	struct store_change ch, u;
+	int64_t a, b, c;
+	char *before, *after;
+
+	(void)state;
+	create_ok(sdb, "a");
+	assert_int_equal(store_create(sdb, &me, "b", "the b", "0b0b0b0b-0000-4000-8000-000000000000"), TD_OK);
+	create_ok(sdb, "c");
+	a = id_of("a");
+	b = id_of("b");
+	c = id_of("c");
+	assert_int_equal(store_toggle(sdb, &me, b), TD_OK);
+	sql_ok(admin, "UPDATE todos SET updated_at = updated_at + interval '1 hour' WHERE title = 'b'");
+	before = snapshot(1);
+
+	assert_int_equal(store_delete_change(sdb, arena, &me, b, FILTER_ALL, &ch), TD_OK);
+	assert_int_equal(ch.count, 1);
+	assert_true(ch.batch > 0);
+	assert_string_equal(ch.title, "b");
+	assert_int_equal(ch.focus, a);          /* the next older */
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todo_trash"), 1);
+	counts_are(2, 0);
+
+	/* Not someone else's to undo: nothing happens. */
+	assert_int_equal(store_undo(sdb, &other, ch.batch, &u), TD_ENOTFOUND);
+	assert_int_equal(store_undo(sdb, &me, ch.batch + 1000, &u), TD_ENOTFOUND);
+	counts_are(2, 0);
+
+	assert_int_equal(store_undo(sdb, &me, ch.batch, &u), TD_OK);
+	assert_int_equal(u.count, 1);
+	assert_int_equal(u.focus, b);
+	after = snapshot(1);
+	assert_string_equal(before, after);
+	counts_are(2, 1);
+	/* A second click restores nothing and fails nothing. */
+	assert_int_equal(store_undo(sdb, &me, ch.batch, &u), TD_ENOTFOUND);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos"), 3);
+	counts_are(2, 1);
+	free(before);
+	free(after);
+
+	/* The newest deleted: the next newer does not exist, the next older
+	 * is taken; the oldest: the next newer. */
+	assert_int_equal(store_delete_change(sdb, arena, &me, c, FILTER_ALL, &ch), TD_OK);
+	assert_int_equal(ch.focus, b);
+	assert_int_equal(store_delete_change(sdb, arena, &me, a, FILTER_ALL, &ch), TD_OK);
+	assert_int_equal(ch.focus, b);
+	/* The last one: none left. */
+	assert_int_equal(store_delete_change(sdb, arena, &me, b, FILTER_ALL, &ch), TD_OK);
+	assert_int_equal(ch.focus, 0);
+	/* Gone, and not resent: not found, no batch. */
+	assert_int_equal(store_delete_change(sdb, arena, &me, b, FILTER_ALL, &ch), TD_ENOTFOUND);
+	assert_int_equal(store_delete_change(sdb, arena, &other, c, FILTER_ALL, &ch), TD_ENOTFOUND);
+	/* In the trash: c, a and b; b's first batch, restored, was swept by
+	 * the next delete. */
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todo_trash WHERE user_id = 1"), 3);
+}
+
+/* "Next to it" is within the page's filter. */
+static void
+test_nearest_in_filter(void **state)
+{
+	struct store_change ch;
+	int64_t a1, c1, a2, c2, a3;
+
+	(void)state;
+	create_ok(sdb, "a1");
+	create_ok(sdb, "c1");
+	create_ok(sdb, "a2");
+	create_ok(sdb, "c2");
+	create_ok(sdb, "a3");
+	a1 = id_of("a1");
+	c1 = id_of("c1");
+	a2 = id_of("a2");
+	c2 = id_of("c2");
+	a3 = id_of("a3");
+	assert_int_equal(store_toggle(sdb, &me, c1), TD_OK);
+	assert_int_equal(store_toggle(sdb, &me, c2), TD_OK);
+	/* Toggled where it stays in view: itself. */
+	assert_int_equal(store_toggle_change(sdb, &me, a2, FILTER_ALL, &ch), TD_OK);
+	assert_int_equal(ch.focus, a2);
+	assert_int_equal(store_toggle_change(sdb, &me, a2, FILTER_ALL, &ch), TD_OK);
+	/* Completed on the Active page: the next older active one. */
+	assert_int_equal(store_toggle_change(sdb, &me, a2, FILTER_ACTIVE, &ch), TD_OK);
+	assert_int_equal(ch.focus, a1);
+	/* Reopened on the Completed page: the next older completed (a2,
+	 * completed now); for c1 none is older: the next newer, a2. */
+	assert_int_equal(store_toggle_change(sdb, &me, c2, FILTER_COMPLETED, &ch), TD_OK);
+	assert_int_equal(ch.focus, a2);
+	assert_int_equal(store_toggle_change(sdb, &me, c1, FILTER_COMPLETED, &ch), TD_OK);
+	assert_int_equal(ch.focus, a2);
+	/* Now active: a1, c1, c2, a3; completed: a2. Deleting a3 on the
+	 * Active page skips nothing: c2 is active now. */
+	assert_int_equal(store_delete_change(sdb, arena, &me, a3, FILTER_ACTIVE, &ch), TD_OK);
+	assert_int_equal(ch.focus, c2);
+	assert_int_equal(store_delete_change(sdb, arena, &me, a1, FILTER_COMPLETED, &ch), TD_OK);
+	assert_int_equal(ch.focus, a2);
+	assert_int_equal(store_delete_change(sdb, arena, &me, a2, FILTER_COMPLETED, &ch), TD_OK);
+	assert_int_equal(ch.focus, 0);
+}
+
+/* Clear completed goes to the trash as one batch; undo brings all back. */
+static void
+test_undo_clear_completed(void **state)
+{
+	struct store_change ch, u;
+	char *before, *after;
+
+	(void)state;
+	assert_int_equal(store_clear_change(sdb, &me, &ch), TD_OK);
+	assert_int_equal(ch.count, 0);
+	assert_int_equal(ch.batch, 0);          /* nothing to undo */
+	create_ok(sdb, "k1");
+	create_ok(sdb, "c1");
+	create_ok(sdb, "c2");
+	create_ok(sdb, "c3");
+	assert_int_equal(store_toggle(sdb, &me, id_of("c1")), TD_OK);
+	assert_int_equal(store_toggle(sdb, &me, id_of("c2")), TD_OK);
+	assert_int_equal(store_toggle(sdb, &me, id_of("c3")), TD_OK);
+	assert_int_equal(store_create(sdb, &other, "theirs done", NULL, NULL), TD_OK);
+	assert_int_equal(store_toggle(sdb, &other, id_of("theirs done")), TD_OK);
+	before = snapshot(1);
+
+	assert_int_equal(store_clear_change(sdb, &me, &ch), TD_OK);
+	assert_int_equal(ch.count, 3);
+	assert_true(ch.batch > 0);
+	assert_int_equal(sql_int(admin, "SELECT count(DISTINCT batch) FROM todo_trash"), 1);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todo_trash"), 3);
+	counts_are(1, 0);
+	assert_int_equal(store_undo(sdb, &me, ch.batch, &u), TD_OK);
+	assert_int_equal(u.count, 3);
+	assert_int_equal(u.focus, id_of("c3"));  /* the newest restored */
+	after = snapshot(1);
+	assert_string_equal(before, after);
+	counts_are(1, 3);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos WHERE title = 'theirs done'"), 1);
+	free(before);
+	free(after);
+
+	/* Toggle-all says what it did. */
+	assert_int_equal(store_toggle_all_change(sdb, &me, &ch), TD_OK);
+	assert_int_equal(ch.count, 1);
+	assert_true(ch.completed);
+	assert_int_equal(store_toggle_all_change(sdb, &me, &ch), TD_OK);
+	assert_int_equal(ch.count, 4);
+	assert_false(ch.completed);
+}
+
+/* Past the window a batch cannot be undone; the next write into the trash
+ * sweeps the person's expired batches and a bounded number of anyone's. */
+static void
+test_undo_window_and_sweep(void **state)
+{
+	struct store_change ch, u;
+	char sql[256];
+
+	(void)state;
+	create_ok(sdb, "old");
+	create_ok(sdb, "new");
+	assert_int_equal(store_delete_change(sdb, arena, &me, id_of("old"), FILTER_ALL, &ch), TD_OK);
+	/* Just inside the window it still can be; make it just past. */
+	snprintf(sql, sizeof(sql), "UPDATE todo_trash SET deleted_at = now() - "
+	    "interval '%d seconds' - interval '1 second'", STORE_UNDO_WINDOW_S);
+	sql_ok(admin, sql);
+	assert_int_equal(store_undo(sdb, &me, ch.batch, &u), TD_ENOTFOUND);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos"), 1);
+	counts_are(1, 0);
+
+	/* 150 expired rows of someone else's, 1 expired of mine (above). */
+	snprintf(sql, sizeof(sql), "INSERT INTO todo_trash (user_id, batch, deleted_at, id, "
+	    "title, completed, created_at, updated_at) SELECT 2, 1000000 + g, now() - "
+	    "interval '%d seconds' * 2, 1000000 + g, 'x', false, now(), now() "
+	    "FROM generate_series(1, 150) g", STORE_UNDO_WINDOW_S);
+	sql_ok(admin, sql);
+	/* A fresh one of theirs stays. */
+	sql_ok(admin, "INSERT INTO todo_trash (user_id, batch, id, title, completed, "
+	    "created_at, updated_at) VALUES (2, 2000000, 2000000, 'fresh', false, now(), now())");
+	assert_int_equal(store_delete_change(sdb, arena, &me, id_of("new"), FILTER_ALL, &ch), TD_OK);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todo_trash WHERE user_id = 1"), 1);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todo_trash WHERE user_id = 2"),
+	    150 - STORE_TRASH_SWEEP + 1);
+	assert_int_equal(store_clear_change(sdb, &me, &ch), TD_OK);   /* sweeps too */
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todo_trash WHERE user_id = 2"), 1);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todo_trash WHERE title = 'fresh'"), 1);
+	/* An account's trash goes with it. */
+	sql_ok(admin, "DELETE FROM users WHERE id = 1");
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todo_trash WHERE user_id = 1"), 0);
+}
+
 /* ---- round trips ------------------------------------------------------- */
 
 static void
 test_round_trips(void **state)
 {
 	struct db *db = open_named_db("itest_rt");
+	struct store_change ch;
 	struct todo_page p;
 	struct todo t;
 	uint64_t rt;
@@ -759,6 +994,9 @@ test_round_trips(void **state)
 	/* Failures cost one round trip too, and no reconnect. */
 	ONE(assert_int_equal(store_delete(db, &me, id), TD_OK));
 	ONE(assert_int_equal(store_delete(db, &me, id), TD_ENOTFOUND));
+	ONE(assert_int_equal(store_undo(db, &me, sql_int(admin,
+	    "SELECT max(batch) FROM todo_trash"), &ch), TD_OK));
+	ONE(assert_int_equal(store_undo(db, &me, INT64_MAX, &ch), TD_ENOTFOUND));
 	ONE(assert_int_equal(store_create(db, &me, "", NULL, NULL), TD_ECONFLICT));
 #undef ONE
 	db_free(db);
@@ -1415,6 +1653,34 @@ test_answer_lost_after_commit(void **state)
 	assert_true(db_last_resent(db));
 	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos"), 0);
 
+	/* The resent delete names the batch the first attempt made, and a
+	 * resent undo reports the first attempt's restore. */
+	{
+		struct store_change ch, u;
+		int64_t again;
+
+		assert_int_equal(store_create(db, &me, "again", NULL, NULL), TD_OK);
+		again = id_of("again");
+		dropper_arm(&d);
+		assert_int_equal(store_delete_change(db, arena, &me, again, FILTER_ALL, &ch), TD_OK);
+		dropper_dropped(&d);
+		assert_true(db_last_resent(db));
+		assert_int_equal(ch.batch, sql_int(admin, "SELECT batch FROM todo_trash "
+		    "WHERE title = 'again'"));
+		assert_string_equal(ch.title, "again");
+		dropper_arm(&d);
+		assert_int_equal(store_undo(db, &me, ch.batch, &u), TD_OK);
+		dropper_dropped(&d);
+		assert_true(db_last_resent(db));
+		assert_int_equal(u.count, 1);
+		assert_int_equal(u.focus, again);
+		assert_int_equal(sql_int(admin, "SELECT count(*) FROM todos WHERE title = 'again'"), 1);
+		/* Answered at once, a second undo is too late. */
+		assert_int_equal(store_undo(db, &me, ch.batch, &u), TD_ENOTFOUND);
+		assert_false(db_last_resent(db));
+		assert_int_equal(store_delete(db, &me, again), TD_OK);
+	}
+
 	/* Answered at once, a delete of a todo that is gone, or is
 	 * someone else's, is still not found. */
 	assert_int_equal(store_delete(db, &me, id), TD_ENOTFOUND);
@@ -1683,6 +1949,10 @@ main(void)
 		T(test_toggle_all),
 		T(test_clear_completed),
 		T(test_constraints),
+		T(test_undo_delete),
+		T(test_nearest_in_filter),
+		T(test_undo_clear_completed),
+		T(test_undo_window_and_sweep),
 		T(test_round_trips),
 		T(test_terminated_backend),
 		T(test_schema_guard),

@@ -60,6 +60,7 @@ test_table(void **state)
 	ok("POST", "/todos/42/delete", ROUTE_DELETE, 42);
 	ok("POST", "/todos/toggle-all", ROUTE_TOGGLE_ALL, 0);
 	ok("POST", "/todos/clear-completed", ROUTE_CLEAR, 0);
+	ok("POST", "/todos/undo", ROUTE_UNDO, 0);
 	ok("GET", "/healthz", ROUTE_HEALTH, 0);
 }
 
@@ -89,6 +90,7 @@ test_wrong_method(void **state)
 	wrong_method("PUT", "/todos", "GET, HEAD, POST");
 	wrong_method("GET", "/todos/toggle-all", "POST");
 	wrong_method("GET", "/todos/clear-completed", "POST");
+	wrong_method("GET", "/todos/undo", "POST");
 	wrong_method("GET", "/todos/5", "POST");
 	wrong_method("DELETE", "/todos/5", "POST");
 	wrong_method("GET", "/todos/5/toggle", "POST");

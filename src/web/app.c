@@ -1,6 +1,7 @@
 /* app.c - see app.h. */
 #include "app.h"
 
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "status_page.h"
 #include "tmpl.h"
 #include "todos.h"
+#include "utf8.h"
 
 #define FLASH_COOKIE "flash"
 #define PRESESSION_MAX_AGE 3600
@@ -43,6 +45,7 @@ static const struct {
 	[ROUTE_DELETE] = { todos_delete, SIGNED_IN },
 	[ROUTE_TOGGLE_ALL] = { todos_toggle_all, SIGNED_IN },
 	[ROUTE_CLEAR] = { todos_clear_completed, SIGNED_IN },
+	[ROUTE_UNDO] = { todos_undo, SIGNED_IN },
 	[ROUTE_HEALTH] = { todos_health, OPEN },
 	[ROUTE_STATUS] = { status_page_status, OPEN },
 	[ROUTE_METRICS] = { status_page_metrics, OPEN },
@@ -59,25 +62,39 @@ static const struct {
 	[ROUTE_EXPORT_CSV] = { account_export_csv, SIGNED_IN },
 };
 
-/* Confirmation shown after a redirect, keyed by a short code in a cookie;
- * only the code travels, so the cookie cannot inject text. */
+/* Confirmation shown after a redirect, keyed by a short code in a cookie.
+ * A counted one reads pre + count + one/many; without a count (or title,
+ * for "deleted") it is the plain message. */
 static const struct {
 	const char *code;
 	const char *message;
+	const char *pre, *one, *many;
 } flashes[] = {
-	{ "added", "Todo added." },
-	{ "saved", "Changes saved." },
-	{ "toggled", "Todo updated." },
-	{ "deleted", "Todo deleted." },
-	{ "all", "All todos updated." },
-	{ "cleared", "Completed todos cleared." },
-	{ "welcome", "Welcome! Your account is ready." },
-	{ "signed_out", "You are signed out." },
-	{ "sign_in", "Please sign in to continue." },
-	{ "password", "Password changed. Every other session was signed out." },
-	{ "sessions", "Every other session was signed out." },
-	{ "account_deleted", "Your account and all its todos were deleted." },
+	{ "added", "Todo added.", NULL, NULL, NULL },
+	{ "saved", "Changes saved.", NULL, NULL, NULL },
+	{ "toggled", "Todo updated.", NULL, NULL, NULL },
+	{ "deleted", "Todo deleted.", NULL, NULL, NULL },
+	{ "all", "All todos updated.", NULL, NULL, NULL },
+	{ "all_done", "All todos updated.", "Marked ", " todo as complete.", " todos as complete." },
+	{ "all_active", "All todos updated.", "Marked ", " todo as active.", " todos as active." },
+	{ "cleared", "Completed todos cleared.", "Cleared ", " completed todo.", " completed todos." },
+	{ "restored", "Todos restored.", "Restored ", " todo.", " todos." },
+	{ "too_late", "Too late to undo: deleted todos are kept for 10 minutes.", NULL, NULL, NULL },
+	{ "welcome", "Welcome! Your account is ready.", NULL, NULL, NULL },
+	{ "signed_out", "You are signed out.", NULL, NULL, NULL },
+	{ "sign_in", "Please sign in to continue.", NULL, NULL, NULL },
+	{ "password", "Password changed. Every other session was signed out.", NULL, NULL, NULL },
+	{ "sessions", "Every other session was signed out.", NULL, NULL, NULL },
+	{ "account_deleted", "Your account and all its todos were deleted.", NULL, NULL, NULL },
 };
+_Static_assert(STORE_UNDO_WINDOW_S == 10 * 60, "the too_late message says 10 minutes");
+
+/* The deleted todo's title rides in the cookie (percent-encoded) rather
+ * than being read again: the list page's statement stays what it is, and
+ * the cookie stays small because the title is cut to this many
+ * characters. A forged one only changes what the person's own page says,
+ * and is escaped like every value. */
+#define FLASH_TITLE_MAX 60
 
 void
 app_error(struct app *app, struct arena *a, struct response *resp, int status,
@@ -282,31 +299,171 @@ app_render(struct ctx *c, int status, const char *name, struct tv *v)
 void
 app_redirect(struct ctx *c, const char *flash, const char *to)
 {
-	char cookie[128];
+	struct flash f = { flash, -1, 0, 0, NULL };
 
-	if (flash != NULL) {
-		snprintf(cookie, sizeof(cookie), FLASH_COOKIE "=%s; Path=/; Max-Age=60; HttpOnly; SameSite=Lax%s",
-		    flash, c->app->cfg->cookie_secure ? "; Secure" : "");
-		response_header(c->resp, "Set-Cookie", cookie);
+	app_redirect_flash(c, &f, to);
+}
+
+static void
+flash_cookie(struct ctx *c, const char *value, int max_age)
+{
+	const char *h = arena_printf(c->arena, FLASH_COOKIE "=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax%s",
+	    value, max_age, c->app->cfg->cookie_secure ? "; Secure" : "");
+
+	if (h != NULL)
+		response_header(c->resp, "Set-Cookie", h);
+}
+
+/* Append the first FLASH_TITLE_MAX characters of title, with "…" when cut. */
+static void
+append_title(struct buf *b, const char *title)
+{
+	size_t n = 0, chars = 0;
+
+	while (title[n] != '\0' && chars < FLASH_TITLE_MAX) {
+		n++;
+		while ((title[n] & 0xC0) == 0x80)
+			n++;         /* the rest of a UTF-8 sequence */
+		chars++;
+	}
+	buf_append_urlenc(b, title, n);
+	if (title[n] != '\0')
+		buf_append_urlenc(b, "\u2026", strlen("\u2026"));
+}
+
+/* Cookie value: "code", or "code.count.batch.focus.title" with empty
+ * fields for what is not there, the title percent-encoded (no ';', ',',
+ * space or quote can reach the header). */
+void
+app_redirect_flash(struct ctx *c, const struct flash *f, const char *to)
+{
+	struct buf b;
+
+	if (f != NULL && f->code != NULL) {
+		buf_init(&b, c->arena);
+		buf_puts(&b, f->code);
+		if (f->count >= 0 || f->batch > 0 || f->focus > 0 || f->title != NULL) {
+			buf_putc(&b, '.');
+			if (f->count >= 0)
+				buf_printf(&b, "%ld", f->count);
+			buf_putc(&b, '.');
+			if (f->batch > 0)
+				buf_printf(&b, "%" PRId64, f->batch);
+			buf_putc(&b, '.');
+			if (f->focus > 0)
+				buf_printf(&b, "%" PRId64, f->focus);
+			buf_putc(&b, '.');
+			if (f->title != NULL)
+				append_title(&b, f->title);
+		}
+		if (buf_ok(&b))
+			flash_cookie(c, b.data, 60);
 	}
 	response_redirect(c->resp, 303, to);
+}
+
+/* The field at *p, up to the next '.' (skipped): empty (*out = -1) or
+ * decimal, at most max digits, no leading zero, "0" only when zero_ok. */
+static bool
+flash_number(const char **p, size_t max, bool zero_ok, int64_t *out)
+{
+	const char *s = *p;
+	size_t n = 0;
+	int64_t v = 0;
+
+	while (n < max && s[n] >= '0' && s[n] <= '9')
+		v = v * 10 + (s[n++] - '0');
+	if (s[n] != '.' || (n > 1 && s[0] == '0') ||
+	    (n == 1 && s[0] == '0' && !zero_ok))
+		return false;
+	*out = n == 0 ? -1 : v;
+	*p = s + n + 1;
+	return true;
+}
+
+/* Parse a flash cookie value (already percent-decoded, valid UTF-8
+ * without NUL: form.c) into *f; false for anything this app does not
+ * write, which is then ignored whole. */
+static bool
+flash_parse(const char *v, struct flash *f, size_t *which)
+{
+	const char *dot = strchr(v, '.');
+	size_t len = dot != NULL ? (size_t)(dot - v) : strlen(v), i;
+	int64_t count, batch, focus;
+
+	memset(f, 0, sizeof(*f));
+	f->count = -1;
+	for (i = 0; i < sizeof(flashes) / sizeof(flashes[0]); i++)
+		if (strlen(flashes[i].code) == len && strncmp(v, flashes[i].code, len) == 0)
+			break;
+	if (i == sizeof(flashes) / sizeof(flashes[0]))
+		return false;
+	f->code = flashes[i].code;
+	*which = i;
+	if (dot == NULL)
+		return true;
+	v = dot + 1;
+	if (!flash_number(&v, 9, true, &count) || !flash_number(&v, 18, false, &batch) ||
+	    !flash_number(&v, 18, false, &focus))
+		return false;
+	/* What is left is the title: bounded, no control characters. */
+	if (utf8_count(v, strlen(v)) > FLASH_TITLE_MAX + 1)
+		return false;
+	for (i = 0; v[i] != '\0'; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			return false;
+	f->count = (long)count;
+	f->batch = batch > 0 ? batch : 0;
+	f->focus = focus > 0 ? focus : 0;
+	f->title = v[0] != '\0' ? v : NULL;
+	return true;
+}
+
+/* The message for f (entry i of the table), in the arena. */
+static const char *
+flash_message(struct arena *a, const struct flash *f, size_t i)
+{
+	if (strcmp(f->code, "deleted") == 0 && f->title != NULL)
+		return arena_printf(a, "Deleted \u201c%s\u201d.", f->title);
+	if (flashes[i].pre == NULL || f->count < 0)
+		return flashes[i].message;
+	return arena_printf(a, "%s%ld%s", flashes[i].pre, f->count,
+	    f->count == 1 ? flashes[i].one : flashes[i].many);
 }
 
 void
 app_take_flash(struct ctx *c, struct tv *v)
 {
+	struct flash f;
+
+	app_take_flash_into(c, v, &f);
+}
+
+void
+app_take_flash_into(struct ctx *c, struct tv *v, struct flash *out)
+{
 	const char *flash = form_get(&c->req->cookies, FLASH_COOKIE, NULL);
-	char cookie[128];
 	size_t i;
 
+	memset(out, 0, sizeof(*out));
+	out->count = -1;
 	if (flash == NULL)
 		return;
-	for (i = 0; i < sizeof(flashes) / sizeof(flashes[0]); i++)
-		if (strcmp(flash, flashes[i].code) == 0)
-			tv_set_str(v, "flash", flashes[i].message);
-	snprintf(cookie, sizeof(cookie), FLASH_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax%s",
-	    c->app->cfg->cookie_secure ? "; Secure" : "");
-	response_header(c->resp, "Set-Cookie", cookie);
+	if (flash_parse(flash, out, &i)) {
+		const char *m = flash_message(c->arena, out, i);
+
+		tv_set_str(v, "flash", m != NULL ? m : flashes[i].message);
+		/* Only deletes are undone. */
+		if (out->batch > 0 && (strcmp(out->code, "deleted") == 0 ||
+		    strcmp(out->code, "cleared") == 0))
+			tv_set_int(v, "undo_batch", out->batch);
+		else
+			out->batch = 0;
+	} else {
+		memset(out, 0, sizeof(*out));
+		out->count = -1;
+	}
+	flash_cookie(c, "", 0);
 }
 
 const char *

@@ -69,8 +69,24 @@ void app_render(struct ctx *c, int status, const char *name, struct tv *v);
 /* A confirmation for the next page (a code of app.c's table), then 303
  * to `to`. */
 void app_redirect(struct ctx *c, const char *flash, const char *to);
-/* Show the pending confirmation, if any, as "flash", and clear it. */
+/* A confirmation with what its message and the next page need. It travels
+ * in the flash cookie, so it comes back from the client: read strictly,
+ * and only ever changes what the person's own page says or focuses (the
+ * batch goes into the Undo form only; undo is checked in SQL). */
+struct flash {
+	const char *code;      /* of app.c's table; NULL: none */
+	long count;            /* < 0: none */
+	int64_t batch;         /* the Undo form's batch; 0: no Undo */
+	int64_t focus;         /* the todo to focus; 0: none */
+	const char *title;     /* "deleted": the todo's title; NULL: none */
+};
+void app_redirect_flash(struct ctx *c, const struct flash *f, const char *to);
+/* Show the pending confirmation, if any, as "flash" (and its Undo batch as
+ * "undo_batch"), and clear it. */
 void app_take_flash(struct ctx *c, struct tv *v);
+/* The same, and *out (code NULL when there was none, or it was not one
+ * this app writes). */
+void app_take_flash_into(struct ctx *c, struct tv *v, struct flash *out);
 /* "2025-06-10T07:29:23Z" -> "2025-06-10 07:29 UTC", for people. */
 const char *app_human_time(struct arena *a, const char *iso);
 /* Set (token != NULL) or clear the session cookie. */

@@ -21,6 +21,7 @@ enum route_id {
 	ROUTE_DELETE,        /* POST /todos/{id}/delete       */
 	ROUTE_TOGGLE_ALL,    /* POST /todos/toggle-all        */
 	ROUTE_CLEAR,         /* POST /todos/clear-completed   */
+	ROUTE_UNDO,          /* POST /todos/undo              */
 	ROUTE_HEALTH,        /* GET  /healthz                 */
 	ROUTE_STATUS,        /* GET  /status   (status_page.c) */
 	ROUTE_METRICS,       /* GET  /metrics  (status_page.c) */

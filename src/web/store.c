@@ -23,6 +23,7 @@ enum {
 	S_DELETE,
 	S_TOGGLE_ALL,
 	S_CLEAR,
+	S_UNDO,
 	S_PING,
 	S_ACCOUNT,
 	S_CREDENTIALS,
@@ -97,6 +98,44 @@ enum {
 #define F_ACTIVE "NOT completed AND "
 #define F_COMPLETED "completed AND "
 
+/* Is row t in the list filter named by text parameter p ('all', 'active',
+ * 'completed')? */
+#define IN_FILTER(t, p) \
+	"(" p "::text = 'all' OR " t ".completed = (" p "::text = 'completed'))"
+/* The id of the person's todo next to the one in (one-row) CTE src in
+ * filter p, in list order: the next older, else the next newer; NULL when
+ * none is left. src's own row is never it (strict comparisons). */
+#define NEAREST(src, p) \
+	"coalesce((SELECT n.id FROM todos n, " src " s WHERE n.user_id = " ME \
+	" AND " IN_FILTER("n", p) " AND (n.created_at, n.id) < (s.created_at, s.id) " \
+	"ORDER BY n.created_at DESC, n.id DESC LIMIT 1), " \
+	"(SELECT n.id FROM todos n, " src " s WHERE n.user_id = " ME \
+	" AND " IN_FILTER("n", p) " AND (n.created_at, n.id) > (s.created_at, s.id) " \
+	"ORDER BY n.created_at, n.id LIMIT 1))"
+/* Deleted rows go to the trash under batch b (a CTE), from CTE d. */
+#define TO_TRASH(d, b) \
+	"INSERT INTO todo_trash (user_id, batch, id, title, description, completed, " \
+	"created_at, updated_at, form_token) SELECT " d ".user_id, " b ".batch, " d ".id, " \
+	d ".title, " d ".description, " d ".completed, " d ".created_at, " d ".updated_at, " \
+	d ".form_token FROM " d ", " b
+/* Every write into the trash also empties it, so it needs no cron job:
+ * the person's batches past the undo window (parameter w, seconds), and
+ * at most n expired rows of other people's, oldest first, skipping rows a
+ * concurrent sweep holds. (Two CTEs on disjoint rows: one statement must
+ * not delete a row twice.) A stranger's statement sweeps nothing. */
+#define TRASH_SWEEP(w, n) \
+	", swept_mine AS (DELETE FROM todo_trash WHERE user_id = " ME \
+	" AND deleted_at < now() - " SECS(w) " RETURNING 1)" \
+	", swept AS (DELETE FROM todo_trash WHERE (user_id, batch, id) IN (" \
+	"SELECT user_id, batch, id FROM todo_trash WHERE deleted_at < now() - " SECS(w) \
+	" AND user_id <> " ME " ORDER BY deleted_at LIMIT $" #n "::integer " \
+	"FOR UPDATE SKIP LOCKED) RETURNING 1)"
+/* Undo marks its trash rows restored instead of dropping them: a marked
+ * row is past every window (so it is never restored twice and is swept
+ * like an expired one), and an undo resent after a lost connection can
+ * still tell what the first attempt restored. */
+#define RESTORED "'-infinity'::timestamptz"
+
 /* Reads are idempotent: retried once on a fresh connection (so is the
  * session touch they may do). */
 static const struct db_stmt statements[S_COUNT] = {
@@ -120,17 +159,62 @@ static const struct db_stmt statements[S_COUNT] = {
 	[S_UPDATE] = { "update", SESSION ", t AS (UPDATE todos SET title = $6, "
 	    "description = $7, completed = $8::boolean WHERE id = $5 AND user_id = " ME
 	    " RETURNING 1)" WRITE_RESULT("t"), 8, 1 },
+	/* $6: the filter of the page it was toggled on. Column 3: the todo,
+	 * or the one next to it when it left that filter. */
 	[S_TOGGLE] = { "toggle", SESSION ", t AS (UPDATE todos SET completed = NOT completed "
-	    "WHERE id = $5 AND user_id = " ME " RETURNING 1)" WRITE_RESULT("t"), 5, 0 },
-	[S_DELETE] = { "delete", SESSION ", t AS (DELETE FROM todos "
-	    "WHERE id = $5 AND user_id = " ME " RETURNING 1)" WRITE_RESULT("t"), 5, 1 },
-	/* Toggle-all is not idempotent: never retried after a lost connection. */
-	[S_TOGGLE_ALL] = { "toggle_all", SESSION ", t AS (UPDATE todos SET completed = g.target "
-	    "FROM (SELECT coalesce((SELECT c.active FROM todo_counts c WHERE c.user_id = " ME
-	    "), 0) > 0 AS target) g WHERE todos.user_id = " ME " AND todos.completed <> g.target "
-	    "RETURNING 1)" WRITE_RESULT("t"), 4, 0 },
-	[S_CLEAR] = { "clear_completed", SESSION ", t AS (DELETE FROM todos "
-	    "WHERE user_id = " ME " AND completed RETURNING 1)" WRITE_RESULT("t"), 4, 1 },
+	    "WHERE id = $5 AND user_id = " ME " RETURNING id, completed, created_at)"
+	    WRITE_RESULT("t") ", (SELECT CASE WHEN " IN_FILTER("t", "$6") " THEN t.id ELSE "
+	    NEAREST("t", "$6") " END FROM t)", 6, 0 },
+	/* $6 filter, $7 undo window, $8 sweep bound. Columns 2-4: the batch,
+	 * the title, the todo next to it. Resent after a lost connection, the
+	 * delete finds the todo gone: "prev" finds the batch the first
+	 * attempt put it in (a fresh delete of an id in the trash is told
+	 * "not found" by store.c: the resend is what makes it an answer). */
+	[S_DELETE] = { "delete", SESSION ", d AS (DELETE FROM todos "
+	    "WHERE id = $5 AND user_id = " ME " RETURNING *), "
+	    "b AS MATERIALIZED (SELECT nextval('todo_trash_batch_seq') AS batch "
+	    "WHERE EXISTS (SELECT 1 FROM d)), "
+	    "ins AS (" TO_TRASH("d", "b") " RETURNING batch), "
+	    "prev AS (SELECT batch, title, id, created_at FROM todo_trash WHERE user_id = " ME
+	    " AND id = $5 AND deleted_at > now() - " SECS(7) " ORDER BY batch DESC LIMIT 1), "
+	    "s AS (SELECT coalesce((SELECT id FROM d), (SELECT id FROM prev)) AS id, "
+	    "coalesce((SELECT created_at FROM d), (SELECT created_at FROM prev)) AS created_at)"
+	    TRASH_SWEEP(7, 8)
+	    WRITE_RESULT("ins") ", coalesce((SELECT batch FROM ins), (SELECT batch FROM prev)), "
+	    "coalesce((SELECT title FROM d), (SELECT title FROM prev)), " NEAREST("s", "$6"),
+	    8, 1 },
+	/* Toggle-all is not idempotent: never retried after a lost connection.
+	 * Column 2: the state the todos were set to. */
+	[S_TOGGLE_ALL] = { "toggle_all", SESSION ", g AS (SELECT coalesce((SELECT c.active "
+	    "FROM todo_counts c WHERE c.user_id = " ME "), 0) > 0 AS target), "
+	    "t AS (UPDATE todos SET completed = g.target FROM g WHERE todos.user_id = " ME
+	    " AND todos.completed <> g.target RETURNING 1)" WRITE_RESULT("t")
+	    ", (SELECT target FROM g)", 4, 0 },
+	/* $5 undo window, $6 sweep bound. Column 2: the batch (one for all). */
+	[S_CLEAR] = { "clear_completed", SESSION ", d AS (DELETE FROM todos "
+	    "WHERE user_id = " ME " AND completed RETURNING *), "
+	    "b AS MATERIALIZED (SELECT nextval('todo_trash_batch_seq') AS batch "
+	    "WHERE EXISTS (SELECT 1 FROM d)), "
+	    "ins AS (" TO_TRASH("d", "b") " RETURNING 1)"
+	    TRASH_SWEEP(5, 6) WRITE_RESULT("ins") ", (SELECT batch FROM b)", 6, 1 },
+	/* $5 batch, $6 undo window. Back into todos with the same ids, texts,
+	 * times and form tokens (a token taken meanwhile by a new todo is
+	 * dropped: it only guards against a double post of the add form).
+	 * Columns 1-2: restored now, the newest of them; 3-4: restored by an
+	 * earlier attempt (only a resend may report those). */
+	[S_UNDO] = { "undo", SESSION ", r AS (UPDATE todo_trash SET deleted_at = " RESTORED
+	    " WHERE user_id = " ME " AND batch = $5 AND deleted_at > now() - " SECS(6)
+	    " RETURNING *), "
+	    "i AS (INSERT INTO todos (id, user_id, title, description, completed, created_at, "
+	    "updated_at, form_token) SELECT r.id, r.user_id, r.title, r.description, "
+	    "r.completed, r.created_at, r.updated_at, CASE WHEN NOT EXISTS (SELECT 1 FROM todos "
+	    "x WHERE x.form_token = r.form_token) THEN r.form_token END FROM r "
+	    "RETURNING id, created_at), "
+	    "done AS (SELECT id, created_at FROM todo_trash WHERE user_id = " ME
+	    " AND batch = $5 AND deleted_at = " RESTORED ")"
+	    WRITE_RESULT("i") ", (SELECT id FROM i ORDER BY created_at DESC, id DESC LIMIT 1), "
+	    "(SELECT count(*) FROM done), "
+	    "(SELECT id FROM done ORDER BY created_at DESC, id DESC LIMIT 1)", 6, 1 },
 	[S_PING] = { "ping", "SELECT 1", 0, 1 },
 	[S_ACCOUNT] = { "account", SESSION "SELECT me.email, " ISO("u.created_at") ", "
 	    "coalesce(c.active, 0), coalesce(c.completed, 0), " ISO("x.created_at") ", "
@@ -381,23 +465,6 @@ exec_write(struct db *db, int stmt, const char *const *params, long *count)
 	return rc;
 }
 
-static enum td_status
-write_on_id(struct db *db, int stmt, const struct store_session *who,
-    int64_t id)
-{
-	char idbuf[24];
-	const char *params[MAX_PARAMS];
-	enum td_status rc;
-	long n = 0;
-
-	with_session(params, who);
-	snprintf(idbuf, sizeof(idbuf), "%" PRId64, id);
-	params[4] = idbuf;
-	if ((rc = exec_write(db, stmt, params, &n)) != TD_OK)
-		return rc;
-	return n == 0 ? TD_ENOTFOUND : TD_OK;
-}
-
 /* A random UUID (version 4) as text, into out. */
 static const char *
 random_uuid(char out[37])
@@ -460,43 +527,197 @@ store_update(struct db *db, const struct store_session *who, int64_t id,
 	return n == 0 ? TD_ENOTFOUND : TD_OK;
 }
 
+static const char *const filter_param[] = { "all", "active", "completed" };
+
+/* Run a signed-in write that reports more than a count: *res holds its one
+ * row (caller PQclear()s) when TD_OK; out->count from column 1. */
+static enum td_status
+exec_change(struct db *db, int stmt, const char *const *params,
+    PGresult **res, struct store_change *out)
+{
+	enum td_status rc;
+
+	memset(out, 0, sizeof(*out));
+	*res = NULL;
+	if ((rc = db_exec(db, stmt, params, res, NULL)) != TD_OK)
+		return rc;
+	if (PQntuples(*res) != 1 || int_value(*res, 0, 0) == 0) {
+		PQclear(*res);
+		*res = NULL;
+		return TD_ENOSESSION;
+	}
+	out->count = (long)int_value(*res, 0, 1);
+	return TD_OK;
+}
+
+enum td_status
+store_toggle_change(struct db *db, const struct store_session *who, int64_t id,
+    enum todo_filter f, struct store_change *out)
+{
+	char idbuf[24];
+	const char *params[MAX_PARAMS];
+	PGresult *res;
+	enum td_status rc;
+
+	with_session(params, who);
+	snprintf(idbuf, sizeof(idbuf), "%" PRId64, id);
+	params[4] = idbuf;
+	params[5] = filter_param[f];
+	if ((rc = exec_change(db, S_TOGGLE, params, &res, out)) != TD_OK)
+		return rc;
+	out->focus = int_value(res, 0, 2);
+	PQclear(res);
+	return out->count == 0 ? TD_ENOTFOUND : TD_OK;
+}
+
 enum td_status
 store_toggle(struct db *db, const struct store_session *who, int64_t id)
 {
-	return write_on_id(db, S_TOGGLE, who, id);
+	struct store_change ch;
+
+	return store_toggle_change(db, who, id, FILTER_ALL, &ch);
+}
+
+enum td_status
+store_delete_change(struct db *db, struct arena *a,
+    const struct store_session *who, int64_t id, enum todo_filter f,
+    struct store_change *out)
+{
+	char idbuf[24], window[12], sweep[12];
+	const char *params[MAX_PARAMS];
+	PGresult *res;
+	enum td_status rc;
+
+	with_session(params, who);
+	snprintf(idbuf, sizeof(idbuf), "%" PRId64, id);
+	snprintf(window, sizeof(window), "%d", STORE_UNDO_WINDOW_S);
+	snprintf(sweep, sizeof(sweep), "%d", STORE_TRASH_SWEEP);
+	params[4] = idbuf;
+	params[5] = filter_param[f];
+	params[6] = window;
+	params[7] = sweep;
+	if ((rc = exec_change(db, S_DELETE, params, &res, out)) != TD_OK)
+		return rc;
+	/* Sent again after a lost connection, the delete finds no row when
+	 * the first attempt took it: what was asked for is done, and the
+	 * trash says under which batch (if the first attempt is what put it
+	 * there; a todo gone otherwise still answers done, without Undo). The
+	 * session was checked by this attempt, so a stranger still learns
+	 * nothing: an id that never existed answers the same. */
+	if (out->count == 0 && !db_last_resent(db)) {
+		rc = TD_ENOTFOUND;
+	} else {
+		out->count = 1;
+		out->batch = int_value(res, 0, 2);
+		out->focus = int_value(res, 0, 4);
+		if (a != NULL && !PQgetisnull(res, 0, 3) &&
+		    (out->title = copy_value(a, res, 0, 3)) == NULL)
+			rc = TD_ENOMEM;
+	}
+	PQclear(res);
+	return rc;
 }
 
 enum td_status
 store_delete(struct db *db, const struct store_session *who, int64_t id)
 {
-	enum td_status rc = write_on_id(db, S_DELETE, who, id);
+	struct store_change ch;
 
-	/* Sent again after a lost connection, the delete finds no row when
-	 * the first attempt took it: what was asked for is done. (The
-	 * session was checked by this attempt, so a stranger still learns
-	 * nothing: an id that never existed answers the same.) */
-	if (rc == TD_ENOTFOUND && db_last_resent(db))
-		rc = TD_OK;
-	return rc;
+	return store_delete_change(db, NULL, who, id, FILTER_ALL, &ch);
+}
+
+enum td_status
+store_toggle_all_change(struct db *db, const struct store_session *who,
+    struct store_change *out)
+{
+	const char *params[MAX_PARAMS];
+	PGresult *res;
+	enum td_status rc;
+
+	with_session(params, who);
+	if ((rc = exec_change(db, S_TOGGLE_ALL, params, &res, out)) != TD_OK)
+		return rc;
+	out->completed = bool_value(res, 0, 2);
+	PQclear(res);
+	return TD_OK;
 }
 
 enum td_status
 store_toggle_all(struct db *db, const struct store_session *who, long *changed)
 {
+	struct store_change ch;
+	enum td_status rc = store_toggle_all_change(db, who, &ch);
+
+	if (rc == TD_OK && changed != NULL)
+		*changed = ch.count;
+	return rc;
+}
+
+enum td_status
+store_clear_change(struct db *db, const struct store_session *who,
+    struct store_change *out)
+{
+	char window[12], sweep[12];
 	const char *params[MAX_PARAMS];
+	PGresult *res;
+	enum td_status rc;
 
 	with_session(params, who);
-	return exec_write(db, S_TOGGLE_ALL, params, changed);
+	snprintf(window, sizeof(window), "%d", STORE_UNDO_WINDOW_S);
+	snprintf(sweep, sizeof(sweep), "%d", STORE_TRASH_SWEEP);
+	params[4] = window;
+	params[5] = sweep;
+	if ((rc = exec_change(db, S_CLEAR, params, &res, out)) != TD_OK)
+		return rc;
+	out->batch = int_value(res, 0, 2);
+	/* Resent and nothing left to clear: the first attempt may have
+	 * cleared them, and which batch was its is not known for sure (the
+	 * person's latest may be another tab's): say neither. */
+	if (out->count == 0 && db_last_resent(db))
+		out->count = -1;
+	PQclear(res);
+	return TD_OK;
 }
 
 enum td_status
 store_clear_completed(struct db *db, const struct store_session *who,
     long *changed)
 {
+	struct store_change ch;
+	enum td_status rc = store_clear_change(db, who, &ch);
+
+	if (rc == TD_OK && changed != NULL)
+		*changed = ch.count < 0 ? 0 : ch.count;
+	return rc;
+}
+
+enum td_status
+store_undo(struct db *db, const struct store_session *who, int64_t batch,
+    struct store_change *out)
+{
+	char batchbuf[24], window[12];
 	const char *params[MAX_PARAMS];
+	PGresult *res;
+	enum td_status rc;
 
 	with_session(params, who);
-	return exec_write(db, S_CLEAR, params, changed);
+	snprintf(batchbuf, sizeof(batchbuf), "%" PRId64, batch);
+	snprintf(window, sizeof(window), "%d", STORE_UNDO_WINDOW_S);
+	params[4] = batchbuf;
+	params[5] = window;
+	if ((rc = exec_change(db, S_UNDO, params, &res, out)) != TD_OK)
+		return rc;
+	if (out->count > 0) {
+		out->focus = int_value(res, 0, 2);
+	} else if (db_last_resent(db) && int_value(res, 0, 3) > 0) {
+		/* The first attempt restored the batch and lost its answer. */
+		out->count = (long)int_value(res, 0, 3);
+		out->focus = int_value(res, 0, 4);
+	} else {
+		rc = TD_ENOTFOUND;   /* unknown, someone else's, expired, undone */
+	}
+	PQclear(res);
+	return rc;
 }
 
 enum td_status

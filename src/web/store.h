@@ -90,6 +90,47 @@ enum td_status store_toggle_all(struct db *db, const struct store_session *who,
 enum td_status store_clear_completed(struct db *db,
     const struct store_session *who, long *changed);
 
+/* ---- undo, and what a write reports for the next page ----
+ * A delete or "clear completed" moves the rows to todo_trash under a new
+ * batch number; store_undo() moves a batch back (same ids, texts, times)
+ * while it is younger than STORE_UNDO_WINDOW_S. The same statements that
+ * fill the trash empty it: the person's expired batches, and up to
+ * STORE_TRASH_SWEEP expired rows of anyone's (docs/accounts.md, "Undo"). */
+#define STORE_UNDO_WINDOW_S 600
+#define STORE_TRASH_SWEEP 100
+
+struct store_change {
+	long count;            /* todos changed, moved to the trash or restored */
+	bool completed;        /* toggle-all: the state they were set to */
+	int64_t batch;         /* delete, clear: the undo batch; 0: none */
+	int64_t focus;         /* the todo to come back to (fragment); 0: none */
+	const char *title;     /* delete: the deleted todo's title (arena) */
+};
+
+/* The toggle; focus: the todo itself, or when it left filter f, the todo
+ * next to it there (next older, else next newer). */
+enum td_status store_toggle_change(struct db *db,
+    const struct store_session *who, int64_t id, enum todo_filter f,
+    struct store_change *out);
+/* The delete, into the trash; focus: the todo next to it in filter f.
+ * Resent after a lost connection and finding the todo gone, TD_OK with the
+ * batch the first attempt made (found in the trash), like store_delete. */
+enum td_status store_delete_change(struct db *db, struct arena *a,
+    const struct store_session *who, int64_t id, enum todo_filter f,
+    struct store_change *out);
+enum td_status store_toggle_all_change(struct db *db,
+    const struct store_session *who, struct store_change *out);
+/* Resent after a lost connection and finding nothing completed: TD_OK
+ * with count -1 (unknown: the first attempt may have cleared them). */
+enum td_status store_clear_change(struct db *db,
+    const struct store_session *who, struct store_change *out);
+/* Restore a batch of the person's within the window; focus: the newest
+ * restored todo. TD_ENOTFOUND: no such batch of theirs, expired, or
+ * restored already (except when resent after a lost connection: the first
+ * attempt's restore is reported). */
+enum td_status store_undo(struct db *db, const struct store_session *who,
+    int64_t batch, struct store_change *out);
+
 /* ---- accounts ---- */
 
 struct session_info {

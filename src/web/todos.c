@@ -141,6 +141,32 @@ redirect_back(struct ctx *c, const char *flash)
 	app_redirect(c, flash, return_url(c, form_get(&c->req->body, "return_to", NULL)));
 }
 
+/* The filter of the page a form came from: where "the todo next to it" is
+ * looked for. */
+static enum todo_filter
+return_filter(struct ctx *c)
+{
+	const char *ret = strchr(return_url(c, form_get(&c->req->body, "return_to", NULL)), '?');
+	struct list_state st;
+	struct form q;
+
+	if (ret == NULL || form_parse(c->arena, ret + 1, strlen(ret + 1), 8, &q) != TD_OK ||
+	    !parse_list_state(&q, &st))
+		return FILTER_ALL;
+	return st.filter;
+}
+
+/* Back to the page the form came from, scrolled to todo `id` (0: the top),
+ * with confirmation f. */
+static void
+redirect_to_todo(struct ctx *c, const struct flash *f, int64_t id)
+{
+	const char *ret = return_url(c, form_get(&c->req->body, "return_to", NULL));
+	const char *at = id > 0 ? arena_printf(c->arena, "%s#todo-%" PRId64, ret, id) : NULL;
+
+	app_redirect_flash(c, f, at != NULL ? at : ret);
+}
+
 static bool
 is_space(unsigned char ch)
 {
@@ -269,6 +295,8 @@ render_list(struct ctx *c, const struct list_state *st,
 	};
 	static const char *const labels[] = { "All", "Active", "Completed" };
 	struct todo_page page;
+	struct flash f = { NULL, -1, 0, 0, NULL };
+	int64_t focus_row = 0;
 	struct tv *v, *list;
 	const char *self;
 	struct buf enc;
@@ -293,7 +321,21 @@ render_list(struct ctx *c, const struct list_state *st,
 	tv_set_str(v, "return_to_enc", enc.data);
 	tv_set_str(v, "token", new_token(c->arena));
 	set_form_fields(v, "new", in);
-	tv_set_bool(v, "autofocus", in != NULL && in->title_error != NULL);
+	/* Show a pending confirmation once (then clear its cookie), and put
+	 * the focus on exactly one control: the one the action leads back to
+	 * (none when there is no action to come back from). */
+	if (in == NULL)
+		app_take_flash_into(c, v, &f);
+	tv_set_bool(v, "autofocus", (in != NULL && in->title_error != NULL) ||
+	    (f.code != NULL && strcmp(f.code, "added") == 0));
+	if (f.code != NULL && f.batch > 0)
+		tv_set_bool(v, "focus_undo", true);         /* deleted, cleared */
+	else if (f.code != NULL && (strcmp(f.code, "toggled") == 0 ||
+	    strcmp(f.code, "restored") == 0 || strcmp(f.code, "deleted") == 0 ||
+	    strcmp(f.code, "saved") == 0))
+		focus_row = f.focus;
+	if (f.code != NULL && strncmp(f.code, "all", 3) == 0)
+		tv_set_bool(v, "focus_toggle_all", true);
 	for (i = 0; i < page.n; i++) {
 		const struct todo *t = &page.items[i];
 		struct tv *item = tv_map(c->arena);
@@ -303,6 +345,9 @@ render_list(struct ctx *c, const struct list_state *st,
 			return;
 		}
 		tv_set_int(item, "id", t->id);
+		if (t->id == focus_row)
+			tv_set_bool(item, strcmp(f.code, "saved") == 0 ?
+			    "focus_edit" : "focus_toggle", true);
 		tv_set_str(item, "title", t->title);
 		if (t->description != NULL)
 			tv_set_str(item, "description", t->description);
@@ -339,9 +384,6 @@ render_list(struct ctx *c, const struct list_state *st,
 		tv_set_str(v, "newer_url", list_url(c->arena, st->filter, PAGE_FIRST, NULL));
 		tv_set_bool(v, "has_pages", true);
 	}
-	/* Show a pending confirmation once, then clear its cookie. */
-	if (in == NULL)
-		app_take_flash(c, v);
 	app_render(c, status, "list", v);
 }
 
@@ -472,55 +514,111 @@ todos_update(struct ctx *c)
 		app_fail(c, rc);
 		return;
 	}
-	redirect_back(c, "saved");
+	redirect_to_todo(c, &(struct flash){ "saved", -1, 0, c->id, NULL }, c->id);
 }
 
 void
 todos_toggle(struct ctx *c)
 {
-	enum td_status rc = store_toggle(c->app->db, c->who, c->id);
+	struct store_change ch;
+	enum td_status rc = store_toggle_change(c->app->db, c->who, c->id,
+	    return_filter(c), &ch);
 
 	if (rc != TD_OK) {
 		app_fail(c, rc);
 		return;
 	}
-	redirect_back(c, "toggled");
+	/* Focus: the todo, or the one next to it when it left the filter. */
+	redirect_to_todo(c, &(struct flash){ "toggled", -1, 0, ch.focus, NULL }, ch.focus);
 }
 
 void
 todos_delete(struct ctx *c)
 {
-	enum td_status rc = store_delete(c->app->db, c->who, c->id);
+	struct store_change ch;
+	enum td_status rc = store_delete_change(c->app->db, c->arena, c->who, c->id,
+	    return_filter(c), &ch);
 
 	if (rc != TD_OK) {
 		app_fail(c, rc);
 		return;
 	}
-	redirect_back(c, "deleted");
+	/* Scrolled to the todo next to it; focus goes to Undo (or, when a
+	 * resend left no batch to undo, to that todo). */
+	redirect_to_todo(c, &(struct flash){ "deleted", -1, ch.batch, ch.focus, ch.title },
+	    ch.focus);
 }
 
 void
 todos_toggle_all(struct ctx *c)
 {
-	enum td_status rc = store_toggle_all(c->app->db, c->who, NULL);
+	struct store_change ch;
+	enum td_status rc = store_toggle_all_change(c->app->db, c->who, &ch);
 
 	if (rc != TD_OK) {
 		app_fail(c, rc);
 		return;
 	}
-	redirect_back(c, "all");
+	redirect_to_todo(c, &(struct flash){ ch.completed ? "all_done" : "all_active",
+	    ch.count, 0, 0, NULL }, 0);
 }
 
 void
 todos_clear_completed(struct ctx *c)
 {
-	enum td_status rc = store_clear_completed(c->app->db, c->who, NULL);
+	struct store_change ch;
+	enum td_status rc = store_clear_change(c->app->db, c->who, &ch);
 
 	if (rc != TD_OK) {
 		app_fail(c, rc);
 		return;
 	}
-	redirect_back(c, "cleared");
+	redirect_to_todo(c, &(struct flash){ "cleared", ch.count, ch.batch, 0, NULL }, 0);
+}
+
+/* A batch number as the Undo form sends it: 1..INT64_MAX in decimal. */
+static bool
+parse_batch(const char *s, int64_t *out)
+{
+	int64_t v = 0;
+	int d;
+
+	if (s == NULL || *s < '1' || *s > '9')
+		return false;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		d = *s - '0';
+		if (v > (INT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return *s == '\0';
+}
+
+void
+todos_undo(struct ctx *c)
+{
+	struct store_change ch;
+	enum td_status rc;
+	int64_t batch;
+
+	if (!parse_batch(form_get(&c->req->body, "batch", NULL), &batch)) {
+		app_error(c->app, c->arena, c->resp, 400,
+		    "The undo form was damaged in transit. Please reload the page.");
+		return;
+	}
+	rc = store_undo(c->app->db, c->who, batch, &ch);
+	if (rc == TD_ENOTFOUND) {
+		/* Unknown, someone else's, expired or undone already (a second
+		 * click): the same answer for all, and nothing changes. */
+		redirect_to_todo(c, &(struct flash){ "too_late", -1, 0, 0, NULL }, 0);
+		return;
+	}
+	if (rc != TD_OK) {
+		app_fail(c, rc);
+		return;
+	}
+	redirect_to_todo(c, &(struct flash){ "restored", ch.count, 0, ch.focus, NULL }, ch.focus);
 }
 
 void

@@ -13,6 +13,7 @@ void todos_toggle(struct ctx *c);        /* POST /todos/{id}/toggle */
 void todos_delete(struct ctx *c);        /* POST /todos/{id}/delete */
 void todos_toggle_all(struct ctx *c);    /* POST /todos/toggle-all */
 void todos_clear_completed(struct ctx *c); /* POST /todos/clear-completed */
+void todos_undo(struct ctx *c);          /* POST /todos/undo */
 void todos_health(struct ctx *c);        /* GET  /healthz */
 
 #endif
