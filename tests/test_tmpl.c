@@ -11,8 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app.h"
 #include "arena.h"
 #include "buf.h"
+#include "config.h"
+#include "response.h"
 #include "status.h"
 #include "tmpl.h"
 
@@ -836,6 +839,141 @@ test_load_dir(void **state)
 	assert_non_null(strstr(err, dir));
 }
 
+/* ---- the site's own templates (templates/, from $TODO_SRCDIR) ---- */
+
+static struct tmpl_set *
+site_templates(void)
+{
+	const char *src = getenv("TODO_SRCDIR");
+	char dir[PATH_MAX], err[256] = "";
+	struct tmpl_set *set = NULL;
+
+	snprintf(dir, sizeof(dir), "%s/templates", src != NULL ? src : ".");
+	if (tmpl_load_dir(dir, &set, err, sizeof(err)) != TD_OK)
+		fail_msg("tmpl_load_dir %s: %s", dir, err);
+	return set;
+}
+
+static char *
+render_site(struct fx *f, const struct tmpl_set *set, const char *name,
+    const struct tv *ctx)
+{
+	struct buf b;
+
+	buf_init(&b, f->a);
+	assert_int_equal(tmpl_render(set, name, ctx, &b), TD_OK);
+	assert_true(buf_ok(&b));
+	return b.len ? b.data : "";
+}
+
+/* Error pages name themselves in the tab and in the history ("404 Not
+ * Found · Todos"), not just " · Todos", and keep their h1. */
+static void
+test_error_page_title(void **state)
+{
+	static const struct { int status; const char *title, *h1; } cases[] = {
+		{ 404, "<title>404 Not Found · Todos</title>", "<h1>404 Not Found</h1>" },
+		{ 503, "<title>503 Service Unavailable · Todos</title>",
+		  "<h1>503 Service Unavailable</h1>" },
+	};
+	struct fx *f = *state;
+	struct config cfg;
+	struct app app;
+	struct response resp;
+	size_t i;
+
+	memset(&cfg, 0, sizeof(cfg));
+	strcpy(cfg.static_url, "/static");
+	app.cfg = &cfg;
+	app.tmpl = site_templates();
+	app.db = NULL;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		response_init(&resp, f->a);
+		app_error(&app, f->a, &resp, cases[i].status, "A message & more.");
+		assert_int_equal(resp.status, cases[i].status);
+		assert_non_null(resp.body.data);
+		if (strstr(resp.body.data, cases[i].title) == NULL)
+			fail_msg("no %s in:\n%s", cases[i].title, resp.body.data);
+		assert_non_null(strstr(resp.body.data, cases[i].h1));
+		assert_non_null(strstr(resp.body.data, "A message &amp; more."));
+	}
+	tmpl_set_free((struct tmpl_set *)app.tmpl);
+}
+
+/* The toggle's name is the same in both states ("Done: {title}"): the
+ * state is aria-pressed alone, so a screen reader announces one change. */
+static void
+test_toggle_name_fixed(void **state)
+{
+	struct fx *f = *state;
+	struct tmpl_set *set = site_templates();
+	struct tv *m = tv_map(f->a), *list = tv_list(f->a), *t;
+	const char *body, *p, *end;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		t = tv_map(f->a);
+		assert_int_equal(tv_set_int(t, "id", 7 + i), TD_OK);
+		assert_int_equal(tv_set_str(t, "title", i ? "Done <one>" : "Open one"), TD_OK);
+		assert_int_equal(tv_set_bool(t, "completed", i == 1), TD_OK);
+		assert_int_equal(tv_push(list, t), TD_OK);
+	}
+	assert_int_equal(tv_set(m, "todos", list), TD_OK);
+	assert_int_equal(tv_set_bool(m, "has_items", true), TD_OK);
+	assert_int_equal(tv_set_bool(m, "any_todos", true), TD_OK);
+	assert_int_equal(tv_set_str(m, "form_id", "new"), TD_OK);
+	body = render_site(f, set, "list", m);
+	p = strstr(body, "aria-pressed=\"false\"><span class=\"visually-hidden\">Done: Open one</span>");
+	if (p == NULL)
+		fail_msg("no fixed name on the open todo's toggle:\n%s", body);
+	p = strstr(body, "aria-pressed=\"true\"><span class=\"visually-hidden\">Done: Done &lt;one&gt;</span>");
+	if (p == NULL)
+		fail_msg("no fixed name on the done todo's toggle:\n%s", body);
+	assert_null(strstr(body, "Mark as active"));
+	assert_null(strstr(body, "Mark as complete:"));
+	/* Toggle-all says what it will do, and is not a toggle button. */
+	p = strstr(body, "action=\"/todos/toggle-all\"");
+	assert_non_null(p);
+	end = strstr(p, "</form>");
+	assert_non_null(end);
+	assert_non_null(strstr(p, "Mark all as complete"));
+	assert_true(strstr(p, "aria-pressed") == NULL || strstr(p, "aria-pressed") > end);
+	tmpl_set_free(set);
+}
+
+/* The add form folds the description away unless a failed post kept
+ * something in it; the edit page always shows it. */
+static void
+test_description_disclosure(void **state)
+{
+	struct fx *f = *state;
+	struct tmpl_set *set = site_templates();
+	struct tv *m;
+	const char *body;
+
+	m = tv_map(f->a);
+	assert_int_equal(tv_set_str(m, "form_id", "new"), TD_OK);
+	assert_int_equal(tv_set_str(m, "description_value", ""), TD_OK);
+	body = render_site(f, set, "todo_fields", m);
+	assert_non_null(strstr(body, "<details class=\"field-more\">\n<summary>Add a description</summary>"));
+	assert_non_null(strstr(body, "<label for=\"title-new\">Title</label>"));
+	assert_non_null(strstr(body, "<label for=\"description-new\">"));
+
+	assert_int_equal(tv_set_bool(m, "has_errors", true), TD_OK);
+	assert_int_equal(tv_set_str(m, "description_error", "Too long."), TD_OK);
+	body = render_site(f, set, "todo_fields", m);
+	assert_non_null(strstr(body, "<details class=\"field-more\" open>"));
+
+	m = tv_map(f->a);
+	assert_int_equal(tv_set_int(m, "id", 42), TD_OK);
+	assert_int_equal(tv_set_str(m, "form_id", "42"), TD_OK);
+	body = render_site(f, set, "todo_fields", m);
+	assert_null(strstr(body, "<details"));
+	assert_null(strstr(body, "</details>"));
+	assert_non_null(strstr(body, "<textarea id=\"description-42\""));
+	tmpl_set_free(set);
+}
+
 int
 main(void)
 {
@@ -860,6 +998,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_lookup_lookalikes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_render_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_error_page_title, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_toggle_name_fixed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_description_disclosure, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("tmpl", tests, NULL, NULL);

@@ -115,6 +115,9 @@ app_error(struct app *app, struct arena *a, struct response *resp, int status,
 	if (v == NULL || tv_set_int(v, "status", status) != TD_OK ||
 	    tv_set_str(v, "reason", response_reason(status)) != TD_OK ||
 	    tv_set_str(v, "message", message) != TD_OK ||
+	    /* head.html's <title>: "404 Not Found · Todos", not " · Todos". */
+	    tv_set_str(v, "page_title", arena_printf(a, "%d %s", status,
+	    response_reason(status))) != TD_OK ||
 	    tv_set_str(v, "static_url", app->cfg->static_url) != TD_OK ||
 	    tmpl_render(app->tmpl, "error", v, &resp->body) != TD_OK ||
 	    !buf_ok(&resp->body)) {
