@@ -42,15 +42,33 @@ $$;
 CREATE INDEX todos_search_idx ON todos
     USING gin (todo_search_text(title, description) gin_trgm_ops);
 -- (search functions: below this line)
+-- The app's search (store.c) asks for one person's matches: with user_id
+-- in the same GIN index (btree_gin, trusted like pg_trgm) a rare word is
+-- found from the index alone, instead of intersecting every person's
+-- matches with the person's 100,000 rows (docs/performance.md, Search).
+CREATE EXTENSION IF NOT EXISTS btree_gin;
+CREATE INDEX todos_user_search_idx ON todos
+    USING gin (user_id, todo_search_text(title, description) gin_trgm_ops);
 
 -- ---- time zones ----
 -- An IANA name PostgreSQL knows (pg_timezone_names); the app checks it
 -- when the person sets it.
 ALTER TABLE users ADD COLUMN time_zone text NOT NULL DEFAULT 'UTC';
 -- (time zone functions: below this line)
+-- The names the account page offers, read once here: pg_timezone_names
+-- reads every zone file (tens of ms), too slow for each page view. Saving
+-- still checks pg_timezone_names itself. (posix/ and right/ repeat the
+-- same zones.)
+CREATE TABLE time_zone_names (name text PRIMARY KEY);
+INSERT INTO time_zone_names
+    SELECT name FROM pg_timezone_names
+    WHERE name !~ '^(posix|right)/' AND name NOT IN ('posixrules', 'localtime', 'Factory')
+    ON CONFLICT DO NOTHING;
 
 -- migrate:down
+DROP TABLE time_zone_names;
 ALTER TABLE users DROP COLUMN time_zone;
+DROP INDEX todos_user_search_idx;
 DROP INDEX todos_search_idx;
 DROP FUNCTION todo_search_text(text, text);
 -- pg_trgm stays: other objects may use it, and it is harmless.

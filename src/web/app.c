@@ -57,6 +57,7 @@ static const struct {
 	[ROUTE_DELETE_ACCOUNT] = { account_delete, SIGNED_IN },
 	[ROUTE_EXPORT_JSON] = { account_export_json, SIGNED_IN },
 	[ROUTE_EXPORT_CSV] = { account_export_csv, SIGNED_IN },
+	[ROUTE_TIME_ZONE] = { account_time_zone, SIGNED_IN },
 };
 
 /* Confirmation shown after a redirect, keyed by a short code in a cookie;
@@ -77,6 +78,7 @@ static const struct {
 	{ "password", "Password changed. Every other session was signed out." },
 	{ "sessions", "Every other session was signed out." },
 	{ "account_deleted", "Your account and all its todos were deleted." },
+	{ "time_zone", "Time zone saved." },
 };
 
 void
