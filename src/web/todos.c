@@ -305,9 +305,19 @@ nearest_page(struct ctx *c, const struct list_state *st, const struct todo_page 
 {
 	if (page->n > 0 || st->dir == PAGE_FIRST)
 		return NULL;
-	/* Older than the cursor: none. Newer ones, if any, end at it. */
-	if (st->dir == PAGE_OLDER && page->has_newer)
-		return list_url(c->arena, st->filter, PAGE_NEWER, &st->cursor, st->q);
+	/* Older than the cursor: none. The newer ones, if any, end at the
+	 * cursor's row (kept: the cursor just below it takes it in). */
+	if (st->dir == PAGE_OLDER && page->has_newer) {
+		struct page_cursor below = st->cursor;
+
+		if (below.id > 1) {
+			below.id--;
+		} else {
+			below.created_us--;
+			below.id = INT64_MAX;
+		}
+		return list_url(c->arena, st->filter, PAGE_NEWER, &below, st->q);
+	}
 	return list_url(c->arena, st->filter, PAGE_FIRST, NULL, st->q);
 }
 
