@@ -56,13 +56,15 @@ CREATE INDEX todos_user_search_idx ON todos
 ALTER TABLE users ADD COLUMN time_zone text NOT NULL DEFAULT 'UTC';
 -- (time zone functions: below this line)
 -- The names the account page offers, read once here: pg_timezone_names
--- reads every zone file (tens of ms), too slow for each page view. Saving
--- still checks pg_timezone_names itself. (posix/ and right/ repeat the
--- same zones.)
+-- reads every zone file (tens of ms), too slow for each page view. Only
+-- the Area/Location names and UTC (about 490): posix/, right/, Etc/ and
+-- the old aliases (US/Eastern, GB) repeat them. Saving checks
+-- pg_timezone_names itself, so any name PostgreSQL knows is accepted.
 CREATE TABLE time_zone_names (name text PRIMARY KEY);
 INSERT INTO time_zone_names
     SELECT name FROM pg_timezone_names
-    WHERE name !~ '^(posix|right)/' AND name NOT IN ('posixrules', 'localtime', 'Factory')
+    WHERE name ~ '^(Africa|America|Antarctica|Arctic|Asia|Atlantic|Australia|Europe|Indian|Pacific)/'
+        OR name = 'UTC'
     ON CONFLICT DO NOTHING;
 
 -- migrate:down
