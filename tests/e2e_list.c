@@ -523,6 +523,14 @@ test_time_zone_in_datetime(void **state)
 	http_resp_free(&r);
 	assert_string_equal(sql("SELECT time_zone FROM users WHERE email = $1", me.email, NULL),
 	    "Asia/Kolkata");
+	/* an alias PostgreSQL knows is saved, and offered back selected */
+	post_as(&me, "/account/time-zone", "time_zone=US%2FPacific", &r);
+	assert_int_equal(r.status, 303);
+	http_resp_free(&r);
+	get_as(&me, "/account", &r);
+	assert_non_null(strstr(r.body, "<option selected>US/Pacific</option>"));
+	assert_int_equal(occurrences(r.body, "<option selected>"), 1);
+	http_resp_free(&r);
 	/* a day-old todo in a negative zone */
 	post_as(&me, "/account/time-zone", "time_zone=America%2FNew_York", &r);
 	assert_int_equal(r.status, 303);

@@ -45,24 +45,58 @@ set_time(struct ctx *c, struct tv *v, const char *iso_key, const char *title_key
 	return true;
 }
 
-/* The select's options, the chosen one selected. */
+static bool
+push_zone(struct arena *a, struct tv *list, const char *name, size_t n, bool selected)
+{
+	struct tv *item = tv_map(a);
+
+	if (item == NULL || tv_push(list, item) != TD_OK)
+		return false;
+	tv_set(item, "name", tv_strn(a, name, n));
+	tv_set_bool(item, "selected", selected);
+	return true;
+}
+
+/* The select's options, the chosen one selected. A zone saved that the
+ * list lacks (an alias such as US/Eastern) comes first, selected, so that
+ * saving the form again does not change it. */
 static struct tv *
 zone_options(struct arena *a, const char *names, const char *chosen)
 {
 	struct tv *list = tv_list(a);
+	size_t len = strlen(chosen);
 	const char *p = names;
+	bool found = false;
 
-	while (list != NULL && *p != '\0') {
+	if (list == NULL)
+		return NULL;
+	while (*p != '\0') {
 		size_t n = strcspn(p, "\n");
-		struct tv *item = tv_map(a);
+		bool sel = len == n && strncmp(p, chosen, n) == 0;
 
-		if (item == NULL || tv_push(list, item) != TD_OK)
+		if (!push_zone(a, list, p, n, sel))
 			return NULL;
-		tv_set(item, "name", tv_strn(a, p, n));
-		tv_set_bool(item, "selected", strlen(chosen) == n && strncmp(p, chosen, n) == 0);
+		found = found || sel;
 		p += n;
 		if (*p == '\n')
 			p++;
+	}
+	if (!found) {
+		struct tv *all = tv_list(a);
+
+		if (all == NULL || !push_zone(a, all, chosen, len, true))
+			return NULL;
+		p = names;
+		while (*p != '\0') {
+			size_t n = strcspn(p, "\n");
+
+			if (!push_zone(a, all, p, n, false))
+				return NULL;
+			p += n;
+			if (*p == '\n')
+				p++;
+		}
+		list = all;
 	}
 	return list;
 }
