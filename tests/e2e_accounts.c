@@ -268,7 +268,7 @@ static int
 post_forms_carry(const char *html, const char *want)
 {
 	const char *f = html, *end;
-	char form[16384], *v;
+	char form[65536], *v;   /* the time zone form: ~490 options */
 	int n = 0;
 
 	while ((f = strstr(f, "<form")) != NULL) {

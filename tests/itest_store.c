@@ -1935,6 +1935,222 @@ test_account_changes(void **state)
 	assert_int_equal(sql_int(admin, "SELECT count(*) FROM sessions"), 0);
 }
 
+/* ---- search, pager position, time zones (issue 9) ---- */
+
+static void
+search(const struct store_session *who, const char *q, enum todo_filter f,
+    enum page_dir dir, const struct page_cursor *cur, struct todo_page *p)
+{
+	assert_int_equal(store_search(sdb, arena, who, q, f, dir, cur, p), TD_OK);
+}
+
+/* The titles of a page, "|"-joined, newest first. */
+static const char *
+titles(const struct todo_page *p)
+{
+	static char out[4096];
+	size_t i, n = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < p->n; i++)
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%s", i ? "|" : "",
+		    p->items[i].title);
+	return out;
+}
+
+static void
+test_search_matches(void **state)
+{
+	const char *mine[] = { "École trip", "back\\slash", "a_b", "axb", "100% done",
+		"50 percent", "Plain" };
+	struct todo_page p;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(mine) / sizeof(mine[0]); i++)
+		create_ok(sdb, mine[i]);
+	assert_int_equal(store_create(sdb, &me, "Groceries", "for the ÉCOLE picnic", NULL), TD_OK);
+	assert_int_equal(store_create(sdb, &other, "école secrète", "not yours", NULL), TD_OK);
+	/* Case-insensitive beyond ASCII, title or description; by the
+	 * trigram index ("COLE") and by the rows ("éc") alike. */
+	search(&me, "ÉCOLE", FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_string_equal(titles(&p), "Groceries|École trip");
+	assert_int_equal(p.total, 2);
+	search(&me, "éc", FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_string_equal(titles(&p), "Groceries|École trip");
+	assert_int_equal(p.total, 2);
+	/* another person's todos never match, whatever the path */
+	search(&me, "secrète", FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_int_equal(p.n, 0);
+	assert_int_equal(p.total, 0);
+	search(&me, "yours", FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_int_equal(p.n, 0);
+	search(&other, "école", FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_string_equal(titles(&p), "école secrète");
+	/* %, _ and \ are plain characters */
+	search(&me, "%", FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_string_equal(titles(&p), "100% done");
+	search(&me, "0%", FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_string_equal(titles(&p), "100% done");
+	search(&me, "a_b", FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_string_equal(titles(&p), "a_b");
+	search(&me, "_", FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_string_equal(titles(&p), "a_b");
+	search(&me, "\\", FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_string_equal(titles(&p), "back\\slash");
+	search(&me, "k\\s", FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_string_equal(titles(&p), "back\\slash");
+	/* no search: the list */
+	search(&me, "", FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_int_equal(p.n, 8);
+	assert_int_equal(p.total, 8);
+	/* with the filter */
+	assert_int_equal(store_toggle(sdb, &me, id_of("École trip")), TD_OK);
+	search(&me, "école", FILTER_COMPLETED, PAGE_FIRST, NULL, &p);
+	assert_string_equal(titles(&p), "École trip");
+	assert_int_equal(p.total, 1);
+	search(&me, "ÉCOLE", FILTER_ACTIVE, PAGE_FIRST, NULL, &p);
+	assert_string_equal(titles(&p), "Groceries");
+	assert_int_equal(p.total, 1);
+	assert_int_equal(p.active, 7);       /* the counts stay the whole list's */
+	assert_int_equal(p.completed, 1);
+	/* a stranger gets no rows */
+	{
+		struct store_session stranger;
+		unsigned char h[32];
+
+		memset(h, 9, sizeof(h));
+		store_session_init(&stranger, h, 604800, 2592000, 300);
+		assert_int_equal(store_search(sdb, arena, &stranger, "école", FILTER_ALL,
+		    PAGE_FIRST, NULL, &p), TD_ENOSESSION);
+	}
+}
+
+/* 120 todos of me's, "Item 1" (oldest) to "Item 120", a minute apart. */
+static void
+add_items(int n)
+{
+	char q[256];
+
+	snprintf(q, sizeof(q), "INSERT INTO todos (user_id, title, completed, created_at, updated_at) "
+	    "SELECT 1, 'Item ' || g, g %% 2 = 0, now() - ((%d - g) * interval '1 minute'), now() "
+	    "FROM generate_series(1, %d) g", n, n);
+	sql_ok(admin, q);
+}
+
+static struct page_cursor
+last_of(const struct todo_page *p)
+{
+	struct page_cursor c = { p->items[p->n - 1].created_us, p->items[p->n - 1].id };
+
+	return c;
+}
+
+static struct page_cursor
+first_of(const struct todo_page *p)
+{
+	struct page_cursor c = { p->items[0].created_us, p->items[0].id };
+
+	return c;
+}
+
+static void
+test_pager_position(void **state)
+{
+	const char *qs[] = { NULL, "ITEM", "it" };   /* list, trigram, rows */
+	struct todo_page p1, p2, p3, back;
+	struct page_cursor c;
+	size_t i;
+
+	(void)state;
+	add_items(120);
+	for (i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+		search(&me, qs[i], FILTER_ALL, PAGE_FIRST, NULL, &p1);
+		assert_int_equal(p1.n, 50);
+		assert_int_equal(p1.before, 0);
+		assert_int_equal(p1.total, 120);
+		c = last_of(&p1);
+		search(&me, qs[i], FILTER_ALL, PAGE_OLDER, &c, &p2);
+		assert_int_equal(p2.n, 50);
+		assert_int_equal(p2.before, 50);
+		assert_int_equal(p2.total, 120);
+		assert_string_equal(p2.items[0].title, "Item 70");
+		assert_true(p2.has_older && p2.has_newer);
+		c = last_of(&p2);
+		search(&me, qs[i], FILTER_ALL, PAGE_OLDER, &c, &p3);
+		assert_int_equal(p3.n, 20);
+		assert_int_equal(p3.before, 100);
+		assert_false(p3.has_older);
+		/* back: the page newer than page 3 is page 2 again */
+		c = first_of(&p3);
+		search(&me, qs[i], FILTER_ALL, PAGE_NEWER, &c, &back);
+		assert_int_equal(back.n, 50);
+		assert_int_equal(back.before, 50);
+		assert_string_equal(back.items[0].title, "Item 70");
+		assert_true(back.has_newer && back.has_older);
+	}
+	/* filtered: 60 active (odd items), the second page starts at 51 */
+	search(&me, "item", FILTER_ACTIVE, PAGE_FIRST, NULL, &p1);
+	assert_int_equal(p1.total, 60);
+	c = last_of(&p1);
+	search(&me, "item", FILTER_ACTIVE, PAGE_OLDER, &c, &p2);
+	assert_int_equal(p2.before, 50);
+	assert_int_equal(p2.n, 10);
+	assert_int_equal(p2.total, 60);
+	list(sdb, FILTER_ACTIVE, PAGE_OLDER, &c, &p2);
+	assert_int_equal(p2.before, 50);
+	assert_int_equal(p2.total, 60);
+	/* a narrower search counts its own matches: 1, 10-19, 100-120 */
+	search(&me, "item 1", FILTER_ALL, PAGE_FIRST, NULL, &p1);
+	assert_int_equal(p1.total, 32);
+	assert_int_equal(p1.n, 32);
+	assert_false(p1.has_older);
+}
+
+static void
+test_time_zone(void **state)
+{
+	struct account acct;
+	struct todo_page p;
+
+	(void)state;
+	sql_ok(admin, "INSERT INTO todos (user_id, title, created_at, updated_at) VALUES "
+	    "(1, 'summer', '2026-07-01 12:00:00+00', now()), "
+	    "(1, 'winter', '2026-01-01 12:00:00+00', now())");
+	list(sdb, FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_int_equal(p.n, 2);
+	assert_int_equal(p.items[0].created_off, 0);
+	assert_int_equal(p.now_off, 0);
+	assert_int_equal(store_account(sdb, arena, &me, &acct), TD_OK);
+	assert_string_equal(acct.time_zone, "UTC");
+	assert_non_null(strstr(acct.time_zones, "\nEurope/Paris\n"));
+	assert_null(strstr(acct.time_zones, "posix/"));
+	/* a known zone: offsets per instant, DST included */
+	assert_int_equal(store_set_time_zone(sdb, &me, "Europe/Paris"), TD_OK);
+	list(sdb, FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_string_equal(p.items[0].title, "summer");
+	assert_int_equal(p.items[0].created_off, 7200);
+	assert_int_equal(p.items[1].created_off, 3600);
+	assert_int_equal(store_set_time_zone(sdb, &me, "America/St_Johns"), TD_OK);
+	list(sdb, FILTER_ALL, PAGE_FIRST, NULL, &p);
+	assert_int_equal(p.items[0].created_off, -(2 * 3600 + 1800));
+	assert_int_equal(p.items[1].created_off, -(3 * 3600 + 1800));
+	assert_int_equal(store_account(sdb, arena, &me, &acct), TD_OK);
+	assert_string_equal(acct.time_zone, "America/St_Johns");
+	assert_true(acct.now_off == -(2 * 3600 + 1800) || acct.now_off == -(3 * 3600 + 1800));
+	/* unknown names change nothing */
+	assert_int_equal(store_set_time_zone(sdb, &me, "Mars/Olympus_Mons"), TD_EINVAL);
+	assert_int_equal(store_set_time_zone(sdb, &me, ""), TD_EINVAL);
+	assert_int_equal(store_set_time_zone(sdb, &me, "europe/paris'--"), TD_EINVAL);
+	assert_int_equal(store_account(sdb, arena, &me, &acct), TD_OK);
+	assert_string_equal(acct.time_zone, "America/St_Johns");
+	/* one person's zone is theirs only */
+	assert_int_equal(store_set_time_zone(sdb, &other, "Asia/Tokyo"), TD_OK);
+	assert_int_equal(sql_int(admin, "SELECT count(*) FROM users WHERE time_zone = 'Asia/Tokyo'"), 1);
+	assert_int_equal(store_account(sdb, arena, &me, &acct), TD_OK);
+	assert_string_equal(acct.time_zone, "America/St_Johns");
+}
+
 int
 main(void)
 {
@@ -1971,6 +2187,9 @@ main(void)
 		T(test_account_changes),
 		T(test_server_restart),
 		T(test_server_down),
+		T(test_search_matches),
+		T(test_pager_position),
+		T(test_time_zone),
 #undef T
 	};
 

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "app.h"
 #include "arena.h"
@@ -13,6 +14,7 @@
 #include "form.h"
 #include "log.h"
 #include "password.h"
+#include "reltime.h"
 #include "request.h"
 #include "response.h"
 #include "store.h"
@@ -23,13 +25,89 @@ struct account_errors {
 	const char *current_password;
 	const char *new_password;
 	const char *delete_password;
+	const char *time_zone;
 };
+
+/* Set key (and key_title) to an instant as the person reads it: relative
+ * text, local ISO time, local date and time. */
+static bool
+set_time(struct ctx *c, struct tv *v, const char *iso_key, const char *title_key,
+    const char *human_key, int64_t us, int32_t off, const struct reltime_at *now)
+{
+	struct reltime_at at = { us, off };
+	struct reltime_text t;
+
+	if (!reltime_text(c->arena, &at, now, &t))
+		return false;
+	tv_set_str(v, iso_key, t.iso);
+	tv_set_str(v, title_key, t.title);
+	tv_set_str(v, human_key, t.relative);
+	return true;
+}
+
+static bool
+push_zone(struct arena *a, struct tv *list, const char *name, size_t n, bool selected)
+{
+	struct tv *item = tv_map(a);
+
+	if (item == NULL || tv_push(list, item) != TD_OK)
+		return false;
+	tv_set(item, "name", tv_strn(a, name, n));
+	tv_set_bool(item, "selected", selected);
+	return true;
+}
+
+/* The select's options, the chosen one selected. A zone saved that the
+ * list lacks (an alias such as US/Eastern) comes first, selected, so that
+ * saving the form again does not change it. */
+static struct tv *
+zone_options(struct arena *a, const char *names, const char *chosen)
+{
+	struct tv *list = tv_list(a);
+	size_t len = strlen(chosen);
+	const char *p = names;
+	bool found = false;
+
+	if (list == NULL)
+		return NULL;
+	while (*p != '\0') {
+		size_t n = strcspn(p, "\n");
+		bool sel = len == n && strncmp(p, chosen, n) == 0;
+
+		if (!push_zone(a, list, p, n, sel))
+			return NULL;
+		found = found || sel;
+		p += n;
+		if (*p == '\n')
+			p++;
+	}
+	if (!found) {
+		struct tv *all = tv_list(a);
+
+		if (all == NULL || !push_zone(a, all, chosen, len, true))
+			return NULL;
+		p = names;
+		while (*p != '\0') {
+			size_t n = strcspn(p, "\n");
+
+			if (!push_zone(a, all, p, n, false))
+				return NULL;
+			p += n;
+			if (*p == '\n')
+				p++;
+		}
+		list = all;
+	}
+	return list;
+}
 
 static void
 render_page(struct ctx *c, int status, const struct account_errors *e)
 {
 	struct account acct;
-	struct tv *v, *list;
+	struct tv *v, *list, *zones;
+	struct timespec ts;
+	struct reltime_at now;
 	enum td_status rc;
 	size_t i;
 
@@ -37,14 +115,20 @@ render_page(struct ctx *c, int status, const struct account_errors *e)
 		app_fail(c, rc);
 		return;
 	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now.us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	now.off_s = acct.now_off;
 	if ((v = app_page_values(c, "Your account")) == NULL ||
-	    (list = tv_list(c->arena)) == NULL) {
+	    (list = tv_list(c->arena)) == NULL ||
+	    (zones = zone_options(c->arena, acct.time_zones, acct.time_zone)) == NULL ||
+	    !set_time(c, v, "created_at", "created_title", "created_human",
+	    acct.created_us, acct.created_off, &now)) {
 		app_fail(c, TD_ENOMEM);
 		return;
 	}
 	tv_set_str(v, "email", acct.email);
-	tv_set_str(v, "created_at", acct.created_at);
-	tv_set_str(v, "created_human", app_human_time(c->arena, acct.created_at));
+	tv_set_str(v, "time_zone", acct.time_zone);
+	tv_set(v, "time_zones", zones);
 	tv_set_int(v, "active", acct.active);
 	tv_set_int(v, "completed", acct.completed);
 	tv_set_int(v, "total", acct.active + acct.completed);
@@ -59,10 +143,13 @@ render_page(struct ctx *c, int status, const struct account_errors *e)
 		tv_set_str(item, "user_agent", si->user_agent[0] != '\0' ?
 		    si->user_agent : "Unknown browser");
 		tv_set_bool(item, "current", si->current);
-		tv_set_str(item, "signed_in_at", si->created_at);
-		tv_set_str(item, "signed_in_human", app_human_time(c->arena, si->created_at));
-		tv_set_str(item, "last_seen", si->last_seen);
-		tv_set_str(item, "last_seen_human", app_human_time(c->arena, si->last_seen));
+		if (!set_time(c, item, "signed_in_at", "signed_in_title", "signed_in_human",
+		    si->created_us, si->created_off, &now) ||
+		    !set_time(c, item, "last_seen", "last_seen_title", "last_seen_human",
+		    si->last_seen_us, si->last_seen_off, &now)) {
+			app_fail(c, TD_ENOMEM);
+			return;
+		}
 	}
 	tv_set(v, "sessions", list);
 	tv_set_bool(v, "other_sessions", acct.nsessions > 1);
@@ -72,6 +159,8 @@ render_page(struct ctx *c, int status, const struct account_errors *e)
 		tv_set_str(v, "new_error", e->new_password);
 	if (e != NULL && e->delete_password != NULL)
 		tv_set_str(v, "delete_error", e->delete_password);
+	if (e != NULL && e->time_zone != NULL)
+		tv_set_str(v, "time_zone_error", e->time_zone);
 	tv_set_bool(v, "has_errors", e != NULL);
 	if (e == NULL)
 		app_take_flash(c, v);
@@ -196,6 +285,34 @@ account_delete(struct ctx *c)
 	log_info("account: %s deleted their account", acct.email);
 	app_session_cookie(c, NULL);
 	app_redirect(c, "account_deleted", "/signup");
+}
+
+/* One round trip: the name is checked against pg_timezone_names by the
+ * statement that saves it. */
+void
+account_time_zone(struct ctx *c)
+{
+	const char *name = form_get(&c->req->body, "time_zone", NULL);
+	struct account_errors e = { 0 };
+	enum td_status rc;
+
+	/* Zone names are short ASCII (the longest is 32 bytes). */
+	if (name == NULL || *name == '\0' || strlen(name) > 64 ||
+	    name[strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-")] != '\0') {
+		rc = TD_EINVAL;
+	} else {
+		rc = store_set_time_zone(c->app->db, c->who, name);
+	}
+	if (rc == TD_EINVAL) {
+		e.time_zone = "That is not a time zone we know. Please choose one from the list.";
+		render_page(c, 422, &e);
+		return;
+	}
+	if (rc != TD_OK) {
+		app_fail(c, rc);
+		return;
+	}
+	app_redirect(c, "time_zone", "/account");
 }
 
 /* ---- exports ---- */

@@ -13,5 +13,6 @@ void account_password(struct ctx *c);     /* POST /account/password */
 void account_delete(struct ctx *c);       /* POST /account/delete */
 void account_export_json(struct ctx *c);  /* GET  /account/export.json */
 void account_export_csv(struct ctx *c);   /* GET  /account/export.csv */
+void account_time_zone(struct ctx *c);    /* POST /account/time-zone */
 
 #endif

@@ -60,6 +60,7 @@ static const struct {
 	[ROUTE_DELETE_ACCOUNT] = { account_delete, SIGNED_IN },
 	[ROUTE_EXPORT_JSON] = { account_export_json, SIGNED_IN },
 	[ROUTE_EXPORT_CSV] = { account_export_csv, SIGNED_IN },
+	[ROUTE_TIME_ZONE] = { account_time_zone, SIGNED_IN },
 };
 
 /* Confirmation shown after a redirect, keyed by a short code in a cookie.
@@ -86,6 +87,7 @@ static const struct {
 	{ "password", "Password changed. Every other session was signed out.", NULL, NULL, NULL },
 	{ "sessions", "Every other session was signed out.", NULL, NULL, NULL },
 	{ "account_deleted", "Your account and all its todos were deleted.", NULL, NULL, NULL },
+	{ "time_zone", "Time zone saved.", NULL, NULL, NULL },
 };
 _Static_assert(STORE_UNDO_WINDOW_S == 10 * 60, "the too_late message says 10 minutes");
 

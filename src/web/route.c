@@ -35,6 +35,7 @@ static const struct route routes[] = {
 	{ "POST", "/account/delete",         ROUTE_DELETE_ACCOUNT },
 	{ "GET",  "/account/export.json",    ROUTE_EXPORT_JSON },
 	{ "GET",  "/account/export.csv",     ROUTE_EXPORT_CSV },
+	{ "POST", "/account/time-zone",      ROUTE_TIME_ZONE },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -142,6 +143,7 @@ route_name(enum route_id route)
 		[ROUTE_DELETE_ACCOUNT] = "delete_account",
 		[ROUTE_EXPORT_JSON] = "export_json",
 		[ROUTE_EXPORT_CSV] = "export_csv",
+		[ROUTE_TIME_ZONE] = "time_zone",
 		[ROUTE_NONE] = "none",
 	};
 

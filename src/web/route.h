@@ -36,6 +36,7 @@ enum route_id {
 	ROUTE_DELETE_ACCOUNT,/* POST /account/delete          */
 	ROUTE_EXPORT_JSON,   /* GET  /account/export.json     */
 	ROUTE_EXPORT_CSV,    /* GET  /account/export.csv      */
+	ROUTE_TIME_ZONE,     /* POST /account/time-zone       */
 	ROUTE_NONE,          /* no route: 404, 405, malformed request; never
 	                      * returned by route_match, a label for counters */
 	ROUTE_COUNT

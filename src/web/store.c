@@ -16,7 +16,11 @@
 enum {
 	S_LIST_FIRST,        /* 3 filters x 3 directions, in this order */
 	S_LIST_END = S_LIST_FIRST + 9,
-	S_GET = S_LIST_END,
+	/* The same for a search: by the trigram index (a query with a run of
+	 * three letters or digits), or by the person's rows in order. */
+	S_SEARCH_FIRST = S_LIST_END,
+	S_SCAN_FIRST = S_SEARCH_FIRST + 9,
+	S_GET = S_SCAN_FIRST + 9,
 	S_CREATE,
 	S_UPDATE,
 	S_TOGGLE,
@@ -26,6 +30,7 @@ enum {
 	S_UNDO,
 	S_PING,
 	S_ACCOUNT,
+	S_SET_TIME_ZONE,
 	S_CREDENTIALS,
 	S_SET_PASSWORD,
 	S_END_OTHERS,
@@ -59,20 +64,37 @@ enum {
 
 #define ISO(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
-/* Columns of a listed row. cursor_us is exact: extract() is numeric. */
+#define US(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
+
+/* Columns of a listed row. cursor_us is exact: extract() is numeric.
+ * The ISO text is made in C from it (per-row SQL is what a page costs). */
 #define ROW_COLS \
-	"id, title, description, completed, " ISO("created_at") " AS created_iso, " \
+	"id, title, description, completed, " \
 	"(extract(epoch FROM created_at) * 1000000)::bigint AS created_us, created_at"
+
+/* The zone's offset from UTC at an instant, in seconds: the local wall
+ * time's epoch minus the instant's. reltime.c formats with it. For rows,
+ * LOCAL_US (the wall time's microseconds; C subtracts created_us) costs
+ * one extract() a row instead of two. */
+#define LOCAL_US(ts) "(extract(epoch FROM (" ts ") AT TIME ZONE u.time_zone) * 1000000)::bigint"
+#define TZ_OFFSET(ts) \
+	"(extract(epoch FROM (" ts ") AT TIME ZONE u.time_zone) - extract(epoch FROM " ts "))::integer"
 
 /* One statement per filter and direction: each gets a plan that uses the
  * right index, which one statement with OR-ed conditions would not. The
  * person, their counts, the page (one row more than shown, to know whether
- * another page follows) and whether a page lies on the other side of the
- * cursor come back together. Rows are always returned newest first. */
-#define LIST_SQL(more, filter, page_cond, order) \
+ * another page follows), whether a page lies on the other side of the
+ * cursor, how many rows lie before the page (the pager's "51-100"), the
+ * number of matches of a search (NULL for the list: the counts give it),
+ * and the zone's offsets (now, and at each row) come back together. Rows
+ * are always returned newest first. */
+#define LIST_SQL(more, before, total, filter, page_cond, order) \
 	SESSION "SELECT me.email, coalesce(c.active, 0), coalesce(c.completed, 0), " \
-	more " AS more, t.id, t.title, t.description, t.completed, t.created_iso, t.created_us " \
-	"FROM me LEFT JOIN todo_counts c ON c.user_id = me.user_id " \
+	more " AS more, " before " AS before, " total " AS total, " TZ_OFFSET("now()") ", " \
+	"t.id, t.title, t.description, t.completed, t.created_us, " \
+	LOCAL_US("t.created_at") " " \
+	"FROM me JOIN users u ON u.id = me.user_id " \
+	"LEFT JOIN todo_counts c ON c.user_id = me.user_id " \
 	"LEFT JOIN LATERAL (SELECT " ROW_COLS " FROM todos " \
 	"WHERE user_id = me.user_id AND " filter page_cond " ORDER BY " order " LIMIT 51) t ON true " \
 	"ORDER BY t.created_at DESC, t.id DESC"
@@ -84,15 +106,21 @@ enum {
 #define NEIGHBOUR(filter, op, order) \
 	"coalesce((SELECT true FROM todos WHERE user_id = me.user_id AND " filter \
 	"(created_at, id) " op " " CURSOR " ORDER BY " order " LIMIT 1), false)"
+/* Rows of the list on the newer side of the cursor (for older pages, the
+ * cursor's own row too): an index range, cheap near the top of the list
+ * where people page. */
+#define NEWER_COUNT(filter, op) \
+	"(SELECT count(*) FROM todos WHERE user_id = me.user_id AND " filter \
+	"(created_at, id) " op " " CURSOR ")"
 
 #define LIST_FIRST(filter) \
-	LIST_SQL("false", filter, "true", "created_at DESC, id DESC")
+	LIST_SQL("false", "0", "NULL::bigint", filter, "true", "created_at DESC, id DESC")
 #define LIST_OLDER(filter) \
-	LIST_SQL(NEIGHBOUR(filter, ">=", "created_at, id"), \
-	    filter, "(created_at, id) < " CURSOR, "created_at DESC, id DESC")
+	LIST_SQL(NEIGHBOUR(filter, ">=", "created_at, id"), NEWER_COUNT(filter, ">="), \
+	    "NULL::bigint", filter, "(created_at, id) < " CURSOR, "created_at DESC, id DESC")
 #define LIST_NEWER(filter) \
-	LIST_SQL(NEIGHBOUR(filter, "<=", "created_at DESC, id DESC"), \
-	    filter, "(created_at, id) > " CURSOR, "created_at, id")
+	LIST_SQL(NEIGHBOUR(filter, "<=", "created_at DESC, id DESC"), NEWER_COUNT(filter, ">"), \
+	    "NULL::bigint", filter, "(created_at, id) > " CURSOR, "created_at, id")
 
 #define F_ALL ""
 #define F_ACTIVE "NOT completed AND "
@@ -135,6 +163,54 @@ enum {
  * like an expired one), and an undo resent after a lost connection can
  * still tell what the first attempt restored. */
 #define RESTORED "'-infinity'::timestamptz"
+/* ---- search ----
+ * The query ($5 on a first page, $7 after a cursor) comes with LIKE's
+ * escapes in place (store_list adds them) and is lowered here like the
+ * indexed text (sql/005). The pattern is put back to the default collation:
+ * with ICU's it would not match the index's, and the index would not be
+ * used. The matches are found once (m), then counted, with the position
+ * of the page, and the page taken from them. */
+#define PATTERN(q) "('%' || lower(" q " COLLATE \"und-x-icu\") || '%') COLLATE \"default\""
+/* By the trigram index: only for a query with a run of three letters or
+ * digits (pg_trgm finds no trigram in a shorter one and would read the
+ * whole index: 5 s on 1.1 million todos, docs/performance.md). */
+#define MATCH_TRGM(q) "todo_search_text(title, description) LIKE " PATTERN(q)
+/* By the person's rows: "|| ''" keeps the planner off the trigram index. */
+#define MATCH_SCAN(q) "(todo_search_text(title, description) || '') LIKE " PATTERN(q)
+#define CUR_GT "(created_at, id) > " CURSOR
+#define CUR_GE "(created_at, id) >= " CURSOR
+#define SEARCH_SQL(match, filter, counts, more, before, page_cond, order) \
+	SESSION ", m AS MATERIALIZED (SELECT id, created_at FROM todos " \
+	"WHERE user_id = " ME " AND " filter match ") " \
+	"SELECT me.email, coalesce(c.active, 0), coalesce(c.completed, 0), " \
+	more " AS more, " before " AS before, n.total, " TZ_OFFSET("now()") ", " \
+	"t.id, t.title, t.description, t.completed, t.created_us, " \
+	LOCAL_US("t.created_at") " " \
+	"FROM me JOIN users u ON u.id = me.user_id " \
+	"LEFT JOIN todo_counts c ON c.user_id = me.user_id " \
+	"CROSS JOIN (SELECT count(*) AS total, " counts " FROM m) n " \
+	"LEFT JOIN LATERAL (SELECT " ROW_COLS " FROM (SELECT id FROM m WHERE " page_cond \
+	" ORDER BY " order " LIMIT 51) p JOIN todos USING (id)) t ON true " \
+	"ORDER BY t.created_at DESC, t.id DESC"
+#define SEARCH_FIRST(match, filter) \
+	SEARCH_SQL(match("$5"), filter, "0 AS gt", "false", "0", "true", \
+	    "created_at DESC, id DESC")
+#define SEARCH_OLDER(match, filter) \
+	SEARCH_SQL(match("$7"), filter, "count(*) FILTER (WHERE " CUR_GE ") AS ge", \
+	    "n.ge > 0", "n.ge", "(created_at, id) < " CURSOR, "created_at DESC, id DESC")
+#define SEARCH_NEWER(match, filter) \
+	SEARCH_SQL(match("$7"), filter, "count(*) FILTER (WHERE " CUR_GT ") AS gt", \
+	    "n.total > n.gt", "n.gt", CUR_GT, "created_at, id")
+#define SEARCH_STATEMENTS(kind, match) \
+	{ kind "_all_first", SEARCH_FIRST(match, F_ALL), 5, 1 }, \
+	{ kind "_all_older", SEARCH_OLDER(match, F_ALL), 7, 1 }, \
+	{ kind "_all_newer", SEARCH_NEWER(match, F_ALL), 7, 1 }, \
+	{ kind "_active_first", SEARCH_FIRST(match, F_ACTIVE), 5, 1 }, \
+	{ kind "_active_older", SEARCH_OLDER(match, F_ACTIVE), 7, 1 }, \
+	{ kind "_active_newer", SEARCH_NEWER(match, F_ACTIVE), 7, 1 }, \
+	{ kind "_completed_first", SEARCH_FIRST(match, F_COMPLETED), 5, 1 }, \
+	{ kind "_completed_older", SEARCH_OLDER(match, F_COMPLETED), 7, 1 }, \
+	{ kind "_completed_newer", SEARCH_NEWER(match, F_COMPLETED), 7, 1 }
 
 /* Reads are idempotent: retried once on a fresh connection (so is the
  * session touch they may do). */
@@ -148,6 +224,8 @@ static const struct db_stmt statements[S_COUNT] = {
 	{ "list_completed_first", LIST_FIRST(F_COMPLETED), 4, 1 },
 	{ "list_completed_older", LIST_OLDER(F_COMPLETED), 6, 1 },
 	{ "list_completed_newer", LIST_NEWER(F_COMPLETED), 6, 1 },
+	SEARCH_STATEMENTS("search", MATCH_TRGM),
+	SEARCH_STATEMENTS("scan", MATCH_SCAN),
 	[S_GET] = { "get", SESSION "SELECT me.email, t.id, t.title, t.description, "
 	    "t.completed, " ISO("t.created_at") ", " ISO("t.updated_at") " "
 	    "FROM me LEFT JOIN todos t ON t.id = $5 AND t.user_id = me.user_id", 5, 1 },
@@ -216,14 +294,26 @@ static const struct db_stmt statements[S_COUNT] = {
 	    "(SELECT count(*) FROM done), "
 	    "(SELECT id FROM done ORDER BY created_at DESC, id DESC LIMIT 1)", 6, 1 },
 	[S_PING] = { "ping", "SELECT 1", 0, 1 },
+	/* The zone names come once, on the asking session's row. */
 	[S_ACCOUNT] = { "account", SESSION "SELECT me.email, " ISO("u.created_at") ", "
 	    "coalesce(c.active, 0), coalesce(c.completed, 0), " ISO("x.created_at") ", "
-	    ISO("x.last_seen") ", x.user_agent, x.hash = $1::bytea "
+	    ISO("x.last_seen") ", x.user_agent, x.hash = $1::bytea, u.time_zone, "
+	    TZ_OFFSET("now()") ", " US("u.created_at") ", " TZ_OFFSET("u.created_at") ", "
+	    US("x.created_at") ", " TZ_OFFSET("x.created_at") ", "
+	    US("x.last_seen") ", " TZ_OFFSET("x.last_seen") ", "
+	    "CASE WHEN x.hash = $1::bytea THEN (SELECT string_agg(name, E'\\n' ORDER BY name) "
+	    "FROM time_zone_names) END "
 	    "FROM me JOIN users u ON u.id = me.user_id "
 	    "LEFT JOIN todo_counts c ON c.user_id = me.user_id "
 	    "JOIN sessions x ON x.user_id = me.user_id "
 	    "WHERE x.last_seen > now() - " SECS(2) " AND x.created_at > now() - " SECS(3)
 	    " ORDER BY x.hash = $1::bytea DESC, x.last_seen DESC LIMIT 50", 4, 1 },
+	/* Only a zone PostgreSQL knows: the answer's second column is 0
+	 * otherwise. */
+	[S_SET_TIME_ZONE] = { "set_time_zone", SESSION ", z AS (SELECT name FROM "
+	    "pg_timezone_names WHERE name = $5 LIMIT 1), t AS (UPDATE users SET time_zone = "
+	    "(SELECT name FROM z) WHERE id = " ME " AND EXISTS (SELECT 1 FROM z) RETURNING 1)"
+	    WRITE_RESULT("t"), 5, 1 },
 	[S_CREDENTIALS] = { "credentials", SESSION "SELECT me.user_id, me.email, "
 	    "u.password_hash FROM me JOIN users u ON u.id = me.user_id", 4, 1 },
 	/* Only if the hash is still the one the password was checked against:
@@ -338,17 +428,74 @@ with_session(const char *params[MAX_PARAMS], const struct store_session *who)
 	params[3] = who->touch;
 }
 
+/* q with LIKE's escape character before %, _ and \ (into the arena). */
+static const char *
+like_escape(struct arena *a, const char *q)
+{
+	size_t n = strlen(q), i, j = 0;
+	char *out = arena_alloc(a, 2 * n + 1);
+
+	if (out == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (q[i] == '%' || q[i] == '_' || q[i] == '\\')
+			out[j++] = '\\';
+		out[j++] = q[i];
+	}
+	out[j] = '\0';
+	return out;
+}
+
+/* Does pg_trgm find a trigram in q? Surely when q has three ASCII letters
+ * or digits in a row, whatever the database's locale. */
+static bool
+has_trigram(const char *q)
+{
+	int run = 0;
+
+	for (; *q != '\0'; q++) {
+		unsigned char ch = (unsigned char)*q;
+
+		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9');
+
+		run = alnum ? run + 1 : 0;
+		if (run >= 3)
+			return true;
+	}
+	return false;
+}
+
+/* "2025-06-10T07:29:23Z", as ISO() writes it, from microseconds. */
+static const char *
+iso_utc(struct arena *a, int64_t us)
+{
+	time_t t = (time_t)(us / 1000000 - (us % 1000000 < 0));
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL)
+		return NULL;
+	return arena_printf(a, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static int32_t
+int32_value(const PGresult *res, int row, int col)
+{
+	return (int32_t)strtol(PQgetvalue(res, row, col), NULL, 10);
+}
+
 enum td_status
-store_list(struct db *db, struct arena *a, const struct store_session *who,
-    enum todo_filter f, enum page_dir dir, const struct page_cursor *cur,
-    struct todo_page *out)
+store_search(struct db *db, struct arena *a, const struct store_session *who,
+    const char *q, enum todo_filter f, enum page_dir dir,
+    const struct page_cursor *cur, struct todo_page *out)
 {
 	char ts[48], id[24];
 	const char *params[MAX_PARAMS];
 	PGresult *res = NULL;
 	enum td_status rc;
-	int rows, first, last, i;
-	bool extra, more;
+	int rows, first, last, i, stmt;
+	bool extra, more, search = q != NULL && *q != '\0';
 
 	memset(out, 0, sizeof(*out));
 	with_session(params, who);
@@ -358,7 +505,13 @@ store_list(struct db *db, struct arena *a, const struct store_session *who,
 		params[4] = ts;
 		params[5] = id;
 	}
-	rc = db_exec(db, S_LIST_FIRST + (int)f * 3 + (int)dir, params, &res, NULL);
+	stmt = S_LIST_FIRST + (int)f * 3 + (int)dir;
+	if (search) {
+		if ((params[dir == PAGE_FIRST ? 4 : 6] = like_escape(a, q)) == NULL)
+			return TD_ENOMEM;
+		stmt += (has_trigram(q) ? S_SEARCH_FIRST : S_SCAN_FIRST) - S_LIST_FIRST;
+	}
+	rc = db_exec(db, stmt, params, &res, NULL);
 	if (rc != TD_OK)
 		return rc;
 	rows = PQntuples(res);
@@ -370,7 +523,14 @@ store_list(struct db *db, struct arena *a, const struct store_session *who,
 	out->active = int_value(res, 0, 1);
 	out->completed = int_value(res, 0, 2);
 	more = bool_value(res, 0, 3);
-	if (PQgetisnull(res, 0, 4))
+	out->before = int_value(res, 0, 4);
+	if (!PQgetisnull(res, 0, 5))
+		out->total = int_value(res, 0, 5);
+	else
+		out->total = f == FILTER_ALL ? out->active + out->completed :
+		    f == FILTER_ACTIVE ? out->active : out->completed;
+	out->now_off = int32_value(res, 0, 6);
+	if (PQgetisnull(res, 0, 7))
 		rows = 0;               /* no todos on this page */
 	extra = rows > STORE_PAGE_SIZE;
 	/* Newest first; the extra row lies beyond the page: at the end when
@@ -387,21 +547,36 @@ store_list(struct db *db, struct arena *a, const struct store_session *who,
 	for (i = first; i < last; i++) {
 		struct todo *t = &out->items[out->n++];
 
-		t->id = int_value(res, i, 4);
-		t->title = copy_value(a, res, i, 5);
-		t->description = copy_value(a, res, i, 6);
-		t->completed = bool_value(res, i, 7);
-		t->created_at = copy_value(a, res, i, 8);
-		t->created_us = int_value(res, i, 9);
+		t->id = int_value(res, i, 7);
+		t->title = copy_value(a, res, i, 8);
+		t->description = copy_value(a, res, i, 9);
+		t->completed = bool_value(res, i, 10);
+		t->created_us = int_value(res, i, 11);
+		t->created_off = (int32_t)((int_value(res, i, 12) - t->created_us) / 1000000);
+		t->created_at = iso_utc(a, t->created_us);
 		if (t->title == NULL || t->created_at == NULL ||
-		    (t->description == NULL && !PQgetisnull(res, i, 6))) {
+		    (t->description == NULL && !PQgetisnull(res, i, 9))) {
 			rc = TD_ENOMEM;
 			goto out;
 		}
 	}
+	/* Walking newer, "before" counted every row past the cursor, the
+	 * page's among them (the extra row is newer than the page). */
+	if (dir == PAGE_NEWER)
+		out->before -= (int64_t)out->n;
+	if (out->before < 0)
+		out->before = 0;
 out:
 	PQclear(res);
 	return rc;
+}
+
+enum td_status
+store_list(struct db *db, struct arena *a, const struct store_session *who,
+    enum todo_filter f, enum page_dir dir, const struct page_cursor *cur,
+    struct todo_page *out)
+{
+	return store_search(db, a, who, NULL, f, dir, cur, out);
 }
 
 /* A todo from columns col.. (id, title, description, completed, created,
@@ -755,8 +930,14 @@ store_account(struct db *db, struct arena *a, const struct store_session *who,
 	out->created_at = copy_value(a, res, 0, 1);
 	out->active = int_value(res, 0, 2);
 	out->completed = int_value(res, 0, 3);
+	out->time_zone = copy_value(a, res, 0, 8);
+	out->now_off = int32_value(res, 0, 9);
+	out->created_us = int_value(res, 0, 10);
+	out->created_off = int32_value(res, 0, 11);
+	out->time_zones = PQgetisnull(res, 0, 16) ? "" : copy_value(a, res, 0, 16);
 	out->sessions = arena_calloc(a, (size_t)rows, sizeof(*out->sessions));
-	if (out->email == NULL || out->created_at == NULL || out->sessions == NULL) {
+	if (out->email == NULL || out->created_at == NULL || out->sessions == NULL ||
+	    out->time_zone == NULL || out->time_zones == NULL) {
 		rc = TD_ENOMEM;
 		goto out;
 	}
@@ -767,6 +948,10 @@ store_account(struct db *db, struct arena *a, const struct store_session *who,
 		si->last_seen = copy_value(a, res, i, 5);
 		si->user_agent = copy_value(a, res, i, 6);
 		si->current = bool_value(res, i, 7);
+		si->created_us = int_value(res, i, 12);
+		si->created_off = int32_value(res, i, 13);
+		si->last_seen_us = int_value(res, i, 14);
+		si->last_seen_off = int32_value(res, i, 15);
 		if (si->created_at == NULL || si->last_seen == NULL || si->user_agent == NULL) {
 			rc = TD_ENOMEM;
 			goto out;
@@ -775,6 +960,21 @@ store_account(struct db *db, struct arena *a, const struct store_session *who,
 out:
 	PQclear(res);
 	return rc;
+}
+
+enum td_status
+store_set_time_zone(struct db *db, const struct store_session *who,
+    const char *name)
+{
+	const char *params[MAX_PARAMS];
+	enum td_status rc;
+	long n = 0;
+
+	with_session(params, who);
+	params[4] = name;
+	if ((rc = exec_write(db, S_SET_TIME_ZONE, params, &n)) != TD_OK)
+		return rc;
+	return n == 0 ? TD_EINVAL : TD_OK;
 }
 
 enum td_status

@@ -49,6 +49,8 @@ struct todo {
 	const char *created_at;    /* ISO 8601, UTC, to the second */
 	const char *updated_at;
 	int64_t created_us;        /* for cursors */
+	int32_t created_off;       /* the person's UTC offset then, in seconds
+	                            * (store_list/store_search only) */
 };
 
 struct todo_page {
@@ -59,6 +61,10 @@ struct todo_page {
 	int64_t completed;
 	bool has_older;
 	bool has_newer;
+	int64_t before;            /* rows of the list (or matches) newer than
+	                            * the page: the pager's "51-100" */
+	int64_t total;             /* rows of the list, or matches of a search */
+	int32_t now_off;           /* the person's UTC offset now, in seconds */
 };
 
 /* The statement table to hand to db_new(). */
@@ -67,6 +73,13 @@ const struct db_stmt *store_statements(int *n);
 enum td_status store_list(struct db *db, struct arena *a,
     const struct store_session *who, enum todo_filter f, enum page_dir dir,
     const struct page_cursor *cur, struct todo_page *out);
+/* The same for a search: the todos whose title or description contains q
+ * (valid UTF-8, case-insensitive in any language; %, _ and \\ are plain
+ * characters). q NULL or "" is store_list. */
+#define STORE_QUERY_MAX 200     /* code points of q */
+enum td_status store_search(struct db *db, struct arena *a,
+    const struct store_session *who, const char *q, enum todo_filter f,
+    enum page_dir dir, const struct page_cursor *cur, struct todo_page *out);
 enum td_status store_get(struct db *db, struct arena *a,
     const struct store_session *who, int64_t id, struct todo *out);
 /* token: the add form's one-time token (uuid text) or NULL. A second call
@@ -138,6 +151,8 @@ struct session_info {
 	const char *last_seen;
 	const char *user_agent;
 	bool current;              /* the session asking */
+	int64_t created_us, last_seen_us;     /* for reltime.h */
+	int32_t created_off, last_seen_off;   /* UTC offsets in the zone */
 };
 
 struct account {
@@ -148,11 +163,20 @@ struct account {
 	int64_t active, completed;
 	struct session_info *sessions;   /* current first, then by last seen */
 	size_t nsessions;
+	const char *time_zone;     /* IANA name, store_account() only */
+	const char *time_zones;    /* the names to offer, "\n"-separated */
+	int32_t now_off;           /* UTC offset in time_zone now, seconds */
+	int64_t created_us;
+	int32_t created_off;
 };
 
 /* The account page: the person and their live sessions. */
 enum td_status store_account(struct db *db, struct arena *a,
     const struct store_session *who, struct account *out);
+/* Set the person's time zone; TD_EINVAL when PostgreSQL does not know
+ * the name (pg_timezone_names). */
+enum td_status store_set_time_zone(struct db *db, const struct store_session *who,
+    const char *name);
 /* id, email and password hash, to check a password before a change. */
 enum td_status store_credentials(struct db *db, struct arena *a,
     const struct store_session *who, struct account *out);

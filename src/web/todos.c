@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -17,6 +18,7 @@
 #include "log.h"
 #include "request.h"
 #include "response.h"
+#include "reltime.h"
 #include "store.h"
 #include "tmpl.h"
 #include "utf8.h"
@@ -24,11 +26,12 @@
 #define TITLE_MAX 200
 #define DESCRIPTION_MAX 2000
 
-/* Where a list page is: filter and keyset position. */
+/* Where a list page is: filter, search and keyset position. */
 struct list_state {
 	enum todo_filter filter;
 	enum page_dir dir;
 	struct page_cursor cursor;
+	const char *q;                   /* trimmed search text; NULL: none */
 };
 
 /* A submitted add or edit form, after validation. */
@@ -65,50 +68,76 @@ parse_cursor(const char *s, struct page_cursor *cur)
 	return errno == 0 && *end == '\0';
 }
 
-/* Read filter/before/after from a query; false when a value is invalid. */
-static bool
-parse_list_state(const struct form *q, struct list_state *st)
+static const char *trim(struct arena *a, const char *s);
+
+/* Read filter/q/before/after from a query: NULL, or why a value is not
+ * valid (for the 400 page). form.c has refused invalid UTF-8 and NULs. */
+static const char *
+parse_list_state(struct arena *a, const struct form *f, struct list_state *st)
 {
-	const char *f = form_get(q, "filter", NULL);
-	const char *before = form_get(q, "before", NULL);
-	const char *after = form_get(q, "after", NULL);
+	const char *filter = form_get(f, "filter", NULL);
+	const char *before = form_get(f, "before", NULL);
+	const char *after = form_get(f, "after", NULL);
+	const char *q = form_get(f, "q", NULL);
+	size_t qlen;
 
 	st->filter = FILTER_ALL;
 	st->dir = PAGE_FIRST;
-	if (f != NULL && *f != '\0') {
-		if (strcmp(f, "active") == 0)
+	st->q = NULL;
+	if (filter != NULL && *filter != '\0') {
+		if (strcmp(filter, "active") == 0)
 			st->filter = FILTER_ACTIVE;
-		else if (strcmp(f, "completed") == 0)
+		else if (strcmp(filter, "completed") == 0)
 			st->filter = FILTER_COMPLETED;
-		else if (strcmp(f, "all") != 0)
-			return false;
+		else if (strcmp(filter, "all") != 0)
+			return "That list address is not valid: filter must be all, active or completed.";
+	}
+	if (q != NULL) {
+		/* Bounded before trimming: the count of a long value is work. */
+		if (strlen(q) > 4 * STORE_QUERY_MAX + 64 ||
+		    (st->q = trim(a, q)) == NULL ||
+		    (qlen = utf8_count(st->q, strlen(st->q))) > STORE_QUERY_MAX)
+			return "The search text is too long: at most 200 characters are allowed.";
+		if (qlen == 0)
+			st->q = NULL;       /* an empty search is the list */
 	}
 	if (before != NULL && after != NULL)
-		return false;
+		return "That list address is not valid: it has both before and after.";
 	if (before != NULL) {
 		st->dir = PAGE_OLDER;
-		return parse_cursor(before, &st->cursor);
+		return parse_cursor(before, &st->cursor) ? NULL :
+		    "That list address is not valid: the page position is damaged.";
 	}
 	if (after != NULL) {
 		st->dir = PAGE_NEWER;
-		return parse_cursor(after, &st->cursor);
+		return parse_cursor(after, &st->cursor) ? NULL :
+		    "That list address is not valid: the page position is damaged.";
 	}
-	return true;
+	return NULL;
 }
 
-/* Canonical URL of a list page; only values we produce go in it. */
+/* Canonical URL of a list page; only values we produce or checked go in
+ * it, the search text percent-encoded. */
 static const char *
 list_url(struct arena *a, enum todo_filter f, enum page_dir dir,
-    const struct page_cursor *cur)
+    const struct page_cursor *cur, const char *q)
 {
 	struct buf b;
+	char sep = '?';
 
 	buf_init(&b, a);
 	buf_puts(&b, "/todos");
-	if (f != FILTER_ALL)
-		buf_printf(&b, "?filter=%s", filter_names[f]);
+	if (f != FILTER_ALL) {
+		buf_printf(&b, "%cfilter=%s", sep, filter_names[f]);
+		sep = '&';
+	}
+	if (q != NULL) {
+		buf_printf(&b, "%cq=", sep);
+		buf_append_urlenc(&b, q, strlen(q));
+		sep = '&';
+	}
 	if (dir != PAGE_FIRST)
-		buf_printf(&b, "%s%s=%" PRId64 "_%" PRId64, f != FILTER_ALL ? "&" : "?",
+		buf_printf(&b, "%c%s=%" PRId64 "_%" PRId64, sep,
 		    dir == PAGE_OLDER ? "before" : "after", cur->created_us, cur->id);
 	return buf_ok(&b) ? b.data : "/todos";
 }
@@ -130,9 +159,9 @@ return_url(struct ctx *c, const char *raw)
 		return "/todos";
 	qs = raw + 7;
 	if (form_parse(c->arena, qs, strlen(qs), 8, &q) != TD_OK ||
-	    !parse_list_state(&q, &st))
+	    parse_list_state(c->arena, &q, &st) != NULL)
 		return "/todos";
-	return list_url(c->arena, st.filter, st.dir, &st.cursor);
+	return list_url(c->arena, st.filter, st.dir, &st.cursor, st.q);
 }
 
 static void
@@ -151,7 +180,7 @@ return_filter(struct ctx *c)
 	struct form q;
 
 	if (ret == NULL || form_parse(c->arena, ret + 1, strlen(ret + 1), 8, &q) != TD_OK ||
-	    !parse_list_state(&q, &st))
+	    parse_list_state(c->arena, &q, &st) != NULL)
 		return FILTER_ALL;
 	return st.filter;
 }
@@ -283,6 +312,58 @@ set_form_fields(struct tv *v, const char *form_id, const struct todo_input *in)
 	    (in->title_error != NULL || in->description_error != NULL));
 }
 
+/* Now, for "2 hours ago": the time of the request. */
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* A non-first page that came out empty (its todos were deleted, or a
+ * stale link): the nearest page that has todos, by a redirect. NULL when
+ * this page is to be shown. The first page never redirects, and neither
+ * targets an empty page that would redirect again but to the first. */
+static const char *
+nearest_page(struct ctx *c, const struct list_state *st, const struct todo_page *page)
+{
+	if (page->n > 0 || st->dir == PAGE_FIRST)
+		return NULL;
+	/* Older than the cursor: none. The newer ones, if any, end at the
+	 * cursor's row (kept: the cursor just below it takes it in). */
+	if (st->dir == PAGE_OLDER && page->has_newer) {
+		struct page_cursor below = st->cursor;
+
+		if (below.id > 1) {
+			below.id--;
+		} else {
+			below.created_us--;
+			below.id = INT64_MAX;
+		}
+		return list_url(c->arena, st->filter, PAGE_NEWER, &below, st->q);
+	}
+	return list_url(c->arena, st->filter, PAGE_FIRST, NULL, st->q);
+}
+
+/* "Results for “q”", the empty message, the search form's values. */
+static void
+set_search_values(struct ctx *c, struct tv *v, const struct list_state *st)
+{
+	tv_set_bool(v, "filter_hidden", st->filter != FILTER_ALL);
+	tv_set_str(v, "filter_name", filter_names[st->filter]);
+	tv_set_str(v, "q", st->q != NULL ? st->q : "");
+	tv_set_bool(v, "searching", st->q != NULL);
+	tv_set_str(v, "clear_search_url",
+	    list_url(c->arena, st->filter, PAGE_FIRST, NULL, NULL));
+	tv_set_str(v, "filter_all_url", list_url(c->arena, FILTER_ALL, PAGE_FIRST, NULL, st->q));
+	tv_set_str(v, "filter_active_url",
+	    list_url(c->arena, FILTER_ACTIVE, PAGE_FIRST, NULL, st->q));
+	tv_set_str(v, "filter_completed_url",
+	    list_url(c->arena, FILTER_COMPLETED, PAGE_FIRST, NULL, st->q));
+}
+
 /* The list page; in != NULL re-shows a rejected add form (422). */
 static void
 render_list(struct ctx *c, const struct list_state *st,
@@ -297,18 +378,24 @@ render_list(struct ctx *c, const struct list_state *st,
 	struct todo_page page;
 	struct flash f = { NULL, -1, 0, 0, NULL };
 	int64_t focus_row = 0;
+	struct reltime_at now = { now_us(), 0 };
 	struct tv *v, *list;
-	const char *self;
+	const char *self, *to;
 	struct buf enc;
 	enum td_status rc;
 	size_t i;
 
-	if ((rc = store_list(c->app->db, c->arena, c->who, st->filter, st->dir,
-	    &st->cursor, &page)) != TD_OK) {
+	if ((rc = store_search(c->app->db, c->arena, c->who, st->q, st->filter,
+	    st->dir, &st->cursor, &page)) != TD_OK) {
 		app_fail(c, rc);
 		return;
 	}
-	self = list_url(c->arena, st->filter, st->dir, &st->cursor);
+	if (in == NULL && (to = nearest_page(c, st, &page)) != NULL) {
+		app_redirect(c, NULL, to);
+		return;
+	}
+	now.off_s = page.now_off;
+	self = list_url(c->arena, st->filter, st->dir, &st->cursor, st->q);
 	buf_init(&enc, c->arena);
 	buf_append_urlenc(&enc, self, strlen(self));
 	if ((v = app_page_values(c, labels[st->filter])) == NULL ||
@@ -336,11 +423,15 @@ render_list(struct ctx *c, const struct list_state *st,
 		focus_row = f.focus;
 	if (f.code != NULL && strncmp(f.code, "all", 3) == 0)
 		tv_set_bool(v, "focus_toggle_all", true);
+	set_search_values(c, v, st);
 	for (i = 0; i < page.n; i++) {
 		const struct todo *t = &page.items[i];
+		struct reltime_at at = { t->created_us, t->created_off };
+		struct reltime_text when;
 		struct tv *item = tv_map(c->arena);
 
-		if (item == NULL || tv_push(list, item) != TD_OK) {
+		if (item == NULL || tv_push(list, item) != TD_OK ||
+		    !reltime_text(c->arena, &at, &now, &when)) {
 			app_fail(c, TD_ENOMEM);
 			return;
 		}
@@ -354,12 +445,14 @@ render_list(struct ctx *c, const struct list_state *st,
 		else
 			tv_set_bool(item, "description", false);
 		tv_set_bool(item, "completed", t->completed);
-		tv_set_str(item, "created_at", t->created_at);
-		tv_set_str(item, "created_human", app_human_time(c->arena, t->created_at));
+		tv_set_str(item, "created_at", when.iso);
+		tv_set_str(item, "created_title", when.title);
+		tv_set_str(item, "created_human", when.relative);
 	}
 	tv_set(v, "todos", list);
 	tv_set_bool(v, "has_items", page.n > 0);
-	tv_set_str(v, "empty_message", empty[st->filter]);
+	tv_set_str(v, "empty_message", st->q != NULL ?
+	    arena_printf(c->arena, "No todos match \u201c%s\u201d.", st->q) : empty[st->filter]);
 	tv_set_bool(v, "any_todos", page.active + page.completed > 0);
 	tv_set_bool(v, "all_completed", page.active == 0 && page.completed > 0);
 	tv_set_bool(v, "has_completed", page.completed > 0);
@@ -371,17 +464,24 @@ render_list(struct ctx *c, const struct list_state *st,
 	tv_set_bool(v, "filter_active", st->filter == FILTER_ACTIVE);
 	tv_set_bool(v, "filter_completed", st->filter == FILTER_COMPLETED);
 	tv_set_bool(v, "has_pages", page.has_older || page.has_newer);
+	/* "51–100 of 501": where the page lies in the (searched) list. */
+	if (page.n > 0)
+		tv_set_str(v, "page_range", arena_printf(c->arena,
+		    "%" PRId64 "\u2013%" PRId64 " of %" PRId64, page.before + 1,
+		    page.before + (int64_t)page.n,
+		    page.total > page.before + (int64_t)page.n ? page.total :
+		    page.before + (int64_t)page.n));
 	if (page.n > 0 && page.has_older) {
 		struct page_cursor cur = { page.items[page.n - 1].created_us,
 		    page.items[page.n - 1].id };
-		tv_set_str(v, "older_url", list_url(c->arena, st->filter, PAGE_OLDER, &cur));
+		tv_set_str(v, "older_url", list_url(c->arena, st->filter, PAGE_OLDER, &cur, st->q));
 	}
 	if (page.n > 0 && page.has_newer) {
 		struct page_cursor cur = { page.items[0].created_us, page.items[0].id };
-		tv_set_str(v, "newer_url", list_url(c->arena, st->filter, PAGE_NEWER, &cur));
+		tv_set_str(v, "newer_url", list_url(c->arena, st->filter, PAGE_NEWER, &cur, st->q));
 	} else if (page.n == 0 && st->dir != PAGE_FIRST) {
-		/* Walked off the end (rows deleted meanwhile): offer the start. */
-		tv_set_str(v, "newer_url", list_url(c->arena, st->filter, PAGE_FIRST, NULL));
+		/* A rejected add form on an emptied page: offer the start. */
+		tv_set_str(v, "newer_url", list_url(c->arena, st->filter, PAGE_FIRST, NULL, st->q));
 		tv_set_bool(v, "has_pages", true);
 	}
 	app_render(c, status, "list", v);
@@ -393,10 +493,10 @@ void
 todos_list(struct ctx *c)
 {
 	struct list_state st;
+	const char *why = parse_list_state(c->arena, &c->req->query, &st);
 
-	if (!parse_list_state(&c->req->query, &st)) {
-		app_error(c->app, c->arena, c->resp, 400,
-		    "That list address is not valid: filter must be all, active or completed.");
+	if (why != NULL) {
+		app_error(c->app, c->arena, c->resp, 400, why);
 		return;
 	}
 	render_list(c, &st, NULL, 200);
@@ -427,8 +527,8 @@ todos_create(struct ctx *c)
 		ret = return_url(c, form_get(&c->req->body, "return_to", NULL));
 		ret = strchr(ret, '?');
 		if (ret == NULL || form_parse(c->arena, ret + 1, strlen(ret + 1), 8, &q) != TD_OK ||
-		    !parse_list_state(&q, &st))
-			st = (struct list_state){ FILTER_ALL, PAGE_FIRST, { 0, 0 } };
+		    parse_list_state(c->arena, &q, &st) != NULL)
+			st = (struct list_state){ FILTER_ALL, PAGE_FIRST, { 0, 0 }, NULL };
 		render_list(c, &st, &in, 422);
 		return;
 	}

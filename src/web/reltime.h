@@ -1,0 +1,42 @@
+/* reltime.h - an instant as people in one time zone read it: the local
+ * ISO 8601 form for <time datetime>, a local date and time for its title,
+ * and a relative wording ("2 hours ago", "yesterday", "29 Nov 2026").
+ *
+ * No time zone database here: the caller passes the zone's UTC offset at
+ * the instant and at "now" (the store gets both from PostgreSQL, which
+ * knows the person's zone), so DST and negative offsets are just numbers. */
+#ifndef TODO_RELTIME_H
+#define TODO_RELTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct arena;
+
+#define RELTIME_ISO_MAX 32      /* "2026-11-29T10:00:00+01:00" */
+#define RELTIME_TITLE_MAX 32    /* "29 Nov 2026, 10:00" */
+#define RELTIME_REL_MAX 32      /* "59 minutes ago" */
+
+/* An instant: microseconds since the Unix epoch (UTC) and the person's
+ * offset from UTC at that instant, in seconds (east positive). */
+struct reltime_at {
+	int64_t us;
+	int32_t off_s;
+};
+
+void reltime_iso(const struct reltime_at *t, char out[RELTIME_ISO_MAX]);
+void reltime_title(const struct reltime_at *t, char out[RELTIME_TITLE_MAX]);
+/* t relative to now: "just now" (< 1 min, or in the future), "N minutes
+ * ago", "N hours ago" (< 24 h), then by local calendar days "yesterday",
+ * "N days ago" (< 7), then the local date "29 Nov 2026". */
+void reltime_relative(const struct reltime_at *t, const struct reltime_at *now,
+    char out[RELTIME_REL_MAX]);
+
+/* The three in the arena; false when out of memory. */
+struct reltime_text {
+	const char *iso, *title, *relative;
+};
+int reltime_text(struct arena *a, const struct reltime_at *t,
+    const struct reltime_at *now, struct reltime_text *out);
+
+#endif
