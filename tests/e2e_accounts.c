@@ -2293,17 +2293,23 @@ test_delete_then_undo_restores_the_same_todo(void **state)
 	snprintf(before, sizeof(before), "%s", sql("SELECT string_agg(t::text, '|' ORDER BY id) "
 	    "FROM todos t WHERE user_id = $1", user_id(&a), NULL));
 
-	/* Delete: back to the todo next to it (the next older), with the
-	 * title, and the focus on Undo. */
+	/* Delete: Undo stands where the todo was, just above the one next to
+	 * it (the next older), with the title; the redirect lands on Undo
+	 * (the browser focuses a fragment's focusable target). */
 	snprintf(path, sizeof(path), "/todos/%ld/delete", doomed);
 	act(&a, path, "return_to=%2Ftodos", &ans);
-	snprintf(want, sizeof(want), "/todos#todo-%ld", older);
-	assert_string_equal(ans.location, want);
+	assert_string_equal(ans.location, "/todos#undo");
 	land(&a, &ans, &r);
-	assert_non_null(strstr(r.body, "<div class=\"flash\" role=\"status\">"
-	    "Deleted \u201cdoomed &lt;b&gt;\u201d."));
-	assert_non_null(strstr(r.body, "<form method=\"post\" action=\"/todos/undo\" class=\"undo\">"));
-	assert_string_equal(focused(r.body, tag, sizeof(tag)), "<button type=\"submit\" autofocus>");
+	assert_non_null(strstr(r.body, "<li class=\"undo-row\"><p role=\"status\">"
+	    "Deleted \u201cdoomed &lt;b&gt;\u201d.</p>\n"
+	    "<form method=\"post\" action=\"/todos/undo\" class=\"undo\">"));
+	/* Right above the todo next to it, and only there. */
+	snprintf(want, sizeof(want), "Undo</button>\n</form>\n</li>\n<li id=\"todo-%ld\"", older);
+	assert_non_null(strstr(r.body, want));
+	assert_int_equal(count_of(r.body, "class=\"undo-row\""), 1);
+	assert_null(strstr(r.body, "<div class=\"flash\""));          /* not twice */
+	assert_string_equal(focused(r.body, tag, sizeof(tag)),
+	    "<button type=\"submit\" id=\"undo\" autofocus>");
 	assert_non_null(batch = http_form_value(r.body, "batch"));
 	snprintf(want, sizeof(want), "%ld", doomed);
 	assert_string_equal(batch, sql("SELECT batch FROM todo_trash WHERE id = $1::bigint",
@@ -2328,7 +2334,7 @@ test_delete_then_undo_restores_the_same_todo(void **state)
 
 	/* Undo: the same todo back (every column), to it, focus on it. */
 	act(&a, "/todos/undo", fields, &ans);
-	snprintf(want, sizeof(want), "/todos#todo-%ld", doomed);
+	snprintf(want, sizeof(want), "/todos#done-%ld", doomed);
 	assert_string_equal(ans.location, want);
 	land(&a, &ans, &r);
 	assert_non_null(strstr(r.body, "<div class=\"flash\" role=\"status\">Restored 1 todo."));
@@ -2405,16 +2411,17 @@ test_counts_in_confirmations_and_focus(void **state)
 	act(&a, path, "", &ans);
 
 	act(&a, "/todos/clear-completed", "return_to=%2Ftodos", &ans);
-	assert_string_equal(ans.location, "/todos");
+	assert_string_equal(ans.location, "/todos#undo");
 	land(&a, &ans, &r);
 	assert_non_null(strstr(r.body, ">Cleared 3 completed todos."));
-	assert_string_equal(focused(r.body, tag, sizeof(tag)), "<button type=\"submit\" autofocus>");
+	assert_string_equal(focused(r.body, tag, sizeof(tag)),
+	    "<button type=\"submit\" id=\"undo\" autofocus>");
 	assert_non_null(batch = http_form_value(r.body, "batch"));
 	http_resp_free(&r);
 	assert_counts(&a, 1, 0);
 	snprintf(fields, sizeof(fields), "batch=%s&return_to=%%2Ftodos", batch);
 	act(&a, "/todos/undo", fields, &ans);
-	snprintf(want, sizeof(want), "/todos#todo-%ld", t3);   /* the newest */
+	snprintf(want, sizeof(want), "/todos#done-%ld", t3);   /* the newest */
 	assert_string_equal(ans.location, want);
 	land(&a, &ans, &r);
 	assert_non_null(strstr(r.body, ">Restored 3 todos."));
@@ -2440,14 +2447,14 @@ test_counts_in_confirmations_and_focus(void **state)
 	 * next to it there (the next older active), focus on its toggle. */
 	snprintf(path, sizeof(path), "/todos/%ld/toggle", t2);
 	act(&a, path, "return_to=%2Ftodos%3Ffilter%3Dactive", &ans);
-	snprintf(want, sizeof(want), "/todos?filter=active#todo-%ld", t1);
+	snprintf(want, sizeof(want), "/todos?filter=active#done-%ld", t1);
 	assert_string_equal(ans.location, want);
 	land(&a, &ans, &r);
 	assert_row_focused(r.body, t1, "check");
 	http_resp_free(&r);
 	/* On "All" it stays: to itself. */
 	act(&a, path, "return_to=%2Ftodos", &ans);
-	snprintf(want, sizeof(want), "/todos#todo-%ld", t2);
+	snprintf(want, sizeof(want), "/todos#done-%ld", t2);
 	assert_string_equal(ans.location, want);
 	land(&a, &ans, &r);
 	assert_row_focused(r.body, t2, "check");
@@ -2455,7 +2462,7 @@ test_counts_in_confirmations_and_focus(void **state)
 	/* Saving an edit: back to the row, focus on its Edit link. */
 	snprintf(path, sizeof(path), "/todos/%ld", open);
 	act(&a, path, "title=open+edited&return_to=%2Ftodos", &ans);
-	snprintf(want, sizeof(want), "/todos#todo-%ld", open);
+	snprintf(want, sizeof(want), "/todos#edit-%ld", open);
 	assert_string_equal(ans.location, want);
 	land(&a, &ans, &r);
 	assert_row_focused(r.body, open, "edit");
@@ -2494,7 +2501,8 @@ test_forged_flash_cookie(void **state)
 	assert_null(strstr(r.body, "<script>alert"));
 	assert_non_null(strstr(r.body, "Deleted \u201c&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;\u201d."));
 	assert_non_null(strstr(r.body, "name=\"batch\" value=\"77\""));
-	assert_string_equal(focused(r.body, tag, sizeof(tag)), "<button type=\"submit\" autofocus>");
+	assert_string_equal(focused(r.body, tag, sizeof(tag)),
+	    "<button type=\"submit\" id=\"undo\" autofocus>");
 	http_resp_free(&r);
 	for (i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++) {
 		char cookie[128], line[256];

@@ -441,7 +441,7 @@ test_edit_update_toggle_delete(void **state)
 	snprintf(body, sizeof(body), "title=Edited&description=&completed=on&return_to=%%2Ftodos%%3Ffilter%%3Dcompleted");
 	post(path, body, NULL, &r);
 	assert_int_equal(r.status, 303);
-	snprintf(want, sizeof(want), "/todos?filter=completed#todo-%ld", id);   /* issue 9 */
+	snprintf(want, sizeof(want), "/todos?filter=completed#edit-%ld", id);   /* issue 9 */
 	assert_string_equal(header(&r, "Location"), want);
 	http_resp_free(&r);
 	get("/todos?filter=completed", NULL, &r);
@@ -451,7 +451,7 @@ test_edit_update_toggle_delete(void **state)
 	snprintf(path, sizeof(path), "/todos/%ld/toggle", id);
 	post(path, "return_to=%2Ftodos%3Ffilter%3Dactive", NULL, &r);
 	assert_int_equal(r.status, 303);
-	snprintf(want, sizeof(want), "/todos?filter=active#todo-%ld", id);
+	snprintf(want, sizeof(want), "/todos?filter=active#done-%ld", id);
 	assert_string_equal(header(&r, "Location"), want);
 	http_resp_free(&r);
 	get("/todos?filter=active", NULL, &r);
@@ -464,7 +464,7 @@ test_edit_update_toggle_delete(void **state)
 	/* An open redirect through return_to is not possible. */
 	post(path, "return_to=https%3A%2F%2Fevil.example%2F", NULL, &r);
 	assert_int_equal(r.status, 303);
-	snprintf(want, sizeof(want), "/todos#todo-%ld", id);
+	snprintf(want, sizeof(want), "/todos#done-%ld", id);
 	assert_string_equal(header(&r, "Location"), want);
 	http_resp_free(&r);
 
@@ -510,7 +510,7 @@ test_toggle_all_and_clear_completed(void **state)
 	http_resp_free(&r);
 	post("/todos/clear-completed", "return_to=%2Ftodos%3Ffilter%3Dcompleted", NULL, &r);
 	assert_int_equal(r.status, 303);
-	assert_string_equal(header(&r, "Location"), "/todos?filter=completed");
+	assert_string_equal(header(&r, "Location"), "/todos?filter=completed#undo");
 	http_resp_free(&r);
 	get("/todos", NULL, &r);
 	assert_non_null(strstr(r.body, "<strong>0</strong> items left, <strong>0</strong> completed"));

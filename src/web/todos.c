@@ -185,15 +185,27 @@ return_filter(struct ctx *c)
 	return st.filter;
 }
 
-/* Back to the page the form came from, scrolled to todo `id` (0: the top),
- * with confirmation f. */
+/* Where a redirect lands: the fragment names the control that gets the
+ * focus, and browsers scroll to it and focus it (a fragment naming an
+ * element that cannot take focus, like the row, would leave the focus on
+ * the page and also make them skip `autofocus`). */
+enum landing { AT_TOP, AT_TOGGLE, AT_EDIT, AT_UNDO };
+
+/* Back to the page the form came from, with confirmation f, landing on
+ * the control `at` of todo `id` (AT_TOGGLE, AT_EDIT; none when id is 0),
+ * or on the Undo button. */
 static void
-redirect_to_todo(struct ctx *c, const struct flash *f, int64_t id)
+redirect_to(struct ctx *c, const struct flash *f, enum landing at, int64_t id)
 {
 	const char *ret = return_url(c, form_get(&c->req->body, "return_to", NULL));
-	const char *at = id > 0 ? arena_printf(c->arena, "%s#todo-%" PRId64, ret, id) : NULL;
+	const char *to = ret;
 
-	app_redirect_flash(c, f, at != NULL ? at : ret);
+	if (at == AT_UNDO)
+		to = arena_printf(c->arena, "%s#undo", ret);
+	else if ((at == AT_TOGGLE || at == AT_EDIT) && id > 0)
+		to = arena_printf(c->arena, "%s#%s-%" PRId64, ret,
+		    at == AT_EDIT ? "edit" : "done", id);
+	app_redirect_flash(c, f, to != NULL ? to : ret);
 }
 
 static bool
@@ -377,7 +389,7 @@ render_list(struct ctx *c, const struct list_state *st,
 	static const char *const labels[] = { "All", "Active", "Completed" };
 	struct todo_page page;
 	struct flash f = { NULL, -1, 0, 0, NULL };
-	int64_t focus_row = 0;
+	int64_t focus_row = 0, undo_row = 0;
 	struct reltime_at now = { now_us(), 0 };
 	struct tv *v, *list;
 	const char *self, *to;
@@ -415,6 +427,13 @@ render_list(struct ctx *c, const struct list_state *st,
 		app_take_flash_into(c, v, &f);
 	tv_set_bool(v, "autofocus", (in != NULL && in->title_error != NULL) ||
 	    (f.code != NULL && strcmp(f.code, "added") == 0));
+	/* Undo of a delete stands where the todo was: just above the todo
+	 * next to it, when that one is on this page (else in the toast). */
+	if (f.code != NULL && f.batch > 0 && strcmp(f.code, "deleted") == 0)
+		for (i = 0; i < page.n; i++)
+			if (page.items[i].id == f.focus)
+				undo_row = f.focus;
+	tv_set_bool(v, "undo_inline", undo_row != 0);
 	if (f.code != NULL && f.batch > 0)
 		tv_set_bool(v, "focus_undo", true);         /* deleted, cleared */
 	else if (f.code != NULL && (strcmp(f.code, "toggled") == 0 ||
@@ -436,6 +455,8 @@ render_list(struct ctx *c, const struct list_state *st,
 			return;
 		}
 		tv_set_int(item, "id", t->id);
+		if (t->id == undo_row)
+			tv_set_bool(item, "undo_here", true);
 		if (t->id == focus_row)
 			tv_set_bool(item, strcmp(f.code, "saved") == 0 ?
 			    "focus_edit" : "focus_toggle", true);
@@ -614,7 +635,7 @@ todos_update(struct ctx *c)
 		app_fail(c, rc);
 		return;
 	}
-	redirect_to_todo(c, &(struct flash){ "saved", -1, 0, c->id, NULL }, c->id);
+	redirect_to(c, &(struct flash){ "saved", -1, 0, c->id, NULL }, AT_EDIT, c->id);
 }
 
 void
@@ -629,7 +650,8 @@ todos_toggle(struct ctx *c)
 		return;
 	}
 	/* Focus: the todo, or the one next to it when it left the filter. */
-	redirect_to_todo(c, &(struct flash){ "toggled", -1, 0, ch.focus, NULL }, ch.focus);
+	redirect_to(c, &(struct flash){ "toggled", -1, 0, ch.focus, NULL }, AT_TOGGLE,
+	    ch.focus);
 }
 
 void
@@ -643,10 +665,10 @@ todos_delete(struct ctx *c)
 		app_fail(c, rc);
 		return;
 	}
-	/* Scrolled to the todo next to it; focus goes to Undo (or, when a
-	 * resend left no batch to undo, to that todo). */
-	redirect_to_todo(c, &(struct flash){ "deleted", -1, ch.batch, ch.focus, ch.title },
-	    ch.focus);
+	/* Undo stands where the todo was (just above the one next to it) and
+	 * has the focus; when a resend left no batch to undo, that todo has. */
+	redirect_to(c, &(struct flash){ "deleted", -1, ch.batch, ch.focus, ch.title },
+	    ch.batch > 0 ? AT_UNDO : AT_TOGGLE, ch.focus);
 }
 
 void
@@ -659,8 +681,8 @@ todos_toggle_all(struct ctx *c)
 		app_fail(c, rc);
 		return;
 	}
-	redirect_to_todo(c, &(struct flash){ ch.completed ? "all_done" : "all_active",
-	    ch.count, 0, 0, NULL }, 0);
+	redirect_to(c, &(struct flash){ ch.completed ? "all_done" : "all_active",
+	    ch.count, 0, 0, NULL }, AT_TOP, 0);
 }
 
 void
@@ -673,7 +695,8 @@ todos_clear_completed(struct ctx *c)
 		app_fail(c, rc);
 		return;
 	}
-	redirect_to_todo(c, &(struct flash){ "cleared", ch.count, ch.batch, 0, NULL }, 0);
+	redirect_to(c, &(struct flash){ "cleared", ch.count, ch.batch, 0, NULL },
+	    ch.batch > 0 ? AT_UNDO : AT_TOP, 0);
 }
 
 /* A batch number as the Undo form sends it: 1..INT64_MAX in decimal. */
@@ -711,14 +734,15 @@ todos_undo(struct ctx *c)
 	if (rc == TD_ENOTFOUND) {
 		/* Unknown, someone else's, expired or undone already (a second
 		 * click): the same answer for all, and nothing changes. */
-		redirect_to_todo(c, &(struct flash){ "too_late", -1, 0, 0, NULL }, 0);
+		redirect_to(c, &(struct flash){ "too_late", -1, 0, 0, NULL }, AT_TOP, 0);
 		return;
 	}
 	if (rc != TD_OK) {
 		app_fail(c, rc);
 		return;
 	}
-	redirect_to_todo(c, &(struct flash){ "restored", ch.count, 0, ch.focus, NULL }, ch.focus);
+	redirect_to(c, &(struct flash){ "restored", ch.count, 0, ch.focus, NULL },
+	    AT_TOGGLE, ch.focus);
 }
 
 void
