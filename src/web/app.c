@@ -471,14 +471,6 @@ app_take_flash_into(struct ctx *c, struct tv *v, struct flash *out)
 	flash_cookie(c, "", 0);
 }
 
-const char *
-app_human_time(struct arena *a, const char *iso)
-{
-	if (iso == NULL || strlen(iso) < 16)
-		return iso;
-	return arena_printf(a, "%.10s %.5s UTC", iso, iso + 11);
-}
-
 /* The form's csrf_token against the page's, in constant time. */
 static bool
 csrf_ok(struct ctx *c)

@@ -87,8 +87,6 @@ void app_take_flash(struct ctx *c, struct tv *v);
 /* The same, and *out (code NULL when there was none, or it was not one
  * this app writes). */
 void app_take_flash_into(struct ctx *c, struct tv *v, struct flash *out);
-/* "2025-06-10T07:29:23Z" -> "2025-06-10 07:29 UTC", for people. */
-const char *app_human_time(struct arena *a, const char *iso);
 /* Set (token != NULL) or clear the session cookie. */
 void app_session_cookie(struct ctx *c, const char *token);
 /* Clear the pre-session cookie (after a sign-in or sign-up). */

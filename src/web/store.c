@@ -226,9 +226,15 @@ static const struct db_stmt statements[S_COUNT] = {
 	{ "list_completed_newer", LIST_NEWER(F_COMPLETED), 6, 1 },
 	SEARCH_STATEMENTS("search", MATCH_TRGM),
 	SEARCH_STATEMENTS("scan", MATCH_SCAN),
+	/* Columns 7-11: created and updated (UTC microseconds and the
+	 * person's offset then), the offset now: the edit page's times. */
 	[S_GET] = { "get", SESSION "SELECT me.email, t.id, t.title, t.description, "
-	    "t.completed, " ISO("t.created_at") ", " ISO("t.updated_at") " "
-	    "FROM me LEFT JOIN todos t ON t.id = $5 AND t.user_id = me.user_id", 5, 1 },
+	    "t.completed, " ISO("t.created_at") ", " ISO("t.updated_at") ", "
+	    "(extract(epoch FROM t.created_at) * 1000000)::bigint, " TZ_OFFSET("t.created_at") ", "
+	    "(extract(epoch FROM t.updated_at) * 1000000)::bigint, " TZ_OFFSET("t.updated_at") ", "
+	    TZ_OFFSET("now()") " "
+	    "FROM me JOIN users u ON u.id = me.user_id "
+	    "LEFT JOIN todos t ON t.id = $5 AND t.user_id = me.user_id", 5, 1 },
 	/* Idempotent on the form token (sql/004's todo_create): a repeated
 	 * post is a no-op, a stale form with new text still adds its todo.
 	 * store_create() always sends one (see there). */
@@ -600,7 +606,7 @@ todo_from_row(struct arena *a, const PGresult *res, int row, int col,
 
 enum td_status
 store_get(struct db *db, struct arena *a, const struct store_session *who,
-    int64_t id, struct todo *out)
+    int64_t id, struct todo *out, int32_t *now_off)
 {
 	char idbuf[24];
 	const char *params[MAX_PARAMS];
@@ -616,8 +622,13 @@ store_get(struct db *db, struct arena *a, const struct store_session *who,
 		rc = TD_ENOSESSION;
 	else if (PQgetisnull(res, 0, 1))
 		rc = TD_ENOTFOUND;       /* no such todo, or someone else's */
-	else
-		rc = todo_from_row(a, res, 0, 1, out);
+	else if ((rc = todo_from_row(a, res, 0, 1, out)) == TD_OK) {
+		out->created_us = int_value(res, 0, 7);
+		out->created_off = (int32_t)int_value(res, 0, 8);
+		out->updated_us = int_value(res, 0, 9);
+		out->updated_off = (int32_t)int_value(res, 0, 10);
+		*now_off = (int32_t)int_value(res, 0, 11);
+	}
 	PQclear(res);
 	return rc;
 }

@@ -50,7 +50,9 @@ struct todo {
 	const char *updated_at;
 	int64_t created_us;        /* for cursors */
 	int32_t created_off;       /* the person's UTC offset then, in seconds
-	                            * (store_list/store_search only) */
+	                            * (store_list/store_search/store_get) */
+	int64_t updated_us;        /* store_get only */
+	int32_t updated_off;
 };
 
 struct todo_page {
@@ -80,8 +82,10 @@ enum td_status store_list(struct db *db, struct arena *a,
 enum td_status store_search(struct db *db, struct arena *a,
     const struct store_session *who, const char *q, enum todo_filter f,
     enum page_dir dir, const struct page_cursor *cur, struct todo_page *out);
+/* *now_off: the person's UTC offset now, for times relative to now. */
 enum td_status store_get(struct db *db, struct arena *a,
-    const struct store_session *who, int64_t id, struct todo *out);
+    const struct store_session *who, int64_t id, struct todo *out,
+    int32_t *now_off);
 /* token: the add form's one-time token (uuid text) or NULL. A second call
  * with the same token creates nothing and still succeeds. NULL: a fresh
  * token is used, so that a retry after a lost connection adds nothing. */

@@ -561,16 +561,21 @@ todos_create(struct ctx *c)
 }
 
 static void
-render_edit(struct ctx *c, const struct todo *t, const struct todo_input *in,
-    int status)
+render_edit(struct ctx *c, const struct todo *t, int32_t now_off,
+    const struct todo_input *in, int status)
 {
+	struct reltime_at now = { now_us(), now_off };
+	struct reltime_at created = { t->created_us, t->created_off };
+	struct reltime_at updated = { t->updated_us, t->updated_off };
+	struct reltime_text cw, uw;
 	const char *ret = return_url(c, in != NULL ?
 	    form_get(&c->req->body, "return_to", NULL) :
 	    form_get(&c->req->query, "return_to", NULL));
 	struct todo_input shown;
 	struct tv *v = app_page_values(c, "Edit");
 
-	if (v == NULL) {
+	if (v == NULL || !reltime_text(c->arena, &created, &now, &cw) ||
+	    !reltime_text(c->arena, &updated, &now, &uw)) {
 		app_fail(c, TD_ENOMEM);
 		return;
 	}
@@ -588,10 +593,13 @@ render_edit(struct ctx *c, const struct todo *t, const struct todo_input *in,
 	}
 	tv_set_int(v, "id", t->id);
 	tv_set_bool(v, "completed", in->completed);
-	tv_set_str(v, "created_at", t->created_at);
-	tv_set_str(v, "updated_at", t->updated_at);
-	tv_set_str(v, "created_human", app_human_time(c->arena, t->created_at));
-	tv_set_str(v, "updated_human", app_human_time(c->arena, t->updated_at));
+	/* In the person's zone, like the list. */
+	tv_set_str(v, "created_at", cw.iso);
+	tv_set_str(v, "created_title", cw.title);
+	tv_set_str(v, "created_human", cw.relative);
+	tv_set_str(v, "updated_at", uw.iso);
+	tv_set_str(v, "updated_title", uw.title);
+	tv_set_str(v, "updated_human", uw.relative);
 	tv_set_str(v, "return_to", ret);
 	tv_set_bool(v, "autofocus", true);
 	app_render(c, status, "edit", v);
@@ -601,13 +609,14 @@ void
 todos_edit(struct ctx *c)
 {
 	struct todo t;
+	int32_t now_off;
 	enum td_status rc;
 
-	if ((rc = store_get(c->app->db, c->arena, c->who, c->id, &t)) != TD_OK) {
+	if ((rc = store_get(c->app->db, c->arena, c->who, c->id, &t, &now_off)) != TD_OK) {
 		app_fail(c, rc);
 		return;
 	}
-	render_edit(c, &t, NULL, 200);
+	render_edit(c, &t, now_off, NULL, 200);
 }
 
 void
@@ -615,6 +624,7 @@ todos_update(struct ctx *c)
 {
 	struct todo_input in;
 	struct todo t;
+	int32_t now_off;
 	enum td_status rc;
 
 	if (!validate(c, &in)) {
@@ -623,11 +633,12 @@ todos_update(struct ctx *c)
 			return;
 		}
 		/* One round trip: the todo must still exist to be edited. */
-		if ((rc = store_get(c->app->db, c->arena, c->who, c->id, &t)) != TD_OK) {
+		if ((rc = store_get(c->app->db, c->arena, c->who, c->id, &t,
+		    &now_off)) != TD_OK) {
 			app_fail(c, rc);
 			return;
 		}
-		render_edit(c, &t, &in, 422);
+		render_edit(c, &t, now_off, &in, 422);
 		return;
 	}
 	if ((rc = store_update(c->app->db, c->who, c->id, in.title, in.description,
