@@ -9,6 +9,7 @@
 'use strict';
 const { chromium } = require('playwright-core');
 const crypto = require('crypto');
+const { AsyncLocalStorage } = require('async_hooks');
 
 const base = process.argv[2] || process.env.TODO_BROWSER_BASE;
 if (!base) {
@@ -22,15 +23,20 @@ const executablePath = process.env.TODO_CHROMIUM || '/usr/bin/chromium';
 const WAIT_MS = Number(process.env.TODO_BROWSER_WAIT_MS || 4000);
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 
+// Cases run TODO_BROWSER_JOBS (2) at a time, each in its own contexts
+// with its own person; what a case says is kept with it (current()) and
+// printed in order when it ends.
+const JOBS = Math.max(1, Number(process.env.TODO_BROWSER_JOBS || 2));
 let browser;
-let failed = false;   // the current case
+const running = new AsyncLocalStorage();
+const current = () => running.getStore();
 const noScriptPages = [];   // every document any context loaded: [url, has <script>]
 
 function fail(msg) {
-	console.log(`    FAIL: ${msg}`);
-	failed = true;
+	current().lines.push(`    FAIL: ${msg}`);
+	current().failed = true;
 }
-function note(msg) { console.log(`    NOTE: ${msg}`); }
+function note(msg) { current().lines.push(`    NOTE: ${msg}`); }
 function check(cond, msg) { if (!cond) fail(msg); return !!cond; }
 function eq(what, expected, actual) {
 	return check(expected === actual, `${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
@@ -48,6 +54,7 @@ const reEscape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 // it loads is checked for <script> (no_script_anywhere).
 async function newContext(opts = {}) {
 	const ctx = await browser.newContext({ javaScriptEnabled: false, baseURL: base, ...opts });
+	current().contexts.push(ctx);
 	ctx.setDefaultTimeout(WAIT_MS);
 	ctx.setDefaultNavigationTimeout(10000);
 	ctx.on('response', async (resp) => {
@@ -806,7 +813,7 @@ test('contrast_of_controls', async () => {
 	}
 });
 
-// Last: every document every case loaded.
+// Last, alone: every document every case loaded.
 test('no_script_anywhere', async () => {
 	check(noScriptPages.length >= 20, `only ${noScriptPages.length} pages seen`);
 	for (const [url, has] of noScriptPages) check(!has, `${url} has a <script>`);
@@ -829,24 +836,47 @@ test('no_script_anywhere', async () => {
 	const failedNames = [];
 	let passed = 0;
 	console.log(`[==========] Running ${run.length} test(s).`);
-	for (const c of run) {
-		console.log(`[ RUN      ] ${c.name}`);
-		failed = false;
+	const runCase = async (c) => {
+		const st = { lines: [], failed: false, contexts: [] };
 		const t0 = Date.now();
-		try {
-			await c.fn();
-		} catch (e) {
-			// The message, and where in this file it was thrown.
-			const at = (e.stack || '').split('\n').find((l) => l.includes('app.test.js:'));
-			fail(`${e.message.split('\n')[0]}${at ? ` (${at.trim().replace(/^at .*\(|\)$/g, '').replace(/^.*\//, '')})` : ''}`);
-		}
+		await running.run(st, async () => {
+			try {
+				await c.fn();
+			} catch (e) {
+				// The message, and where in this file it was thrown.
+				const at = (e.stack || '').split('\n').find((l) => l.includes('app.test.js:'));
+				fail(`${e.message.split('\n')[0]}${at ? ` (${at.trim().replace(/^at .*\(|\)$/g, '').replace(/^.*\//, '')})` : ''}`);
+			}
+		});
 		// A case's contexts are closed even when it failed.
-		for (const ctx of browser.contexts()) await ctx.close().catch(() => {});
-		const secs = ((Date.now() - t0) / 1000).toFixed(1);
-		console.log(`    (${secs} s)`);
-		if (failed) { console.log(`[  FAILED  ] ${c.name}`); failedNames.push(c.name); }
+		for (const ctx of st.contexts) await ctx.close().catch(() => {});
+		st.lines.push(`    (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+		return st;
+	};
+	const report = (c, st) => {
+		console.log(`[ RUN      ] ${c.name}`);
+		for (const l of st.lines) console.log(l);
+		if (st.failed) { console.log(`[  FAILED  ] ${c.name}`); failedNames.push(c.name); }
 		else { console.log(`[       OK ] ${c.name}`); passed++; }
-	}
+	};
+	// The slow ones first, so the rest fill in beside them.
+	const last = run.filter((c) => c.name === 'no_script_anywhere');
+	const queue = run.filter((c) => c.name !== 'no_script_anywhere')
+		.sort((x, y) => Number(y.name.startsWith('axe_')) - Number(x.name.startsWith('axe_')));
+	const results = new Map();
+	let next = 0, shown = 0;
+	const order = queue.concat(last);
+	const flush = () => {
+		while (shown < order.length && results.has(order[shown])) { report(order[shown], results.get(order[shown])); shown++; }
+	};
+	await Promise.all(Array.from({ length: JOBS }, async () => {
+		while (next < queue.length) {
+			const c = queue[next++];
+			results.set(c, await runCase(c));
+			flush();
+		}
+	}));
+	for (const c of last) { results.set(c, await runCase(c)); flush(); }
 	await browser.close();
 	console.log(`[==========] ${run.length} test(s) run.`);
 	console.log(`[  PASSED  ] ${passed} test(s).`);
