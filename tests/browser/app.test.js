@@ -180,10 +180,20 @@ async function focusedDesc(page) {
 		return `${a.tagName.toLowerCase()}${a.id ? '#' + a.id : ''}${a.className ? '.' + String(a.className).replace(/ /g, '.') : ''} "${(a.textContent || a.value || '').trim().slice(0, 60)}"`;
 	});
 }
+// Chromium (like the HTML standard's "flush autofocus candidates") ignores
+// autofocus when the address's fragment names an element: said so, as the
+// cause of a focus left on body.
 async function expectFocus(page, loc, what) {
 	let ok = false;
-	try { ok = await isFocused(loc); } catch (e) { return fail(`${what}: ${e.message.split('\n')[0]}`); }
-	check(ok, `${what}: focus is on ${await focusedDesc(page)}`);
+	try { ok = await isFocused(loc); } catch (e) { fail(`${what}: ${e.message.split('\n')[0]}`); return false; }
+	if (ok) return true;
+	const why = await page.evaluate(() => {
+		const h = decodeURIComponent(location.hash.slice(1));
+		return document.activeElement === document.body && h && document.getElementById(h) &&
+			document.querySelector('[autofocus]') ? ` (the page has an autofocus, but the fragment #${h} names an element: browsers skip autofocus then)` : '';
+	});
+	fail(`${what}: focus is on ${await focusedDesc(page)}${why}`);
+	return false;
 }
 // The whole element inside the viewport (scrolled to by the fragment or the
 // autofocus).
@@ -192,7 +202,7 @@ async function expectInViewport(page, loc, what) {
 		const b = el.getBoundingClientRect();
 		return { top: b.top, bottom: b.bottom, h: window.innerHeight };
 	});
-	check(r.top >= 0 && r.bottom <= r.h, `${what}: not in the viewport (top ${Math.round(r.top)}, bottom ${Math.round(r.bottom)}, viewport ${r.h})`);
+	check(r.top > -1 && r.bottom < r.h + 1, `${what}: not in the viewport (top ${Math.round(r.top)}, bottom ${Math.round(r.bottom)}, viewport ${r.h})`);
 }
 function expectHash(page, id, what) {
 	eq(`${what}: the redirect's fragment`, `#${id}`, new URL(page.url()).hash);
@@ -448,7 +458,7 @@ test('delete_and_undo', async () => {
 	await addTodos(page, ['First thing', 'Second thing', 'Third thing']);
 	const older = await rowId(page, 'First thing');
 	const del = page.getByRole('button', { name: 'Delete Second thing', exact: true });
-	eq('visible text of Delete', 'Delete', (await del.innerText()).trim());
+	eq('visible text of Delete', 'Delete', await visibleText(del));
 	await nav(page, () => del.click());
 	eq('deleted', 0, await row(page, 'Second thing').count());
 	await expectFlash(page, 'Deleted “Second thing”.', 'delete');
@@ -629,7 +639,7 @@ test('keyboard_only', async () => {
 	eq('deleted by Enter', 0, await row(page, 'Fix the bike').count());
 	// Issue 9: Undo is focused, Space undoes.
 	await need(page.getByRole('button', { name: 'Undo' }), 'the Undo button');
-	await expectFocus(page, page.getByRole('button', { name: 'Undo' }), 'after delete by keyboard');
+	if (!await expectFocus(page, page.getByRole('button', { name: 'Undo' }), 'after delete by keyboard')) return;
 	await nav(page, () => page.keyboard.press('Space'));
 	eq('restored by Space', 1, await row(page, 'Fix the bike').count());
 	await ctx.close();
