@@ -47,7 +47,10 @@ const done = 'Book the dentist';
 			if (new URL(page.url()).pathname !== '/todos') throw new Error(`sign-up failed: at ${page.url()}`);
 			for (const [title, description] of todos) {
 				await page.getByLabel('Title', { exact: true }).fill(title);
-				await page.getByLabel('Description').fill(description);
+				// The add form may fold the description into a <details>.
+				const more = page.locator('form.add-form details:not([open]) > summary');
+				if (description && await more.count()) await more.click();
+				if (description) await page.locator('form.add-form textarea[name=description]').fill(description);
 				await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Add todo' }).click()]);
 			}
 			const row = page.locator('li.todo').filter({ has: page.locator('.todo-title', { hasText: done }) });
