@@ -720,6 +720,34 @@ test('times_in_the_persons_zone', async () => {
 	eq('the choice shown', 'Asia/Kolkata', await page.locator('select#time_zone').inputValue());
 	await page.goto('/todos');
 	match('datetime in Asia/Kolkata', /\+05:30$/, await row(page, 'Fresh one').locator('time').getAttribute('datetime'));
+	// Older todos (backdated in the database the app uses: tests/e2e-harness's
+	// TODO_E2E_DATABASE_URL): the wording by age, in local calendar days
+	// past 24 hours; the title is the datetime's local wall time.
+	const dbUrl = process.env.TODO_E2E_DATABASE_URL;
+	if (!check(dbUrl, 'no TODO_E2E_DATABASE_URL (run me through tests/e2e-harness)')) return;
+	const ages = { 'Five minutes': 5 * 60 + 10, 'Three hours': 3 * 3600 + 10, 'Some days': 3 * 86400 + 3600, 'A month': 30 * 86400 };
+	await addTodos(page, Object.keys(ages));
+	for (const [t, secs] of Object.entries(ages)) {
+		require('child_process').execFileSync('psql', [dbUrl, '-qAtX', '-v', 'ON_ERROR_STOP=1', '-c',
+			`UPDATE todos SET created_at = now() - interval '${secs} seconds' WHERE id = ${Number(await todoId(page, t))}`]);
+	}
+	await page.goto('/todos');
+	const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+	// Local (+05:30) calendar day numbers.
+	const localDay = (ms) => Math.floor((ms + 5.5 * 3600e3) / 86400e3);
+	for (const [t, secs] of Object.entries(ages)) {
+		const el = row(page, t).locator('time');
+		const dt = await el.getAttribute('datetime');
+		const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):\d\d\+05:30$/.exec(dt || '');
+		if (!check(m, `${t}: datetime ${dt}`)) continue;
+		eq(`${t}: title`, `${Number(m[3])} ${months[m[2] - 1]} ${m[1]}, ${m[4]}:${m[5]}`, await el.getAttribute('title'));
+		const days = localDay(Date.now()) - localDay(Date.parse(dt));
+		const want = secs < 3600 ? `${Math.floor(secs / 60)} minutes ago`
+			: secs < 86400 ? `${Math.floor(secs / 3600)} hours ago`
+			: days === 1 ? 'yesterday' : days < 7 ? `${days} days ago`
+			: `${Number(m[3])} ${months[m[2] - 1]} ${m[1]}`;
+		eq(`${t}: wording`, want, (await el.innerText()).trim());
+	}
 	await ctx.close();
 });
 
