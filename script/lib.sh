@@ -485,3 +485,54 @@ build_pgbouncer() {
 	printf 'built in %d s\n' $((SECONDS - t0)) >"$cache/BUILD-INFO"
 	return 0
 }
+
+# ---- the browser tests' tools (tests/e2e_browser) ----
+
+# browser_modules_dir SRCDIR: where the npm packages of SRCDIR's
+# tests/browser/package-lock.json are installed, one directory per
+# lockfile (keyed by its hash), so a second run and every other tree with
+# the same lockfile (a fresh clone, make distcheck) reuse them:
+#   ${XDG_CACHE_HOME:-$HOME/.cache}/todo/browser-modules-HASH/node_modules
+browser_modules_dir() {
+	local sum
+	sum=$(sha256sum "$1/tests/browser/package-lock.json" 2>/dev/null | cut -c1-16)
+	[[ -n $sum ]] || return 1
+	echo "${XDG_CACHE_HOME:-$HOME/.cache}/todo/browser-modules-$sum"
+}
+
+# ensure_browser_tools SRCDIR: Debian's chromium (/usr/bin/chromium) and
+# Node.js with npm (apt, when missing), then `npm ci` of
+# tests/browser/package-lock.json (playwright-core, axe-core: pinned, with
+# resolved and integrity) into browser_modules_dir unless it is there.
+# Never downloads a browser: playwright-core drives the Debian one.
+ensure_browser_tools() {
+	local src=$1 dir sudo=() pkgs=() lock
+	[[ -x /usr/bin/chromium ]] || pkgs+=(chromium)
+	command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
+	if [[ ${#pkgs[@]} -gt 0 ]]; then
+		say "installing Debian packages: ${pkgs[*]}"
+		[[ $EUID -ne 0 ]] && sudo=(sudo)
+		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq ||
+			die "apt-get update failed"
+		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			-o DPkg::Lock::Timeout=300 --no-install-recommends "${pkgs[@]}" >/dev/null ||
+			die "apt-get install failed: ${pkgs[*]}"
+	fi
+	dir=$(browser_modules_dir "$src") || die "no $src/tests/browser/package-lock.json"
+	[[ -f $dir/.installed ]] && return 0
+	mkdir -p "${dir%/*}" || die "cannot create ${dir%/*}"
+	lock=${dir%/*}/browser-modules.lock
+	exec {browser_lock_fd}>"$lock" || die "cannot open $lock"
+	flock -w 600 "$browser_lock_fd" || die "timed out waiting for $lock"
+	if [[ ! -f $dir/.installed ]]; then
+		say "npm ci (tests/browser: playwright-core, axe-core) into $dir"
+		rm -rf "$dir" && mkdir -p "$dir" &&
+			cp "$src/tests/browser/package.json" "$src/tests/browser/package-lock.json" \
+				"$src/tests/browser/.npmrc" "$dir/" &&
+			(cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund \
+				--cache "${dir%/*}/npm-cache" >npm.log 2>&1) ||
+			{ tail -n 20 "$dir/npm.log" >&2; exec {browser_lock_fd}>&-; die "npm ci failed"; }
+		touch "$dir/.installed"
+	fi
+	exec {browser_lock_fd}>&-
+}
