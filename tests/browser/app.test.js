@@ -139,7 +139,9 @@ const row = (page, title) => page.locator('li.todo').filter({
 // basics), and by its accessible name (the contract).
 const check_ = (page, title) => row(page, title).locator('button.check');
 const toggle = (page, title) => page.getByRole('button', { name: `Done: ${title}`, exact: true });
-const flash = (page) => page.locator('.flash[role=status]');
+// The confirmation: the toast, or, after a delete, the status beside Undo
+// where the todo was.
+const flash = (page) => page.locator('.flash[role=status], li.undo-row [role=status]');
 const titles = async (page) => (await page.locator('li.todo .todo-title').allTextContents()).map((s) => s.trim());
 
 // The todo's id, from its Delete button's formaction (there before issue 9).
@@ -211,8 +213,12 @@ async function expectInViewport(page, loc, what) {
 	});
 	check(r.top > -1 && r.bottom < r.h + 1, `${what}: not in the viewport (top ${Math.round(r.top)}, bottom ${Math.round(r.bottom)}, viewport ${r.h})`);
 }
-function expectHash(page, id, what) {
-	eq(`${what}: the redirect's fragment`, `#${id}`, new URL(page.url()).hash);
+// The redirect lands on a control (docs/accounts.md, "Where an action
+// lands"): KIND "done" (the toggle) or "edit" of row ROW_ID ("todo-N"), or
+// "undo".
+function expectHash(page, kind, rowId, what) {
+	const want = kind === 'undo' ? '#undo' : `#${kind}-${rowId.replace(/^todo-/, '')}`;
+	eq(`${what}: the redirect's fragment`, want, new URL(page.url()).hash);
 }
 async function expectFlash(page, text, what) {
 	let got;
@@ -386,7 +392,7 @@ test('toggle_focus_and_place', async () => {
 	const t = 'Task 08';   // far below the fold (the list is newest first)
 	const id = await rowId(page, t);
 	await nav(page, () => check_(page, t).click());
-	expectHash(page, id, 'toggle');
+	expectHash(page, 'done', id, 'toggle');
 	await expectFocus(page, check_(page, t), 'after toggle');
 	await expectInViewport(page, page.locator(`#${id}`), 'the toggled row');
 	// In the Active filter the row leaves: focus and fragment go to the next
@@ -395,13 +401,13 @@ test('toggle_focus_and_place', async () => {
 	const older = await rowId(page, 'Task 06');
 	await nav(page, () => check_(page, 'Task 07').click());
 	eq('Task 07 left the Active filter', 0, await row(page, 'Task 07').count());
-	expectHash(page, older, 'toggle out of the filter');
+	expectHash(page, 'done', older, 'toggle out of the filter');
 	await expectFocus(page, check_(page, 'Task 06'), 'after the row left the filter');
 	await expectInViewport(page, page.locator(`#${older}`), 'the nearest row');
 	// The oldest active row: no older one, so the next newer.
 	const newer = await rowId(page, 'Task 02');
 	await nav(page, () => check_(page, 'Task 01').click());
-	expectHash(page, newer, 'toggle of the last row out of the filter');
+	expectHash(page, 'done', newer, 'toggle of the last row out of the filter');
 	await expectFocus(page, check_(page, 'Task 02'), 'after the last row left the filter');
 	await ctx.close();
 });
@@ -414,7 +420,7 @@ test('edit_focus_and_place', async () => {
 	await nav(page, () => row(page, 'Chore 3').locator('a.edit').click());
 	await page.getByLabel('Title', { exact: true }).fill('Chore three');
 	await nav(page, () => page.getByRole('button', { name: 'Save' }).click());
-	expectHash(page, id, 'save');
+	expectHash(page, 'edit', id, 'save');
 	await expectFocus(page, row(page, 'Chore three').locator('a.edit'), 'after saving');
 	await expectInViewport(page, page.locator(`#${id}`), 'the edited row');
 	await ctx.close();
@@ -469,8 +475,10 @@ test('delete_and_undo', async () => {
 	await nav(page, () => del.click());
 	eq('deleted', 0, await row(page, 'Second thing').count());
 	await expectFlash(page, 'Deleted “Second thing”.', 'delete');
-	eq('the flash is a div', 'DIV', await flash(page).evaluate((e) => e.tagName).catch(() => null));
-	expectHash(page, older, 'delete');
+	// Undo stands where the todo was: right above the todo next to it.
+	eq('Undo where the todo was', 1, await page.locator(`li.undo-row + li#${older}`).count());
+	eq('no toast besides', 0, await page.locator('.flash').count());
+	expectHash(page, 'undo', older, 'delete');
 	const undo = page.locator('form.undo[method=post][action="/todos/undo"]').getByRole('button', { name: 'Undo' });
 	eq('one Undo button', 1, await undo.count());
 	for (const f of ['batch', 'csrf_token', 'return_to'])
