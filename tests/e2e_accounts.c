@@ -34,6 +34,7 @@
 #include <libpq-fe.h>
 #include <sodium.h>
 
+#include "e2e_admin.h"
 #include "httpc.h"
 #include "rtstats.h"
 
@@ -120,61 +121,11 @@ is_token(const char *s)
 	return true;
 }
 
-/* ---- the admin connection ---- */
+/* ---- the admin connection (e2e_admin.c) ---- */
 
-static PGconn *admin_conn;
-
-static PGconn *
-admin(void)
-{
-	char ci[1024];
-	const char *user = getenv("TODO_TEST_PGUSER");
-
-	if (admin_conn != NULL)
-		return admin_conn;
-	assert_non_null(getenv("TODO_TEST_PGHOST"));
-	assert_non_null(getenv("TODO_TEST_DBNAME"));
-	snprintf(ci, sizeof(ci), "host=%s port=%s dbname=%s user=%s "
-	    "connect_timeout=10 application_name=e2e-accounts",
-	    getenv("TODO_TEST_PGHOST"), getenv("TODO_TEST_PGPORT"),
-	    getenv("TODO_TEST_DBNAME"), user != NULL ? user : "postgres");
-	admin_conn = PQconnectdb(ci);
-	if (PQstatus(admin_conn) != CONNECTION_OK)
-		fail_msg("admin connection: %s", PQerrorMessage(admin_conn));
-	return admin_conn;
-}
-
-/* Run q with up to two text parameters (p1 NULL: none; p2 NULL: one);
- * the first column of the first row, or "" when there is none (a static
- * buffer, one of four used in turn). */
-static const char *
-sql(const char *q, const char *p1, const char *p2)
-{
-	static char vals[4][4096];
-	static int next;
-	const char *params[2] = { p1, p2 };
-	char *val = vals[next++ % 4];
-	PGresult *r = PQexecParams(admin(), q, p1 == NULL ? 0 : p2 == NULL ? 1 : 2,
-	    NULL, params, NULL, NULL, 0);
-
-	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
-	    PQresultStatus(r) != PGRES_TUPLES_OK) {
-		snprintf(val, sizeof(vals[0]), "%s", PQresultErrorMessage(r));
-		PQclear(r);
-		fail_msg("admin: %s: %s", q, val);
-	}
-	val[0] = '\0';
-	if (PQntuples(r) > 0 && PQnfields(r) > 0)
-		snprintf(val, sizeof(vals[0]), "%s", PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return val;
-}
-
-static long
-sql_long(const char *q, const char *p1, const char *p2)
-{
-	return atol(sql(q, p1, p2));
-}
+#define admin() e2e_admin("e2e-accounts")
+#define sql(q, p1, p2) e2e_sql(q, p1, p2)
+#define sql_long(q, p1, p2) e2e_sql_long(q, p1, p2)
 
 /* The row of a session cookie's token: the database keeps its SHA-256. */
 #define BY_TOKEN "hash = sha256(decode(translate($1, '-_', '+/') || '=', 'base64'))"
@@ -2719,7 +2670,6 @@ main(void)
 	}
 	port = atoi(p);
 	rc = cmocka_run_group_tests_name("e2e_accounts", tests, NULL, NULL);
-	if (admin_conn != NULL)
-		PQfinish(admin_conn);
+	e2e_admin_close();
 	return rc;
 }

@@ -43,6 +43,7 @@
 
 #include <libpq-fe.h>
 
+#include "e2e_admin.h"
 #include "httpc.h"
 #include "rtstats.h"
 
@@ -1190,49 +1191,9 @@ bg_wait(struct bg *b, struct answer *a)
 
 /* ---- the admin connection ---- */
 
-static PGconn *admin_conn;
-
-static PGconn *
-admin(void)
-{
-	char ci[1024];
-	const char *user = getenv("TODO_TEST_PGUSER");
-
-	if (admin_conn != NULL)
-		return admin_conn;
-	assert_non_null(getenv("TODO_TEST_PGHOST"));
-	assert_non_null(getenv("TODO_TEST_DBNAME"));
-	snprintf(ci, sizeof(ci), "host=%s port=%s dbname=%s user=%s "
-	    "connect_timeout=10 application_name=e2e-admin",
-	    getenv("TODO_TEST_PGHOST"), getenv("TODO_TEST_PGPORT"),
-	    getenv("TODO_TEST_DBNAME"), user != NULL ? user : "postgres");
-	admin_conn = PQconnectdb(ci);
-	if (PQstatus(admin_conn) != CONNECTION_OK)
-		fail_msg("admin connection: %s", PQerrorMessage(admin_conn));
-	return admin_conn;
-}
-
-/* Run sql (with at most one text parameter); the first column of the
- * first row, or "" when there is none (a static buffer). */
-static const char *
-admin_sql(const char *sql, const char *param)
-{
-	static char val[256];
-	PGresult *r = PQexecParams(admin(), sql, param != NULL ? 1 : 0, NULL,
-	    param != NULL ? &param : NULL, NULL, NULL, 0);
-
-	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
-	    PQresultStatus(r) != PGRES_TUPLES_OK) {
-		snprintf(val, sizeof(val), "%s", PQresultErrorMessage(r));
-		PQclear(r);
-		fail_msg("admin: %s: %s", sql, val);
-	}
-	val[0] = '\0';
-	if (PQntuples(r) > 0 && PQnfields(r) > 0)
-		snprintf(val, sizeof(val), "%s", PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return val;
-}
+#define admin() e2e_admin("e2e-admin")
+/* sql with at most one text parameter (e2e_admin.c). */
+#define admin_sql(q, param) e2e_sql(q, param, NULL)
 
 static long
 titles(const char *title)
@@ -1444,10 +1405,7 @@ fault_teardown(void **state)
 		unlink(the_writer.file);
 		the_writer.pid = 0;
 	}
-	if (admin_conn != NULL) {
-		PQfinish(admin_conn);
-		admin_conn = NULL;
-	}
+	e2e_admin_close();
 	return 0;
 }
 
@@ -1606,7 +1564,7 @@ set_read_only(int on)
 static int
 read_only_teardown(void **state)
 {
-	if (read_only_set && admin_conn != NULL)
+	if (read_only_set)
 		set_read_only(0);
 	return fault_teardown(state);
 }

@@ -21,6 +21,7 @@
 
 #include <libpq-fe.h>
 
+#include "e2e_admin.h"
 #include "httpc.h"
 
 #define SESSION		"session"
@@ -53,50 +54,8 @@ enc(const char *s)
 
 /* ---- the admin connection ---- */
 
-static PGconn *admin_conn;
-
-static PGconn *
-admin(void)
-{
-	char ci[1024];
-
-	if (admin_conn != NULL)
-		return admin_conn;
-	assert_non_null(getenv("TODO_TEST_PGHOST"));
-	assert_non_null(getenv("TODO_TEST_DBNAME"));
-	snprintf(ci, sizeof(ci), "host=%s port=%s dbname=%s user=postgres "
-	    "connect_timeout=10 application_name=e2e-list",
-	    getenv("TODO_TEST_PGHOST"), getenv("TODO_TEST_PGPORT"),
-	    getenv("TODO_TEST_DBNAME"));
-	admin_conn = PQconnectdb(ci);
-	if (PQstatus(admin_conn) != CONNECTION_OK)
-		fail_msg("admin connection: %s", PQerrorMessage(admin_conn));
-	return admin_conn;
-}
-
-/* q with up to two text parameters; the first value or "". */
-static const char *
-sql(const char *q, const char *p1, const char *p2)
-{
-	static char vals[4][4096];
-	static int next;
-	const char *params[2] = { p1, p2 };
-	char *val = vals[next++ % 4];
-	PGresult *r = PQexecParams(admin(), q, p1 == NULL ? 0 : p2 == NULL ? 1 : 2,
-	    NULL, params, NULL, NULL, 0);
-
-	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
-	    PQresultStatus(r) != PGRES_TUPLES_OK) {
-		snprintf(val, sizeof(vals[0]), "%s", PQresultErrorMessage(r));
-		PQclear(r);
-		fail_msg("admin: %s: %s", q, val);
-	}
-	val[0] = '\0';
-	if (PQntuples(r) > 0 && PQnfields(r) > 0)
-		snprintf(val, sizeof(vals[0]), "%s", PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return val;
-}
+#define admin() e2e_admin("e2e-list")
+#define sql(q, p1, p2) e2e_sql(q, p1, p2)
 
 /* ---- people ---- */
 
@@ -562,7 +521,6 @@ main(void)
 	}
 	port = atoi(p);
 	rc = cmocka_run_group_tests_name("e2e_list", tests, NULL, NULL);
-	if (admin_conn != NULL)
-		PQfinish(admin_conn);
+	e2e_admin_close();
 	return rc;
 }
