@@ -146,7 +146,7 @@ reset(void **state)
 {
 	(void)state;
 	PQclear(pgtest_q(pg, "TRUNCATE todos, sqlite_imported, users, sessions, "
-	    "todo_counts; "
+	    "todo_counts, todo_trash; "
 	    "ALTER TABLE todos ALTER COLUMN id RESTART WITH 1"));
 	return 0;
 }

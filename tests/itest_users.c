@@ -191,7 +191,7 @@ reset(void **state)
 {
 	(void)state;
 	PQclear(pgtest_q(pg, "TRUNCATE todos, users, sessions, login_failures, "
-	    "todo_counts"));
+	    "todo_counts, todo_trash"));
 	return 0;
 }
 
