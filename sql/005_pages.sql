@@ -40,13 +40,19 @@ RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT lower((p_title || coalesce(' ' || p_description, '')) COLLATE "und-x-icu")
 $$;
 -- (search functions: below this line)
+-- The lowered text is stored (computed on insert and update): a query too
+-- short for trigrams walks the person's rows, and lowering each row with
+-- ICU there costs about six times the LIKE itself (docs/performance.md).
+-- Adding it rewrites todos once.
+ALTER TABLE todos ADD COLUMN search text
+    GENERATED ALWAYS AS (todo_search_text(title, description)) STORED;
 -- The app's search (store.c) asks for one person's matches: with user_id
 -- in the same GIN index (btree_gin, trusted like pg_trgm) a rare word is
 -- found from the index alone, instead of intersecting every person's
 -- matches with the person's 100,000 rows (docs/performance.md, Search).
 CREATE EXTENSION IF NOT EXISTS btree_gin;
 CREATE INDEX todos_user_search_idx ON todos
-    USING gin (user_id, todo_search_text(title, description) gin_trgm_ops);
+    USING gin (user_id, search gin_trgm_ops);
 
 -- ---- time zones ----
 -- An IANA name PostgreSQL knows (pg_timezone_names); the app checks it
@@ -69,6 +75,7 @@ INSERT INTO time_zone_names
 DROP TABLE time_zone_names;
 ALTER TABLE users DROP COLUMN time_zone;
 DROP INDEX todos_user_search_idx;
+ALTER TABLE todos DROP COLUMN search;
 DROP FUNCTION todo_search_text(text, text);
 -- Created by the up part (this schema is the app's alone).
 DROP EXTENSION IF EXISTS btree_gin;

@@ -174,9 +174,9 @@ enum {
 /* By the trigram index: only for a query with a run of three letters or
  * digits (pg_trgm finds no trigram in a shorter one and would read the
  * whole index: 5 s on 1.1 million todos, docs/performance.md). */
-#define MATCH_TRGM(q) "todo_search_text(title, description) LIKE " PATTERN(q)
+#define MATCH_TRGM(q) "search LIKE " PATTERN(q)
 /* By the person's rows: "|| ''" keeps the planner off the trigram index. */
-#define MATCH_SCAN(q) "(todo_search_text(title, description) || '') LIKE " PATTERN(q)
+#define MATCH_SCAN(q) "(search || '') LIKE " PATTERN(q)
 #define CUR_GT "(created_at, id) > " CURSOR
 #define CUR_GE "(created_at, id) >= " CURSOR
 #define SEARCH_SQL(match, filter, counts, more, before, page_cond, order) \
