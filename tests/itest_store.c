@@ -785,7 +785,7 @@ test_undo_delete(void **state)
 	sql_ok(admin, "UPDATE todos SET updated_at = updated_at + interval '1 hour' WHERE title = 'b'");
 	before = snapshot(1);
 
-	assert_int_equal(store_delete_change(sdb, arena, &me, b, FILTER_ALL, &ch), TD_OK);
+	assert_int_equal(store_delete_change(sdb, arena, &me, b, FILTER_ALL, NULL, &ch), TD_OK);
 	assert_int_equal(ch.count, 1);
 	assert_true(ch.batch > 0);
 	assert_string_equal(ch.title, "b");
@@ -813,16 +813,16 @@ test_undo_delete(void **state)
 
 	/* The newest deleted: the next newer does not exist, the next older
 	 * is taken; the oldest: the next newer. */
-	assert_int_equal(store_delete_change(sdb, arena, &me, c, FILTER_ALL, &ch), TD_OK);
+	assert_int_equal(store_delete_change(sdb, arena, &me, c, FILTER_ALL, NULL, &ch), TD_OK);
 	assert_int_equal(ch.focus, b);
-	assert_int_equal(store_delete_change(sdb, arena, &me, a, FILTER_ALL, &ch), TD_OK);
+	assert_int_equal(store_delete_change(sdb, arena, &me, a, FILTER_ALL, NULL, &ch), TD_OK);
 	assert_int_equal(ch.focus, b);
 	/* The last one: none left. */
-	assert_int_equal(store_delete_change(sdb, arena, &me, b, FILTER_ALL, &ch), TD_OK);
+	assert_int_equal(store_delete_change(sdb, arena, &me, b, FILTER_ALL, NULL, &ch), TD_OK);
 	assert_int_equal(ch.focus, 0);
 	/* Gone, and not resent: not found, no batch. */
-	assert_int_equal(store_delete_change(sdb, arena, &me, b, FILTER_ALL, &ch), TD_ENOTFOUND);
-	assert_int_equal(store_delete_change(sdb, arena, &other, c, FILTER_ALL, &ch), TD_ENOTFOUND);
+	assert_int_equal(store_delete_change(sdb, arena, &me, b, FILTER_ALL, NULL, &ch), TD_ENOTFOUND);
+	assert_int_equal(store_delete_change(sdb, arena, &other, c, FILTER_ALL, NULL, &ch), TD_ENOTFOUND);
 	/* In the trash: c, a and b; b's first batch, restored, was swept by
 	 * the next delete. */
 	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todo_trash WHERE user_id = 1"), 3);
@@ -849,25 +849,60 @@ test_nearest_in_filter(void **state)
 	assert_int_equal(store_toggle(sdb, &me, c1), TD_OK);
 	assert_int_equal(store_toggle(sdb, &me, c2), TD_OK);
 	/* Toggled where it stays in view: itself. */
-	assert_int_equal(store_toggle_change(sdb, &me, a2, FILTER_ALL, &ch), TD_OK);
+	assert_int_equal(store_toggle_change(sdb, arena, &me, a2, FILTER_ALL, NULL, &ch), TD_OK);
 	assert_int_equal(ch.focus, a2);
-	assert_int_equal(store_toggle_change(sdb, &me, a2, FILTER_ALL, &ch), TD_OK);
+	assert_int_equal(store_toggle_change(sdb, arena, &me, a2, FILTER_ALL, NULL, &ch), TD_OK);
 	/* Completed on the Active page: the next older active one. */
-	assert_int_equal(store_toggle_change(sdb, &me, a2, FILTER_ACTIVE, &ch), TD_OK);
+	assert_int_equal(store_toggle_change(sdb, arena, &me, a2, FILTER_ACTIVE, NULL, &ch), TD_OK);
 	assert_int_equal(ch.focus, a1);
 	/* Reopened on the Completed page: the next older completed (a2,
 	 * completed now); for c1 none is older: the next newer, a2. */
-	assert_int_equal(store_toggle_change(sdb, &me, c2, FILTER_COMPLETED, &ch), TD_OK);
+	assert_int_equal(store_toggle_change(sdb, arena, &me, c2, FILTER_COMPLETED, NULL, &ch), TD_OK);
 	assert_int_equal(ch.focus, a2);
-	assert_int_equal(store_toggle_change(sdb, &me, c1, FILTER_COMPLETED, &ch), TD_OK);
+	assert_int_equal(store_toggle_change(sdb, arena, &me, c1, FILTER_COMPLETED, NULL, &ch), TD_OK);
 	assert_int_equal(ch.focus, a2);
 	/* Now active: a1, c1, c2, a3; completed: a2. Deleting a3 on the
 	 * Active page skips nothing: c2 is active now. */
-	assert_int_equal(store_delete_change(sdb, arena, &me, a3, FILTER_ACTIVE, &ch), TD_OK);
+	assert_int_equal(store_delete_change(sdb, arena, &me, a3, FILTER_ACTIVE, NULL, &ch), TD_OK);
 	assert_int_equal(ch.focus, c2);
-	assert_int_equal(store_delete_change(sdb, arena, &me, a1, FILTER_COMPLETED, &ch), TD_OK);
+	assert_int_equal(store_delete_change(sdb, arena, &me, a1, FILTER_COMPLETED, NULL, &ch), TD_OK);
 	assert_int_equal(ch.focus, a2);
-	assert_int_equal(store_delete_change(sdb, arena, &me, a2, FILTER_COMPLETED, &ch), TD_OK);
+	assert_int_equal(store_delete_change(sdb, arena, &me, a2, FILTER_COMPLETED, NULL, &ch), TD_OK);
+	assert_int_equal(ch.focus, 0);
+}
+
+/* ... and within the page's search: a todo that does not match is not
+ * "next to it" there. */
+static void
+test_nearest_in_search(void **state)
+{
+	struct store_change ch;
+	int64_t pie, tart;
+
+	(void)state;
+	create_ok(sdb, "Apple pie");
+	create_ok(sdb, "banana");
+	create_ok(sdb, "APPLE tart");
+	create_ok(sdb, "cherry");
+	pie = id_of("Apple pie");
+	tart = id_of("APPLE tart");
+	/* Toggled on the results for "apple": it still matches, itself. */
+	assert_int_equal(store_toggle_change(sdb, arena, &me, tart, FILTER_ALL, "apple",
+	    &ch), TD_OK);
+	assert_int_equal(ch.focus, tart);
+	assert_int_equal(store_toggle_change(sdb, arena, &me, tart, FILTER_ALL, "apple",
+	    &ch), TD_OK);                      /* open again */
+	/* Done on the Active results: the next older active match, not
+	 * banana (which is next to it in the whole list). */
+	assert_int_equal(store_toggle_change(sdb, arena, &me, tart, FILTER_ACTIVE, "apple",
+	    &ch), TD_OK);
+	assert_int_equal(ch.focus, pie);
+	assert_int_equal(store_delete_change(sdb, arena, &me, tart, FILTER_ALL, "apple",
+	    &ch), TD_OK);
+	assert_int_equal(ch.focus, pie);
+	/* LIKE's wildcards in the search are literal: nothing matches "a%e". */
+	assert_int_equal(store_delete_change(sdb, arena, &me, pie, FILTER_ALL, "a%e",
+	    &ch), TD_OK);
 	assert_int_equal(ch.focus, 0);
 }
 
@@ -929,7 +964,7 @@ test_undo_window_and_sweep(void **state)
 	(void)state;
 	create_ok(sdb, "old");
 	create_ok(sdb, "new");
-	assert_int_equal(store_delete_change(sdb, arena, &me, id_of("old"), FILTER_ALL, &ch), TD_OK);
+	assert_int_equal(store_delete_change(sdb, arena, &me, id_of("old"), FILTER_ALL, NULL, &ch), TD_OK);
 	/* Just inside the window it still can be; make it just past. */
 	snprintf(sql, sizeof(sql), "UPDATE todo_trash SET deleted_at = now() - "
 	    "interval '%d seconds' - interval '1 second'", STORE_UNDO_WINDOW_S);
@@ -947,7 +982,7 @@ test_undo_window_and_sweep(void **state)
 	/* A fresh one of theirs stays. */
 	sql_ok(admin, "INSERT INTO todo_trash (user_id, batch, id, title, completed, "
 	    "created_at, updated_at) VALUES (2, 2000000, 2000000, 'fresh', false, now(), now())");
-	assert_int_equal(store_delete_change(sdb, arena, &me, id_of("new"), FILTER_ALL, &ch), TD_OK);
+	assert_int_equal(store_delete_change(sdb, arena, &me, id_of("new"), FILTER_ALL, NULL, &ch), TD_OK);
 	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todo_trash WHERE user_id = 1"), 1);
 	assert_int_equal(sql_int(admin, "SELECT count(*) FROM todo_trash WHERE user_id = 2"),
 	    150 - STORE_TRASH_SWEEP + 1);
@@ -1665,7 +1700,7 @@ test_answer_lost_after_commit(void **state)
 		assert_int_equal(store_create(db, &me, "again", NULL, NULL), TD_OK);
 		again = id_of("again");
 		dropper_arm(&d);
-		assert_int_equal(store_delete_change(db, arena, &me, again, FILTER_ALL, &ch), TD_OK);
+		assert_int_equal(store_delete_change(db, arena, &me, again, FILTER_ALL, NULL, &ch), TD_OK);
 		dropper_dropped(&d);
 		assert_true(db_last_resent(db));
 		assert_int_equal(ch.batch, sql_int(admin, "SELECT batch FROM todo_trash "
@@ -2170,6 +2205,7 @@ main(void)
 		T(test_constraints),
 		T(test_undo_delete),
 		T(test_nearest_in_filter),
+		T(test_nearest_in_search),
 		T(test_undo_clear_completed),
 		T(test_undo_window_and_sweep),
 		T(test_round_trips),

@@ -130,15 +130,20 @@ enum {
  * 'completed')? */
 #define IN_FILTER(t, p) \
 	"(" p "::text = 'all' OR " t ".completed = (" p "::text = 'completed'))"
+/* ... and on the page it was acted on: in filter p and matching search
+ * q (a text parameter with LIKE's escapes, NULL: no search). */
+#define IN_VIEW(t, p, q) \
+	"(" IN_FILTER(t, p) " AND (" q "::text IS NULL OR " t ".search LIKE " PATTERN(q) "))"
 /* The id of the person's todo next to the one in (one-row) CTE src in
- * filter p, in list order: the next older, else the next newer; NULL when
- * none is left. src's own row is never it (strict comparisons). */
-#define NEAREST(src, p) \
+ * the view of filter p and search q, in list order: the next older, else
+ * the next newer; NULL when none is left. src's own row is never it
+ * (strict comparisons). */
+#define NEAREST(src, p, q) \
 	"coalesce((SELECT n.id FROM todos n, " src " s WHERE n.user_id = " ME \
-	" AND " IN_FILTER("n", p) " AND (n.created_at, n.id) < (s.created_at, s.id) " \
+	" AND " IN_VIEW("n", p, q) " AND (n.created_at, n.id) < (s.created_at, s.id) " \
 	"ORDER BY n.created_at DESC, n.id DESC LIMIT 1), " \
 	"(SELECT n.id FROM todos n, " src " s WHERE n.user_id = " ME \
-	" AND " IN_FILTER("n", p) " AND (n.created_at, n.id) > (s.created_at, s.id) " \
+	" AND " IN_VIEW("n", p, q) " AND (n.created_at, n.id) > (s.created_at, s.id) " \
 	"ORDER BY n.created_at, n.id LIMIT 1))"
 /* Deleted rows go to the trash under batch b (a CTE), from CTE d. */
 #define TO_TRASH(d, b) \
@@ -243,13 +248,13 @@ static const struct db_stmt statements[S_COUNT] = {
 	[S_UPDATE] = { "update", SESSION ", t AS (UPDATE todos SET title = $6, "
 	    "description = $7, completed = $8::boolean WHERE id = $5 AND user_id = " ME
 	    " RETURNING 1)" WRITE_RESULT("t"), 8, 1 },
-	/* $6: the filter of the page it was toggled on. Column 3: the todo,
-	 * or the one next to it when it left that filter. */
+	/* $6, $7: the filter and search of the page it was toggled on.
+	 * Column 3: the todo, or the one next to it when it left that view. */
 	[S_TOGGLE] = { "toggle", SESSION ", t AS (UPDATE todos SET completed = NOT completed "
-	    "WHERE id = $5 AND user_id = " ME " RETURNING id, completed, created_at)"
-	    WRITE_RESULT("t") ", (SELECT CASE WHEN " IN_FILTER("t", "$6") " THEN t.id ELSE "
-	    NEAREST("t", "$6") " END FROM t)", 6, 0 },
-	/* $6 filter, $7 undo window, $8 sweep bound. Columns 2-4: the batch,
+	    "WHERE id = $5 AND user_id = " ME " RETURNING id, completed, created_at, search)"
+	    WRITE_RESULT("t") ", (SELECT CASE WHEN " IN_VIEW("t", "$6", "$7") " THEN t.id ELSE "
+	    NEAREST("t", "$6", "$7") " END FROM t)", 7, 0 },
+	/* $6 filter, $7 undo window, $8 sweep bound, $9 search. Columns 2-4: the batch,
 	 * the title, the todo next to it. Resent after a lost connection, the
 	 * delete finds the todo gone: "prev" finds the batch the first
 	 * attempt put it in (a fresh delete of an id in the trash is told
@@ -265,8 +270,8 @@ static const struct db_stmt statements[S_COUNT] = {
 	    "coalesce((SELECT created_at FROM d), (SELECT created_at FROM prev)) AS created_at)"
 	    TRASH_SWEEP(7, 8)
 	    WRITE_RESULT("ins") ", coalesce((SELECT batch FROM ins), (SELECT batch FROM prev)), "
-	    "coalesce((SELECT title FROM d), (SELECT title FROM prev)), " NEAREST("s", "$6"),
-	    8, 1 },
+	    "coalesce((SELECT title FROM d), (SELECT title FROM prev)), "
+	    NEAREST("s", "$6", "$9"), 9, 1 },
 	/* Toggle-all is not idempotent: never retried after a lost connection.
 	 * Column 2: the state the todos were set to. */
 	[S_TOGGLE_ALL] = { "toggle_all", SESSION ", g AS (SELECT coalesce((SELECT c.active "
@@ -424,7 +429,7 @@ store_session_init(struct store_session *s, const unsigned char hash[32],
 }
 
 /* The session's four parameters, then up to four of the statement's. */
-#define MAX_PARAMS 8
+#define MAX_PARAMS 10
 static void
 with_session(const char *params[MAX_PARAMS], const struct store_session *who)
 {
@@ -737,8 +742,9 @@ exec_change(struct db *db, int stmt, const char *const *params,
 }
 
 enum td_status
-store_toggle_change(struct db *db, const struct store_session *who, int64_t id,
-    enum todo_filter f, struct store_change *out)
+store_toggle_change(struct db *db, struct arena *a,
+    const struct store_session *who, int64_t id, enum todo_filter f,
+    const char *q, struct store_change *out)
 {
 	char idbuf[24];
 	const char *params[MAX_PARAMS];
@@ -749,6 +755,9 @@ store_toggle_change(struct db *db, const struct store_session *who, int64_t id,
 	snprintf(idbuf, sizeof(idbuf), "%" PRId64, id);
 	params[4] = idbuf;
 	params[5] = filter_param[f];
+	params[6] = NULL;
+	if (q != NULL && (params[6] = like_escape(a, q)) == NULL)
+		return TD_ENOMEM;
 	if ((rc = exec_change(db, S_TOGGLE, params, &res, out)) != TD_OK)
 		return rc;
 	out->focus = int_value(res, 0, 2);
@@ -761,13 +770,13 @@ store_toggle(struct db *db, const struct store_session *who, int64_t id)
 {
 	struct store_change ch;
 
-	return store_toggle_change(db, who, id, FILTER_ALL, &ch);
+	return store_toggle_change(db, NULL, who, id, FILTER_ALL, NULL, &ch);
 }
 
 enum td_status
 store_delete_change(struct db *db, struct arena *a,
     const struct store_session *who, int64_t id, enum todo_filter f,
-    struct store_change *out)
+    const char *q, struct store_change *out)
 {
 	char idbuf[24], window[12], sweep[12];
 	const char *params[MAX_PARAMS];
@@ -782,6 +791,9 @@ store_delete_change(struct db *db, struct arena *a,
 	params[5] = filter_param[f];
 	params[6] = window;
 	params[7] = sweep;
+	params[8] = NULL;
+	if (q != NULL && (params[8] = like_escape(a, q)) == NULL)
+		return TD_ENOMEM;
 	if ((rc = exec_change(db, S_DELETE, params, &res, out)) != TD_OK)
 		return rc;
 	/* Sent again after a lost connection, the delete finds no row when
@@ -809,7 +821,7 @@ store_delete(struct db *db, const struct store_session *who, int64_t id)
 {
 	struct store_change ch;
 
-	return store_delete_change(db, NULL, who, id, FILTER_ALL, &ch);
+	return store_delete_change(db, NULL, who, id, FILTER_ALL, NULL, &ch);
 }
 
 enum td_status

@@ -124,17 +124,19 @@ struct store_change {
 	const char *title;     /* delete: the deleted todo's title (arena) */
 };
 
-/* The toggle; focus: the todo itself, or when it left filter f, the todo
+/* The toggle; focus: the todo itself, or when it left the page's view
+ * (filter f, search q: NULL for none; a is needed only with q), the todo
  * next to it there (next older, else next newer). */
-enum td_status store_toggle_change(struct db *db,
+enum td_status store_toggle_change(struct db *db, struct arena *a,
     const struct store_session *who, int64_t id, enum todo_filter f,
-    struct store_change *out);
-/* The delete, into the trash; focus: the todo next to it in filter f.
- * Resent after a lost connection and finding the todo gone, TD_OK with the
- * batch the first attempt made (found in the trash), like store_delete. */
+    const char *q, struct store_change *out);
+/* The delete, into the trash; focus: the todo next to it in the view of
+ * filter f and search q (NULL: none). Resent after a lost connection and
+ * finding the todo gone, TD_OK with the batch the first attempt made
+ * (found in the trash), like store_delete. */
 enum td_status store_delete_change(struct db *db, struct arena *a,
     const struct store_session *who, int64_t id, enum todo_filter f,
-    struct store_change *out);
+    const char *q, struct store_change *out);
 enum td_status store_toggle_all_change(struct db *db,
     const struct store_session *who, struct store_change *out);
 /* Resent after a lost connection and finding nothing completed: TD_OK

@@ -170,10 +170,10 @@ redirect_back(struct ctx *c, const char *flash)
 	app_redirect(c, flash, return_url(c, form_get(&c->req->body, "return_to", NULL)));
 }
 
-/* The filter of the page a form came from: where "the todo next to it" is
- * looked for. */
-static enum todo_filter
-return_filter(struct ctx *c)
+/* The view (filter and search) of the page a form came from: where "the
+ * todo next to it" is looked for. */
+static struct list_state
+return_view(struct ctx *c)
 {
 	const char *ret = strchr(return_url(c, form_get(&c->req->body, "return_to", NULL)), '?');
 	struct list_state st;
@@ -181,8 +181,8 @@ return_filter(struct ctx *c)
 
 	if (ret == NULL || form_parse(c->arena, ret + 1, strlen(ret + 1), 8, &q) != TD_OK ||
 	    parse_list_state(c->arena, &q, &st) != NULL)
-		return FILTER_ALL;
-	return st.filter;
+		return (struct list_state){ FILTER_ALL, PAGE_FIRST, { 0, 0 }, NULL };
+	return st;
 }
 
 /* Where a redirect lands: the fragment names the control that gets the
@@ -653,14 +653,15 @@ void
 todos_toggle(struct ctx *c)
 {
 	struct store_change ch;
-	enum td_status rc = store_toggle_change(c->app->db, c->who, c->id,
-	    return_filter(c), &ch);
+	struct list_state view = return_view(c);
+	enum td_status rc = store_toggle_change(c->app->db, c->arena, c->who, c->id,
+	    view.filter, view.q, &ch);
 
 	if (rc != TD_OK) {
 		app_fail(c, rc);
 		return;
 	}
-	/* Focus: the todo, or the one next to it when it left the filter. */
+	/* Focus: the todo, or the one next to it when it left the view. */
 	redirect_to(c, &(struct flash){ "toggled", -1, 0, ch.focus, NULL }, AT_TOGGLE,
 	    ch.focus);
 }
@@ -669,8 +670,9 @@ void
 todos_delete(struct ctx *c)
 {
 	struct store_change ch;
+	struct list_state view = return_view(c);
 	enum td_status rc = store_delete_change(c->app->db, c->arena, c->who, c->id,
-	    return_filter(c), &ch);
+	    view.filter, view.q, &ch);
 
 	if (rc != TD_OK) {
 		app_fail(c, rc);
