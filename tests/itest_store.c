@@ -389,8 +389,11 @@ test_empty_then_create(void **state)
 	assert_true(p.items[1].completed);
 	assert_int_equal(p.items[2].id, id_of("first"));
 	assert_true(p.items[0].created_us >= p.items[1].created_us);
-	assert_int_equal(strlen(p.items[0].created_at), 20);   /* ...:SSZ */
-	assert_int_equal(p.items[0].created_at[19], 'Z');
+	/* Binary timestamps: the database's clock, in Unix microseconds
+	 * (within a minute of ours), and UTC's offset. */
+	assert_true(llabs(p.items[0].created_us - (int64_t)time(NULL) * 1000000) < 60000000);
+	assert_int_equal(p.items[0].created_off, 0);
+	assert_int_equal(p.now_off, 0);
 
 	assert_int_equal(store_get(sdb, arena, &me, id_of("second"), &t, &get_now_off), TD_OK);
 	assert_string_equal(t.title, "second");

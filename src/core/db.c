@@ -766,7 +766,7 @@ exec_statement(struct db *db, int stmt, const char *const *params,
 			n++;
 		failed = (!db->prepared[stmt] && n == 0) ||
 		    PQsendQueryPrepared(db->conn, name, st->nparams, params,
-		    NULL, NULL, 0) != 1 || PQpipelineSync(db->conn) != 1;
+		    NULL, NULL, st->binary ? 1 : 0) != 1 || PQpipelineSync(db->conn) != 1;
 		n++;
 		db->round_trips++;
 		db->cancelled = 0;

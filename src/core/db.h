@@ -26,6 +26,7 @@ struct db_stmt {
 	const char *sql;
 	int nparams;
 	int idempotent;   /* safe to re-run once on a fresh connection */
+	int binary;       /* results in binary format (the caller decodes) */
 };
 
 struct db;

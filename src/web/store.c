@@ -12,6 +12,7 @@
 
 #include "arena.h"
 #include "db.h"
+#include "log.h"
 
 enum {
 	S_LIST_FIRST,        /* 3 filters x 3 directions, in this order */
@@ -52,7 +53,7 @@ enum {
  * session_touch() (sql/004) runs only when last_seen is stale. */
 #define SECS(n) "$" #n "::integer * interval '1 second'"
 #define SESSION \
-	"WITH me AS MATERIALIZED (SELECT x.user_id, u.email, " \
+	"WITH me AS MATERIALIZED (SELECT x.user_id, u.email, u.time_zone, " \
 	"CASE WHEN x.last_seen < now() - " SECS(4) " THEN session_touch(x.hash) END AS touched " \
 	"FROM sessions x JOIN users u ON u.id = x.user_id " \
 	"WHERE x.hash = $1::bytea AND u.disabled_at IS NULL " \
@@ -66,19 +67,26 @@ enum {
 
 #define US(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
 
-/* Columns of a listed row. cursor_us is exact: extract() is numeric.
- * The ISO text is made in C from it (per-row SQL is what a page costs). */
-#define ROW_COLS \
-	"id, title, description, completed, " \
-	"(extract(epoch FROM created_at) * 1000000)::bigint AS created_us, created_at"
+/* A listed row's own columns. The page statements answer in binary
+ * (db_stmt.binary): created_at arrives as PostgreSQL's int8 microseconds,
+ * no text to format in SQL or to parse in C. */
+#define ROW_COLS "id, title, description, completed, created_at"
 
 /* The zone's offset from UTC at an instant, in seconds: the local wall
- * time's epoch minus the instant's. reltime.c formats with it. For rows,
- * LOCAL_US (the wall time's microseconds; C subtracts created_us) costs
- * one extract() a row instead of two. */
-#define LOCAL_US(ts) "(extract(epoch FROM (" ts ") AT TIME ZONE u.time_zone) * 1000000)::bigint"
-#define TZ_OFFSET(ts) \
-	"(extract(epoch FROM (" ts ") AT TIME ZONE u.time_zone) - extract(epoch FROM " ts "))::integer"
+ * time's epoch minus the instant's. reltime.c formats with it. */
+#define TZ_OFFSET_IN(zone, ts) \
+	"(extract(epoch FROM (" ts ") AT TIME ZONE " zone ") - extract(epoch FROM " ts "))::integer"
+#define TZ_OFFSET(ts) TZ_OFFSET_IN("u.time_zone", ts)
+/* A page's columns 0-6: the person, their counts, whether a page lies on
+ * the other side of the cursor, how many rows lie before the page, the
+ * matches of a search (NULL for the list: the counts give it), the zone's
+ * offset now. Then each row's, and its wall time in the person's zone (a
+ * timestamp, binary too: C takes the offset from the difference). */
+#define PAGE_COLS(more, before, total) \
+	"me.email, coalesce(c.active, 0), coalesce(c.completed, 0), (" more ")::boolean, " \
+	"(" before ")::bigint, (" total ")::bigint, " TZ_OFFSET_IN("me.time_zone", "now()") ", " \
+	"t.id, t.title, t.description, t.completed, t.created_at, " \
+	"t.created_at AT TIME ZONE me.time_zone "
 
 /* One statement per filter and direction: each gets a plan that uses the
  * right index, which one statement with OR-ed conditions would not. The
@@ -87,17 +95,13 @@ enum {
  * cursor, how many rows lie before the page (the pager's "51-100"), the
  * number of matches of a search (NULL for the list: the counts give it),
  * and the zone's offsets (now, and at each row) come back together. Rows
- * are always returned newest first. */
+ * come in the page's walking order (newer pages oldest first); there is no
+ * outer ORDER BY to pay for: store_search puts them newest first. */
 #define LIST_SQL(more, before, total, filter, page_cond, order) \
-	SESSION "SELECT me.email, coalesce(c.active, 0), coalesce(c.completed, 0), " \
-	more " AS more, " before " AS before, " total " AS total, " TZ_OFFSET("now()") ", " \
-	"t.id, t.title, t.description, t.completed, t.created_us, " \
-	LOCAL_US("t.created_at") " " \
-	"FROM me JOIN users u ON u.id = me.user_id " \
-	"LEFT JOIN todo_counts c ON c.user_id = me.user_id " \
+	SESSION "SELECT " PAGE_COLS(more, before, total) \
+	"FROM me LEFT JOIN todo_counts c ON c.user_id = me.user_id " \
 	"LEFT JOIN LATERAL (SELECT " ROW_COLS " FROM todos " \
-	"WHERE user_id = me.user_id AND " filter page_cond " ORDER BY " order " LIMIT 51) t ON true " \
-	"ORDER BY t.created_at DESC, t.id DESC"
+	"WHERE user_id = me.user_id AND " filter page_cond " ORDER BY " order " LIMIT 51) t ON true"
 
 #define CURSOR "($5::timestamptz, $6::bigint)"
 
@@ -187,16 +191,11 @@ enum {
 #define SEARCH_SQL(match, filter, counts, more, before, page_cond, order) \
 	SESSION ", m AS MATERIALIZED (SELECT id, created_at FROM todos " \
 	"WHERE user_id = " ME " AND " filter match ") " \
-	"SELECT me.email, coalesce(c.active, 0), coalesce(c.completed, 0), " \
-	more " AS more, " before " AS before, n.total, " TZ_OFFSET("now()") ", " \
-	"t.id, t.title, t.description, t.completed, t.created_us, " \
-	LOCAL_US("t.created_at") " " \
-	"FROM me JOIN users u ON u.id = me.user_id " \
-	"LEFT JOIN todo_counts c ON c.user_id = me.user_id " \
+	"SELECT " PAGE_COLS(more, before, "n.total") \
+	"FROM me LEFT JOIN todo_counts c ON c.user_id = me.user_id " \
 	"CROSS JOIN (SELECT count(*) AS total, " counts " FROM m) n " \
 	"LEFT JOIN LATERAL (SELECT " ROW_COLS " FROM (SELECT id FROM m WHERE " page_cond \
-	" ORDER BY " order " LIMIT 51) p JOIN todos USING (id)) t ON true " \
-	"ORDER BY t.created_at DESC, t.id DESC"
+	" ORDER BY " order " LIMIT 51) p JOIN todos USING (id)) t ON true"
 #define SEARCH_FIRST(match, filter) \
 	SEARCH_SQL(match("$5"), filter, "0 AS gt", "false", "0", "true", \
 	    "created_at DESC, id DESC")
@@ -207,28 +206,28 @@ enum {
 	SEARCH_SQL(match("$7"), filter, "count(*) FILTER (WHERE " CUR_GT ") AS gt", \
 	    "n.total > n.gt", "n.gt", CUR_GT, "created_at, id")
 #define SEARCH_STATEMENTS(kind, match) \
-	{ kind "_all_first", SEARCH_FIRST(match, F_ALL), 5, 1 }, \
-	{ kind "_all_older", SEARCH_OLDER(match, F_ALL), 7, 1 }, \
-	{ kind "_all_newer", SEARCH_NEWER(match, F_ALL), 7, 1 }, \
-	{ kind "_active_first", SEARCH_FIRST(match, F_ACTIVE), 5, 1 }, \
-	{ kind "_active_older", SEARCH_OLDER(match, F_ACTIVE), 7, 1 }, \
-	{ kind "_active_newer", SEARCH_NEWER(match, F_ACTIVE), 7, 1 }, \
-	{ kind "_completed_first", SEARCH_FIRST(match, F_COMPLETED), 5, 1 }, \
-	{ kind "_completed_older", SEARCH_OLDER(match, F_COMPLETED), 7, 1 }, \
-	{ kind "_completed_newer", SEARCH_NEWER(match, F_COMPLETED), 7, 1 }
+	{ kind "_all_first", SEARCH_FIRST(match, F_ALL), 5, 1, 1 }, \
+	{ kind "_all_older", SEARCH_OLDER(match, F_ALL), 7, 1, 1 }, \
+	{ kind "_all_newer", SEARCH_NEWER(match, F_ALL), 7, 1, 1 }, \
+	{ kind "_active_first", SEARCH_FIRST(match, F_ACTIVE), 5, 1, 1 }, \
+	{ kind "_active_older", SEARCH_OLDER(match, F_ACTIVE), 7, 1, 1 }, \
+	{ kind "_active_newer", SEARCH_NEWER(match, F_ACTIVE), 7, 1, 1 }, \
+	{ kind "_completed_first", SEARCH_FIRST(match, F_COMPLETED), 5, 1, 1 }, \
+	{ kind "_completed_older", SEARCH_OLDER(match, F_COMPLETED), 7, 1, 1 }, \
+	{ kind "_completed_newer", SEARCH_NEWER(match, F_COMPLETED), 7, 1, 1 }
 
 /* Reads are idempotent: retried once on a fresh connection (so is the
  * session touch they may do). */
 static const struct db_stmt statements[S_COUNT] = {
-	{ "list_all_first", LIST_FIRST(F_ALL), 4, 1 },
-	{ "list_all_older", LIST_OLDER(F_ALL), 6, 1 },
-	{ "list_all_newer", LIST_NEWER(F_ALL), 6, 1 },
-	{ "list_active_first", LIST_FIRST(F_ACTIVE), 4, 1 },
-	{ "list_active_older", LIST_OLDER(F_ACTIVE), 6, 1 },
-	{ "list_active_newer", LIST_NEWER(F_ACTIVE), 6, 1 },
-	{ "list_completed_first", LIST_FIRST(F_COMPLETED), 4, 1 },
-	{ "list_completed_older", LIST_OLDER(F_COMPLETED), 6, 1 },
-	{ "list_completed_newer", LIST_NEWER(F_COMPLETED), 6, 1 },
+	{ "list_all_first", LIST_FIRST(F_ALL), 4, 1, 1 },
+	{ "list_all_older", LIST_OLDER(F_ALL), 6, 1, 1 },
+	{ "list_all_newer", LIST_NEWER(F_ALL), 6, 1, 1 },
+	{ "list_active_first", LIST_FIRST(F_ACTIVE), 4, 1, 1 },
+	{ "list_active_older", LIST_OLDER(F_ACTIVE), 6, 1, 1 },
+	{ "list_active_newer", LIST_NEWER(F_ACTIVE), 6, 1, 1 },
+	{ "list_completed_first", LIST_FIRST(F_COMPLETED), 4, 1, 1 },
+	{ "list_completed_older", LIST_OLDER(F_COMPLETED), 6, 1, 1 },
+	{ "list_completed_newer", LIST_NEWER(F_COMPLETED), 6, 1, 1 },
 	SEARCH_STATEMENTS("search", MATCH_TRGM),
 	SEARCH_STATEMENTS("scan", MATCH_SCAN),
 	/* Columns 7-11: created and updated (UTC microseconds and the
@@ -477,23 +476,69 @@ has_trigram(const char *q)
 	return false;
 }
 
-/* "2025-06-10T07:29:23Z", as ISO() writes it, from microseconds. */
-static const char *
-iso_utc(struct arena *a, int64_t us)
-{
-	time_t t = (time_t)(us / 1000000 - (us % 1000000 < 0));
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL)
-		return NULL;
-	return arena_printf(a, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
 static int32_t
 int32_value(const PGresult *res, int row, int col)
 {
 	return (int32_t)strtol(PQgetvalue(res, row, col), NULL, 10);
+}
+
+/* ---- binary results (db_stmt.binary): network byte order ---- */
+
+/* Type OIDs (pg_type.h, stable across releases). */
+enum { BOOLOID = 16, INT8OID = 20, INT4OID = 23, TEXTOID = 25,
+	TIMESTAMPOID = 1114, TIMESTAMPTZOID = 1184 };
+/* PostgreSQL's timestamps count from 2000-01-01, Unix's from 1970. */
+#define PG_EPOCH_US INT64_C(946684800000000)
+
+static uint64_t
+be_u64(const char *v)
+{
+	const unsigned char *p = (const unsigned char *)v;
+
+	return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 |
+	    (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
+	    (uint64_t)p[6] << 8 | p[7];
+}
+
+static int64_t
+bin_i64(const PGresult *res, int row, int col)
+{
+	return (int64_t)be_u64(PQgetvalue(res, row, col));
+}
+
+static int32_t
+bin_i32(const PGresult *res, int row, int col)
+{
+	const unsigned char *p = (const unsigned char *)PQgetvalue(res, row, col);
+
+	return (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3]);
+}
+
+/* Does the answer have the columns (and types) the decoding below reads?
+ * A schema or statement change that breaks this is an error, never a
+ * misread. */
+static bool
+has_types(const PGresult *res, const Oid *types, int n)
+{
+	int i;
+
+	if (PQnfields(res) != n)
+		return false;
+	for (i = 0; i < n; i++)
+		if (PQftype(res, i) != types[i] || PQfformat(res, i) != 1)
+			return false;
+	return true;
+}
+
+static int
+newest_first(const void *x, const void *y)
+{
+	const struct todo *a = x, *b = y;
+
+	if (a->created_us != b->created_us)
+		return a->created_us < b->created_us ? 1 : -1;
+	return a->id < b->id ? 1 : a->id > b->id ? -1 : 0;
 }
 
 enum td_status
@@ -501,12 +546,16 @@ store_search(struct db *db, struct arena *a, const struct store_session *who,
     const char *q, enum todo_filter f, enum page_dir dir,
     const struct page_cursor *cur, struct todo_page *out)
 {
+	static const Oid types[] = { TEXTOID, INT8OID, INT8OID, BOOLOID, INT8OID,
+		INT8OID, INT4OID, INT8OID, TEXTOID, TEXTOID, BOOLOID, TIMESTAMPTZOID,
+		TIMESTAMPOID };
 	char ts[48], id[24];
 	const char *params[MAX_PARAMS];
 	PGresult *res = NULL;
 	enum td_status rc;
-	int rows, first, last, i, stmt;
+	int rows, i, stmt;
 	bool extra, more, search = q != NULL && *q != '\0';
+	size_t kept;
 
 	memset(out, 0, sizeof(*out));
 	with_session(params, who);
@@ -530,47 +579,70 @@ store_search(struct db *db, struct arena *a, const struct store_session *who,
 		rc = TD_ENOSESSION;
 		goto out;
 	}
+	if (!has_types(res, types, (int)(sizeof(types) / sizeof(types[0]))) ||
+	    PQgetisnull(res, 0, 0) || PQgetisnull(res, 0, 1) || PQgetisnull(res, 0, 2) ||
+	    PQgetisnull(res, 0, 3) || PQgetisnull(res, 0, 4) || PQgetisnull(res, 0, 6)) {
+		log_error("store: %s answered with unexpected columns",
+		    statements[stmt].name);
+		rc = TD_EDB;
+		goto out;
+	}
 	out->email = copy_value(a, res, 0, 0);
-	out->active = int_value(res, 0, 1);
-	out->completed = int_value(res, 0, 2);
-	more = bool_value(res, 0, 3);
-	out->before = int_value(res, 0, 4);
+	out->active = bin_i64(res, 0, 1);
+	out->completed = bin_i64(res, 0, 2);
+	more = PQgetvalue(res, 0, 3)[0] != 0;
+	out->before = bin_i64(res, 0, 4);
 	if (!PQgetisnull(res, 0, 5))
-		out->total = int_value(res, 0, 5);
+		out->total = bin_i64(res, 0, 5);
 	else
 		out->total = f == FILTER_ALL ? out->active + out->completed :
 		    f == FILTER_ACTIVE ? out->active : out->completed;
-	out->now_off = int32_value(res, 0, 6);
+	out->now_off = bin_i32(res, 0, 6);
 	if (PQgetisnull(res, 0, 7))
 		rows = 0;               /* no todos on this page */
 	extra = rows > STORE_PAGE_SIZE;
-	/* Newest first; the extra row lies beyond the page: at the end when
-	 * walking to older rows, at the start when walking to newer ones. */
-	first = extra && dir == PAGE_NEWER ? 1 : 0;
-	last = extra && dir != PAGE_NEWER ? rows - 1 : rows;
 	out->has_older = dir == PAGE_NEWER ? more : extra;
 	out->has_newer = dir == PAGE_NEWER ? extra : more;
-	out->items = arena_calloc(a, (size_t)(last - first) + 1, sizeof(*out->items));
+	out->items = arena_calloc(a, (size_t)rows + 1, sizeof(*out->items));
 	if (out->items == NULL || out->email == NULL) {
 		rc = TD_ENOMEM;
 		goto out;
 	}
-	for (i = first; i < last; i++) {
-		struct todo *t = &out->items[out->n++];
+	for (i = 0; i < rows; i++) {
+		struct todo *t = &out->items[i];
 
-		t->id = int_value(res, i, 7);
+		if (PQgetisnull(res, i, 7) || PQgetisnull(res, i, 8) ||
+		    PQgetisnull(res, i, 10) || PQgetisnull(res, i, 11) ||
+		    PQgetisnull(res, i, 12)) {
+			log_error("store: %s answered a todo with NULLs",
+			    statements[stmt].name);
+			rc = TD_EDB;
+			goto out;
+		}
+		t->id = bin_i64(res, i, 7);
 		t->title = copy_value(a, res, i, 8);
 		t->description = copy_value(a, res, i, 9);
-		t->completed = bool_value(res, i, 10);
-		t->created_us = int_value(res, i, 11);
-		t->created_off = (int32_t)((int_value(res, i, 12) - t->created_us) / 1000000);
-		t->created_at = iso_utc(a, t->created_us);
-		if (t->title == NULL || t->created_at == NULL ||
-		    (t->description == NULL && !PQgetisnull(res, i, 9))) {
+		t->completed = PQgetvalue(res, i, 10)[0] != 0;
+		t->created_us = bin_i64(res, i, 11) + PG_EPOCH_US;
+		t->created_off = (int32_t)((bin_i64(res, i, 12) + PG_EPOCH_US -
+		    t->created_us) / 1000000);
+		if (t->title == NULL || (t->description == NULL && !PQgetisnull(res, i, 9))) {
 			rc = TD_ENOMEM;
 			goto out;
 		}
 	}
+	/* Newest first (the statements leave the order to us); the extra row
+	 * lies beyond the page: the oldest when walking to older rows, the
+	 * newest when walking to newer ones. */
+	for (i = 1; i < rows; i++)
+		if (newest_first(&out->items[i - 1], &out->items[i]) > 0)
+			break;
+	if (i < rows)
+		qsort(out->items, (size_t)rows, sizeof(*out->items), newest_first);
+	kept = extra ? (size_t)rows - 1 : (size_t)rows;
+	if (extra && dir == PAGE_NEWER)
+		memmove(out->items, out->items + 1, kept * sizeof(*out->items));
+	out->n = kept;
 	/* Walking newer, "before" counted every row past the cursor, the
 	 * page's among them (the extra row is newer than the page). */
 	if (dir == PAGE_NEWER)

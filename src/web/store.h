@@ -46,7 +46,8 @@ struct todo {
 	const char *title;
 	const char *description;   /* NULL when the column is NULL */
 	bool completed;
-	const char *created_at;    /* ISO 8601, UTC, to the second */
+	const char *created_at;    /* ISO 8601, UTC, to the second (store_get,
+	                            * store_export; NULL on list pages) */
 	const char *updated_at;
 	int64_t created_us;        /* for cursors */
 	int32_t created_off;       /* the person's UTC offset then, in seconds
