@@ -59,6 +59,10 @@ struct tv {
 			struct arena *a;
 			struct tv_pair *p;
 			size_t n, cap;
+			/* Open addressing over p by signature: pair index + 1,
+			 * 0 empty; 2 x cap slots. A page's map has about 60
+			 * keys and is asked for a row's names at every row. */
+			uint16_t *idx;
 		} map;
 	} u;
 };
@@ -187,12 +191,72 @@ grow(struct arena *a, void **arr, size_t n, size_t *cap, size_t elem)
 	return TD_OK;
 }
 
+/* The first slot of signature sig in an index of mask + 1 slots. */
+static size_t
+slot_of(uint32_t sig, size_t mask)
+{
+	return (size_t)((sig * 2654435761u) >> 16) & mask;
+}
+
+static void
+index_put(uint16_t *idx, size_t mask, uint32_t sig, size_t i)
+{
+	size_t h = slot_of(sig, mask);
+
+	while (idx[h] != 0)
+		h = (h + 1) & mask;
+	idx[h] = (uint16_t)(i + 1);
+}
+
+static const struct tv_pair *
+map_find(const struct tv *m, const char *key, size_t klen, uint32_t sig)
+{
+	const struct tv_pair *p;
+	size_t mask = 2 * m->u.map.cap - 1, h;
+	unsigned j;
+
+	if (m->u.map.n == 0)	/* an empty map has no index yet */
+		return NULL;
+	for (h = slot_of(sig, mask); (j = m->u.map.idx[h]) != 0; h = (h + 1) & mask) {
+		p = &m->u.map.p[j - 1];
+		if (p->sig == sig && p->klen == klen &&
+		    (p->key == key || memcmp(p->key, key, klen) == 0))
+			return p;
+	}
+	return NULL;
+}
+
+/* Room for one more pair, with the index rebuilt at the new size. */
+static enum td_status
+map_grow(struct tv *m)
+{
+	size_t cap = m->u.map.cap, ncap, i;
+	struct tv_pair *p;
+	uint16_t *idx;
+
+	if (m->u.map.n < cap)
+		return TD_OK;
+	ncap = cap ? cap * 2 : 8;
+	if (ncap > 32768)		/* the index holds uint16_t */
+		return TD_ENOMEM;
+	p = arena_realloc(m->u.map.a, m->u.map.p, cap * sizeof(*p), ncap * sizeof(*p));
+	idx = arena_calloc(m->u.map.a, 2 * ncap, sizeof(*idx));
+	if (p == NULL || idx == NULL)
+		return TD_ENOMEM;
+	for (i = 0; i < m->u.map.n; i++)
+		index_put(idx, 2 * ncap - 1, p[i].sig, i);
+	m->u.map.p = p;
+	m->u.map.idx = idx;
+	m->u.map.cap = ncap;
+	return TD_OK;
+}
+
 enum td_status
 tv_set(struct tv *map, const char *key, struct tv *v)
 {
 	enum td_status st;
 	struct tv_pair *p;
-	size_t i, klen;
+	size_t klen;
 	uint32_t sig;
 
 	/* NULL map or value: its constructor hit the arena cap. */
@@ -203,23 +267,18 @@ tv_set(struct tv *map, const char *key, struct tv *v)
 	/* Keys are literals: measure once here, not at every lookup. */
 	klen = strlen(key);
 	sig = key_sig(key, klen);
-	for (i = 0; i < map->u.map.n; i++) {
-		p = &map->u.map.p[i];
-		if (p->sig == sig && p->klen == klen &&
-		    memcmp(p->key, key, klen) == 0) {
-			p->val = v;
-			return TD_OK;
-		}
+	if ((p = (struct tv_pair *)map_find(map, key, klen, sig)) != NULL) {
+		p->val = v;
+		return TD_OK;
 	}
-	st = grow(map->u.map.a, (void **)&map->u.map.p, map->u.map.n,
-	    &map->u.map.cap, sizeof(*p));
-	if (st != TD_OK)
+	if ((st = map_grow(map)) != TD_OK)
 		return st;
-	p = &map->u.map.p[map->u.map.n++];
+	p = &map->u.map.p[map->u.map.n];
 	p->key = key;
 	p->klen = klen;
 	p->sig = sig;
 	p->val = v;
+	index_put(map->u.map.idx, 2 * map->u.map.cap - 1, sig, map->u.map.n++);
 	return TD_OK;
 }
 
@@ -299,6 +358,19 @@ struct op {
 	size_t line;
 };
 
+/*
+ * Where a single-name tag was found last time it rendered: the map `up`
+ * levels below the top of the context stack, at pair index j, under key
+ * pointer `key`. A list's rows are built by the same code, so the next
+ * row's map has the name at the same index under the same literal: one
+ * comparison instead of a search (names resolved once, not per row). A
+ * worker writes these after fork: its private copy, a few KB.
+ */
+struct op_cache {
+	const char *key;	/* NULL: nothing cached yet */
+	uint32_t up, j;
+};
+
 struct tmpl {
 	char *name;
 	size_t namelen;
@@ -308,6 +380,7 @@ struct tmpl {
 	size_t nops, opcap;
 	struct seg *segs;
 	size_t nsegs, segcap;
+	struct op_cache *cache;	/* one per op; mutable while rendering */
 };
 
 struct tmpl_set {
@@ -338,6 +411,7 @@ tmpl_clear(struct tmpl *t)
 	free(t->src);
 	free(t->ops);
 	free(t->segs);
+	free(t->cache);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -794,6 +868,10 @@ tmpl_add(struct tmpl_set *set, const char *name, const char *src, size_t len,
 	c.pos = t.src;
 	if ((st = compile(&c)) != TD_OK)
 		goto out;
+	if ((t.cache = calloc(t.nops + 1, sizeof(*t.cache))) == NULL) {
+		st = TD_ENOMEM;
+		goto out;
+	}
 	set->t[set->n++] = t;
 	return TD_OK;
 out:
@@ -1066,16 +1144,7 @@ emit_text(struct render *r, const char *s, size_t n)
 static inline const struct tv_pair *
 map_get(const struct tv *m, const struct seg *k)
 {
-	const struct tv_pair *p = m->u.map.p, *e;
-
-	if (m->u.map.n == 0)	/* an empty map's p is NULL: no NULL + 0 */
-		return NULL;
-	e = p + m->u.map.n;
-	for (; p < e; p++)
-		if (p->sig == k->sig && p->klen == k->n &&
-		    memcmp(p->key, k->s, k->n) == 0)
-			return p;
-	return NULL;
+	return map_find(m, k->s, k->n, k->sig);
 }
 
 /*
@@ -1083,17 +1152,14 @@ map_get(const struct tv *m, const struct seg *k)
  * context stack, innermost first; the rest only inside what it found.
  */
 static const struct tv *
-resolve(const struct render *r, const struct tmpl *t, const struct op *op)
+resolve_slow(const struct render *r, const struct tmpl *t, const struct op *op,
+    struct op_cache *c)
 {
 	const struct tv_pair *p = NULL;
 	const struct seg *seg;
 	const struct tv *v;
 	size_t i;
 
-	/* Before indexing segs: a template whose only tags are {{.}} has
-	 * none (segs is NULL). */
-	if (op->nseg == 0)
-		return r->sp > 0 ? r->stack[r->sp - 1] : NULL;
 	seg = &t->segs[op->seg];
 	for (i = r->sp; i-- > 0;) {
 		v = r->stack[i];
@@ -1102,6 +1168,11 @@ resolve(const struct render *r, const struct tmpl *t, const struct op *op)
 	}
 	if (p == NULL)
 		return NULL;
+	if (op->nseg == 1) {
+		c->key = p->key;
+		c->up = (uint32_t)(r->sp - 1 - i);
+		c->j = (uint32_t)(p - r->stack[i]->u.map.p);
+	}
 	v = p->val;
 	for (i = 1; i < op->nseg; i++) {
 		if (v->type != TV_MAP || (p = map_get(v, &seg[i])) == NULL)
@@ -1109,6 +1180,41 @@ resolve(const struct render *r, const struct tmpl *t, const struct op *op)
 		v = p->val;
 	}
 	return v;
+}
+
+/*
+ * The spec's resolution: the first name part is looked up through the
+ * context stack, innermost first; the rest only inside what it found.
+ * The cache answers when the map it names still holds the same key at
+ * the same index and no map above it holds the name.
+ */
+static const struct tv *
+resolve(const struct render *r, const struct tmpl *t, const struct op *op)
+{
+	struct op_cache *c = &t->cache[op - t->ops];
+	const struct tv_pair *p;
+	const struct tv *m;
+	size_t d, i;
+
+	/* Before indexing segs: a template whose only tags are {{.}} has
+	 * none (segs is NULL). */
+	if (op->nseg == 0)
+		return r->sp > 0 ? r->stack[r->sp - 1] : NULL;
+	if (c->key != NULL && c->up < r->sp) {
+		d = r->sp - 1 - c->up;
+		m = r->stack[d];
+		if (m->type == TV_MAP && c->j < m->u.map.n &&
+		    (p = &m->u.map.p[c->j])->key == c->key &&
+		    p->klen == t->segs[op->seg].n) {
+			for (i = d + 1; i < r->sp; i++)
+				if (r->stack[i]->type == TV_MAP &&
+				    map_get(r->stack[i], &t->segs[op->seg]) != NULL)
+					break;
+			if (i == r->sp)
+				return p->val;
+		}
+	}
+	return resolve_slow(r, t, op, c);
 }
 
 static bool
