@@ -77,15 +77,21 @@ enum {
 #define TZ_OFFSET_IN(zone, ts) \
 	"(extract(epoch FROM (" ts ") AT TIME ZONE " zone ") - extract(epoch FROM " ts "))::integer"
 #define TZ_OFFSET(ts) TZ_OFFSET_IN("u.time_zone", ts)
-/* A page's columns 0-6: the person, their counts, whether a page lies on
- * the other side of the cursor, how many rows lie before the page, the
- * matches of a search (NULL for the list: the counts give it), the zone's
- * offset now. Then each row's, and its wall time in the person's zone (a
- * timestamp, binary too: C takes the offset from the difference). */
-#define PAGE_COLS(more, before, total) \
-	"me.email, coalesce(c.active, 0), coalesce(c.completed, 0), (" more ")::boolean, " \
+/* A page's answer: one page row, columns 0-6 (the person, their counts,
+ * whether a page lies on the other side of the cursor, how many rows lie
+ * before the page, the matches of a search (NULL for the list: the counts
+ * give it), the zone's offset now), then a row per todo, columns 7-12 (its
+ * own, and its wall time in the person's zone: a timestamp, from which C
+ * takes the offset). Each kind leaves the other's columns NULL: the page's
+ * values are not repeated on 51 rows for PostgreSQL to send and libpq to
+ * parse. */
+#define PAGE_ROW(more, before, total) \
+	"SELECT me.email, coalesce(c.active, 0), coalesce(c.completed, 0), (" more ")::boolean, " \
 	"(" before ")::bigint, (" total ")::bigint, " TZ_OFFSET_IN("me.time_zone", "now()") ", " \
-	"t.id, t.title, t.description, t.completed, t.created_at, " \
+	"NULL::bigint, NULL::text, NULL::text, NULL::boolean, NULL::timestamptz, NULL::timestamp "
+#define TODO_ROW \
+	"SELECT NULL::text, NULL::bigint, NULL::bigint, NULL::boolean, NULL::bigint, NULL::bigint, " \
+	"NULL::integer, t.id, t.title, t.description, t.completed, t.created_at, " \
 	"t.created_at AT TIME ZONE me.time_zone "
 
 /* One statement per filter and direction: each gets a plan that uses the
@@ -94,14 +100,14 @@ enum {
  * another page follows), whether a page lies on the other side of the
  * cursor, how many rows lie before the page (the pager's "51-100"), the
  * number of matches of a search (NULL for the list: the counts give it),
- * and the zone's offsets (now, and at each row) come back together. Rows
- * come in the page's walking order (newer pages oldest first); there is no
- * outer ORDER BY to pay for: store_search puts them newest first. */
+ * and the zone's offsets (now, and at each row) come back together. There
+ * is no outer ORDER BY to pay for: store_search finds the page row and
+ * puts the todos newest first. */
 #define LIST_SQL(more, before, total, filter, page_cond, order) \
-	SESSION "SELECT " PAGE_COLS(more, before, total) \
+	SESSION PAGE_ROW(more, before, total) \
 	"FROM me LEFT JOIN todo_counts c ON c.user_id = me.user_id " \
-	"LEFT JOIN LATERAL (SELECT " ROW_COLS " FROM todos " \
-	"WHERE user_id = me.user_id AND " filter page_cond " ORDER BY " order " LIMIT 51) t ON true"
+	"UNION ALL " TODO_ROW "FROM me CROSS JOIN LATERAL (SELECT " ROW_COLS " FROM todos " \
+	"WHERE user_id = me.user_id AND " filter page_cond " ORDER BY " order " LIMIT 51) t"
 
 #define CURSOR "($5::timestamptz, $6::bigint)"
 
@@ -191,11 +197,12 @@ enum {
 #define SEARCH_SQL(match, filter, counts, more, before, page_cond, order) \
 	SESSION ", m AS MATERIALIZED (SELECT id, created_at FROM todos " \
 	"WHERE user_id = " ME " AND " filter match ") " \
-	"SELECT " PAGE_COLS(more, before, "n.total") \
+	PAGE_ROW(more, before, "n.total") \
 	"FROM me LEFT JOIN todo_counts c ON c.user_id = me.user_id " \
 	"CROSS JOIN (SELECT count(*) AS total, " counts " FROM m) n " \
-	"LEFT JOIN LATERAL (SELECT " ROW_COLS " FROM (SELECT id FROM m WHERE " page_cond \
-	" ORDER BY " order " LIMIT 51) p JOIN todos USING (id)) t ON true"
+	"UNION ALL " TODO_ROW "FROM me CROSS JOIN LATERAL (SELECT " ROW_COLS " FROM " \
+	"(SELECT id FROM m WHERE " page_cond " ORDER BY " order " LIMIT 51) p " \
+	"JOIN todos USING (id)) t"
 #define SEARCH_FIRST(match, filter) \
 	SEARCH_SQL(match("$5"), filter, "0 AS gt", "false", "0", "true", \
 	    "created_at DESC, id DESC")
@@ -553,7 +560,7 @@ store_search(struct db *db, struct arena *a, const struct store_session *who,
 	const char *params[MAX_PARAMS];
 	PGresult *res = NULL;
 	enum td_status rc;
-	int rows, i, stmt;
+	int rows, i, n, pr, stmt;
 	bool extra, more, search = q != NULL && *q != '\0';
 	size_t kept;
 
@@ -579,38 +586,40 @@ store_search(struct db *db, struct arena *a, const struct store_session *who,
 		rc = TD_ENOSESSION;
 		goto out;
 	}
-	if (!has_types(res, types, (int)(sizeof(types) / sizeof(types[0]))) ||
-	    PQgetisnull(res, 0, 0) || PQgetisnull(res, 0, 1) || PQgetisnull(res, 0, 2) ||
-	    PQgetisnull(res, 0, 3) || PQgetisnull(res, 0, 4) || PQgetisnull(res, 0, 6)) {
-		log_error("store: %s answered with unexpected columns",
+	for (pr = 0; pr < rows && !PQgetisnull(res, pr, 7); pr++)
+		;
+	if (!has_types(res, types, (int)(sizeof(types) / sizeof(types[0]))) || pr == rows ||
+	    PQgetisnull(res, pr, 0) || PQgetisnull(res, pr, 1) || PQgetisnull(res, pr, 2) ||
+	    PQgetisnull(res, pr, 3) || PQgetisnull(res, pr, 4) || PQgetisnull(res, pr, 6)) {
+		log_error("store: %s answered without its page row or with unexpected columns",
 		    statements[stmt].name);
 		rc = TD_EDB;
 		goto out;
 	}
-	out->email = copy_value(a, res, 0, 0);
-	out->active = bin_i64(res, 0, 1);
-	out->completed = bin_i64(res, 0, 2);
-	more = PQgetvalue(res, 0, 3)[0] != 0;
-	out->before = bin_i64(res, 0, 4);
-	if (!PQgetisnull(res, 0, 5))
-		out->total = bin_i64(res, 0, 5);
+	out->email = copy_value(a, res, pr, 0);
+	out->active = bin_i64(res, pr, 1);
+	out->completed = bin_i64(res, pr, 2);
+	more = PQgetvalue(res, pr, 3)[0] != 0;
+	out->before = bin_i64(res, pr, 4);
+	if (!PQgetisnull(res, pr, 5))
+		out->total = bin_i64(res, pr, 5);
 	else
 		out->total = f == FILTER_ALL ? out->active + out->completed :
 		    f == FILTER_ACTIVE ? out->active : out->completed;
-	out->now_off = bin_i32(res, 0, 6);
-	if (PQgetisnull(res, 0, 7))
-		rows = 0;               /* no todos on this page */
-	extra = rows > STORE_PAGE_SIZE;
+	out->now_off = bin_i32(res, pr, 6);
+	extra = rows - 1 > STORE_PAGE_SIZE;
 	out->has_older = dir == PAGE_NEWER ? more : extra;
 	out->has_newer = dir == PAGE_NEWER ? extra : more;
-	out->items = arena_calloc(a, (size_t)rows + 1, sizeof(*out->items));
+	out->items = arena_calloc(a, (size_t)rows, sizeof(*out->items));
 	if (out->items == NULL || out->email == NULL) {
 		rc = TD_ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < rows; i++) {
-		struct todo *t = &out->items[i];
+	for (i = 0, n = 0; i < rows; i++) {
+		struct todo *t = &out->items[n];
 
+		if (i == pr)
+			continue;
 		if (PQgetisnull(res, i, 7) || PQgetisnull(res, i, 8) ||
 		    PQgetisnull(res, i, 10) || PQgetisnull(res, i, 11) ||
 		    PQgetisnull(res, i, 12)) {
@@ -630,7 +639,9 @@ store_search(struct db *db, struct arena *a, const struct store_session *who,
 			rc = TD_ENOMEM;
 			goto out;
 		}
+		n++;
 	}
+	rows = n;
 	/* Newest first (the statements leave the order to us); the extra row
 	 * lies beyond the page: the oldest when walking to older rows, the
 	 * newest when walking to newer ones. */
