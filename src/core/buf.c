@@ -4,6 +4,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "arena.h"
 
@@ -123,6 +126,36 @@ static const struct {
 	{ "&#39;", 5 },
 };
 
+/* The first byte in [p, e) that escaping changes, or e. */
+static const unsigned char *
+plain_run(const unsigned char *p, const unsigned char *e)
+{
+#ifdef __SSE2__
+	/* 16 bytes a step: a page escapes some 20 KB of text. */
+	const __m128i amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<'),
+	    gt = _mm_set1_epi8('>'), quot = _mm_set1_epi8('"'),
+	    apos = _mm_set1_epi8('\'');
+
+	while (e - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		int m = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(v, amp), _mm_cmpeq_epi8(v, lt)),
+		    _mm_or_si128(_mm_cmpeq_epi8(v, gt), _mm_cmpeq_epi8(v, quot))),
+		    _mm_cmpeq_epi8(v, apos)));
+
+		if (m != 0)
+			return p + __builtin_ctz((unsigned)m);
+		p += 16;
+	}
+#endif
+	while (e - p >= 4 && (html_esc[p[0]] | html_esc[p[1]] |
+	    html_esc[p[2]] | html_esc[p[3]]) == 0)
+		p += 4;
+	while (p < e && html_esc[*p] == 0)
+		p++;
+	return p;
+}
+
 void
 buf_append_html(struct buf *b, const char *s, size_t n)
 {
@@ -132,11 +165,7 @@ buf_append_html(struct buf *b, const char *s, size_t n)
 	/* Text is mostly plain: copy whole runs, not byte by byte. */
 	while (p < e) {
 		run = p;
-		while (e - p >= 4 && (html_esc[p[0]] | html_esc[p[1]] |
-		    html_esc[p[2]] | html_esc[p[3]]) == 0)
-			p += 4;
-		while (p < e && html_esc[*p] == 0)
-			p++;
+		p = plain_run(p, e);
 		k = p < e ? html_esc[*p++] : 0;
 		rn = (size_t)(p - run) - (k != 0);
 		need = rn + html_rep[k].n;

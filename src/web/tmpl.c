@@ -72,9 +72,9 @@ tv_new(struct arena *a, enum tv_type type)
 {
 	struct tv *v;
 
-	if (a == NULL || (v = arena_calloc(a, 1, sizeof(*v))) == NULL)
+	if (a == NULL || (v = arena_alloc(a, sizeof(*v))) == NULL)
 		return NULL;
-	v->type = type;
+	*v = (struct tv){ .type = type };
 	return v;
 }
 
