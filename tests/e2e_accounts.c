@@ -2206,22 +2206,38 @@ focused(const char *html, char *buf, size_t len)
 	return buf;
 }
 
-/* Row id's control (class="check": the toggle, class="edit": the link)
- * has the focus. */
+/* Row id's control (kind "done": the toggle, "edit": the link) has the
+ * focus: the one autofocus is in the row, on the control with that id. */
 static void
-assert_row_focused(const char *html, long id, const char *cls)
+assert_row_focused(const char *html, long id, const char *kind)
 {
 	char li[64], tag[1024], want[64];
 	const char *row, *at, *end;
 
 	snprintf(li, sizeof(li), "<li id=\"todo-%ld\"", id);
-	snprintf(want, sizeof(want), "class=\"%s\"", cls);
+	snprintf(want, sizeof(want), " id=\"%s-%ld\"", kind, id);
 	focused(html, tag, sizeof(tag));
 	assert_non_null(row = strstr(html, li));
 	at = strstr(html, " autofocus");
 	end = strstr(row, "</li>");
 	if (at < row || end == NULL || at > end || strstr(tag, want) == NULL)
-		fail_msg("the focus is on %s, not on %s of todo %ld", tag, cls, id);
+		fail_msg("the focus is on %s, not on %s-%ld", tag, kind, id);
+}
+
+/* The Undo button's batch: a hidden field in the toast's form, the
+ * button's own value in the row where the todo was (the list's one form
+ * carries csrf_token and return_to); NULL if there is none. */
+static char *
+undo_batch(const char *html)
+{
+	const char *p = strstr(html, "name=\"batch\" value=\"");
+	size_t n;
+
+	if (p == NULL)
+		return NULL;
+	p += strlen("name=\"batch\" value=\"");
+	n = strspn(p, "0123456789");
+	return n > 0 && p[n] == '"' ? strndup(p, n) : NULL;
 }
 
 static void
@@ -2252,19 +2268,20 @@ test_delete_then_undo_restores_the_same_todo(void **state)
 	assert_string_equal(ans.location, "/todos#undo");
 	land(&a, &ans, &r);
 	assert_non_null(strstr(r.body, "<li class=\"undo-row\"><p role=\"status\">"
-	    "Deleted \u201cdoomed &lt;b&gt;\u201d.</p>\n"
-	    "<form method=\"post\" action=\"/todos/undo\" class=\"undo\">"));
+	    "Deleted \u201cdoomed &lt;b&gt;\u201d.</p>"
+	    "<button id=\"undo\" formaction=\"/todos/undo\" name=\"batch\" value=\""));
 	/* Right above the todo next to it, and only there. */
-	snprintf(want, sizeof(want), "Undo</button>\n</form>\n</li>\n<li id=\"todo-%ld\"", older);
+	snprintf(want, sizeof(want), "Undo</button></li>\n<li id=\"todo-%ld\"", older);
 	assert_non_null(strstr(r.body, want));
 	assert_int_equal(count_of(r.body, "class=\"undo-row\""), 1);
 	assert_null(strstr(r.body, "<div class=\"flash\""));          /* not twice */
-	assert_string_equal(focused(r.body, tag, sizeof(tag)),
-	    "<button type=\"submit\" id=\"undo\" autofocus>");
-	assert_non_null(batch = http_form_value(r.body, "batch"));
+	assert_non_null(batch = undo_batch(r.body));
 	snprintf(want, sizeof(want), "%ld", doomed);
 	assert_string_equal(batch, sql("SELECT batch FROM todo_trash WHERE id = $1::bigint",
 	    want, NULL));
+	snprintf(want, sizeof(want), "<button id=\"undo\" formaction=\"/todos/undo\" "
+	    "name=\"batch\" value=\"%s\" autofocus>", batch);
+	assert_string_equal(focused(r.body, tag, sizeof(tag)), want);
 	http_resp_free(&r);
 	assert_counts(&a, 2, 0);
 	/* The flash is shown once. */
@@ -2289,8 +2306,8 @@ test_delete_then_undo_restores_the_same_todo(void **state)
 	assert_string_equal(ans.location, want);
 	land(&a, &ans, &r);
 	assert_non_null(strstr(r.body, "<div class=\"flash\" role=\"status\">Restored 1 todo."));
-	assert_null(strstr(r.body, "action=\"/todos/undo\""));
-	assert_row_focused(r.body, doomed, "check");
+	assert_null(strstr(r.body, "action=\"/todos/undo\""));   /* nor formaction */
+	assert_row_focused(r.body, doomed, "done");
 	http_resp_free(&r);
 	assert_string_equal(sql("SELECT string_agg(t::text, '|' ORDER BY id) "
 	    "FROM todos t WHERE user_id = $1", user_id(&a), NULL), before);
@@ -2301,7 +2318,7 @@ test_delete_then_undo_restores_the_same_todo(void **state)
 	assert_string_equal(ans.location, "/todos");
 	land(&a, &ans, &r);
 	assert_non_null(strstr(r.body, TOO_LATE));
-	assert_null(strstr(r.body, "action=\"/todos/undo\""));
+	assert_null(strstr(r.body, "action=\"/todos/undo\""));   /* nor formaction */
 	http_resp_free(&r);
 	assert_counts(&a, 2, 1);
 
@@ -2309,7 +2326,7 @@ test_delete_then_undo_restores_the_same_todo(void **state)
 	snprintf(path, sizeof(path), "/todos/%ld/delete", newer);
 	act(&a, path, "return_to=%2Ftodos", &ans);
 	land(&a, &ans, &r);
-	assert_non_null(batch2 = http_form_value(r.body, "batch"));
+	assert_non_null(batch2 = undo_batch(r.body));
 	http_resp_free(&r);
 	sql("UPDATE todo_trash SET deleted_at = now() - interval '601 seconds' "
 	    "WHERE batch = $1::bigint", batch2, NULL);
@@ -2367,7 +2384,7 @@ test_counts_in_confirmations_and_focus(void **state)
 	assert_non_null(strstr(r.body, ">Cleared 3 completed todos."));
 	assert_string_equal(focused(r.body, tag, sizeof(tag)),
 	    "<button type=\"submit\" id=\"undo\" autofocus>");
-	assert_non_null(batch = http_form_value(r.body, "batch"));
+	assert_non_null(batch = undo_batch(r.body));
 	http_resp_free(&r);
 	assert_counts(&a, 1, 0);
 	snprintf(fields, sizeof(fields), "batch=%s&return_to=%%2Ftodos", batch);
@@ -2376,7 +2393,7 @@ test_counts_in_confirmations_and_focus(void **state)
 	assert_string_equal(ans.location, want);
 	land(&a, &ans, &r);
 	assert_non_null(strstr(r.body, ">Restored 3 todos."));
-	assert_row_focused(r.body, t3, "check");
+	assert_row_focused(r.body, t3, "done");
 	http_resp_free(&r);
 	assert_counts(&a, 1, 3);
 	free(batch);
@@ -2386,7 +2403,7 @@ test_counts_in_confirmations_and_focus(void **state)
 	land(&a, &ans, &r);
 	assert_non_null(strstr(r.body, ">Marked 1 todo as complete."));
 	assert_string_equal(focused(r.body, tag, sizeof(tag)),
-	    "<button type=\"submit\" autofocus>");
+	    "<button class=\"toggle-all\" formaction=\"/todos/toggle-all\" autofocus>");
 	assert_non_null(strstr(r.body, "autofocus>Mark all as active</button>"));
 	http_resp_free(&r);
 	act(&a, "/todos/toggle-all", "", &ans);
@@ -2401,14 +2418,14 @@ test_counts_in_confirmations_and_focus(void **state)
 	snprintf(want, sizeof(want), "/todos?filter=active#done-%ld", t1);
 	assert_string_equal(ans.location, want);
 	land(&a, &ans, &r);
-	assert_row_focused(r.body, t1, "check");
+	assert_row_focused(r.body, t1, "done");
 	http_resp_free(&r);
 	/* On "All" it stays: to itself. */
 	act(&a, path, "return_to=%2Ftodos", &ans);
 	snprintf(want, sizeof(want), "/todos#done-%ld", t2);
 	assert_string_equal(ans.location, want);
 	land(&a, &ans, &r);
-	assert_row_focused(r.body, t2, "check");
+	assert_row_focused(r.body, t2, "done");
 	http_resp_free(&r);
 	/* Saving an edit: back to the row, focus on its Edit link. */
 	snprintf(path, sizeof(path), "/todos/%ld", open);

@@ -202,26 +202,36 @@ add(const char *title_enc)
 	free(t);
 }
 
-/* Id of the newest todo whose title is exactly `title` (HTML-escaped form),
- * read from the list page's toggle form action. */
+/* Id of the first (newest) todo on a list page whose title is exactly
+ * `title_html` (HTML-escaped), from its title's <p id="t-ID">; -1 if none. */
+static long
+title_id(const char *html, const char *title_html)
+{
+	char needle[1024];
+	const char *p = html;
+	long id;
+	int end;
+
+	snprintf(needle, sizeof(needle), "\">%s</p>", title_html);
+	while ((p = strstr(p, "<p id=\"t-")) != NULL) {
+		p += strlen("<p id=\"t-");
+		end = 0;
+		if (sscanf(p, "%ld%n", &id, &end) == 1 &&
+		    strncmp(p + end, needle, strlen(needle)) == 0)
+			return id;
+	}
+	return -1;
+}
+
+/* Id of the newest todo whose title is exactly `title` (HTML-escaped form). */
 static long
 id_of(const char *title_html)
 {
 	struct http_resp r;
-	char needle[1024];
-	const char *p, *li;
-	long id = -1;
+	long id;
 
 	get("/todos", NULL, &r);
-	snprintf(needle, sizeof(needle), "<p class=\"todo-title\">%s</p>", title_html);
-	p = strstr(r.body, needle);
-	if (p != NULL) {
-		/* Walk back to the <li> of this todo, then find its action. */
-		for (li = p; li > r.body && strncmp(li, "<li id=\"todo-", 13) != 0; li--)
-			;
-		if (sscanf(strstr(li, "action=\"/todos/") + 15, "%ld", &id) != 1)
-			id = -1;
-	}
+	id = title_id(r.body, title_html);
 	http_resp_free(&r);
 	return id;
 }
@@ -303,7 +313,7 @@ test_create_redirects_with_confirmation(void **state)
 	get("/todos?filter=active", "Cookie: flash=added\r\n", &r);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "Todo added."));
-	assert_non_null(strstr(r.body, "<p class=\"todo-title\">Buy milk</p>"));   /* trimmed */
+	assert_true(title_id(r.body, "Buy milk") > 0);                 /* trimmed */
 	assert_non_null(strstr(r.body, "2 litres"));
 	assert_non_null(strstr(r.body, "<strong>1</strong> item left"));
 	/* The confirmation is shown once: its cookie is cleared. */

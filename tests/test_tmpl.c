@@ -866,6 +866,16 @@ render_site(struct fx *f, const struct tmpl_set *set, const char *name,
 	return b.len ? b.data : "";
 }
 
+static int
+count(const char *s, const char *what)
+{
+	int n = 0;
+
+	for (; (s = strstr(s, what)) != NULL; s += strlen(what))
+		n++;
+	return n;
+}
+
 /* Error pages name themselves in the tab and in the history ("404 Not
  * Found · Todos"), not just " · Todos", and keep their h1. */
 static void
@@ -923,21 +933,84 @@ test_toggle_name_fixed(void **state)
 	assert_int_equal(tv_set_bool(m, "any_todos", true), TD_OK);
 	assert_int_equal(tv_set_str(m, "form_id", "new"), TD_OK);
 	body = render_site(f, set, "list", m);
-	p = strstr(body, "aria-pressed=\"false\"><span class=\"visually-hidden\">Done: Open one</span>");
-	if (p == NULL)
+	/* The name is "Done:" (one hidden label for the page) and the title
+	 * (by their ids), whatever the state. */
+	assert_int_equal(count(body, "<span id=\"l-done\">Done:</span>"), 1);
+	assert_non_null(strstr(body, "<p hidden><span id=\"l-done\">"));
+	p = strstr(body, "<button id=\"done-7\" formaction=\"/todos/7/toggle\" "
+	    "aria-pressed=\"false\" aria-labelledby=\"l-done t-7\"></button>");
+	if (p == NULL || strstr(body, "<p id=\"t-7\">Open one</p>") == NULL)
 		fail_msg("no fixed name on the open todo's toggle:\n%s", body);
-	p = strstr(body, "aria-pressed=\"true\"><span class=\"visually-hidden\">Done: Done &lt;one&gt;</span>");
-	if (p == NULL)
+	p = strstr(body, "<button id=\"done-8\" formaction=\"/todos/8/toggle\" "
+	    "aria-pressed=\"true\" aria-labelledby=\"l-done t-8\"></button>");
+	if (p == NULL || strstr(body, "<p id=\"t-8\">Done &lt;one&gt;</p>") == NULL)
 		fail_msg("no fixed name on the done todo's toggle:\n%s", body);
 	assert_null(strstr(body, "Mark as active"));
 	assert_null(strstr(body, "Mark as complete:"));
 	/* Toggle-all says what it will do, and is not a toggle button. */
-	p = strstr(body, "action=\"/todos/toggle-all\"");
+	p = strstr(body, "formaction=\"/todos/toggle-all\"");
 	assert_non_null(p);
-	end = strstr(p, "</form>");
+	end = strstr(p, "</button>");
 	assert_non_null(end);
 	assert_non_null(strstr(p, "Mark all as complete"));
 	assert_true(strstr(p, "aria-pressed") == NULL || strstr(p, "aria-pressed") > end);
+	tmpl_set_free(set);
+}
+
+/* The list's rows are light (issue 10: 50 of them on a page): each title
+ * is written once and the controls' names point at it (Edit and Delete
+ * "{verb} {title}", by aria-labelledby); every post goes through the one
+ * form that carries csrf_token and return_to, outside which no row button
+ * stands; Edit carries return_to only when it is not the default. */
+static void
+test_rows_name_the_title_once(void **state)
+{
+	struct fx *f = *state;
+	struct tmpl_set *set = site_templates();
+	struct tv *m = tv_map(f->a), *list = tv_list(f->a), *t;
+	const char *body, *form, *form_end, *ul, *ul_end;
+
+	t = tv_map(f->a);
+	assert_int_equal(tv_set_int(t, "id", 12), TD_OK);
+	assert_int_equal(tv_set_str(t, "title", "Call <Bob>"), TD_OK);
+	assert_int_equal(tv_set_str(t, "description", "Details"), TD_OK);
+	assert_int_equal(tv_set_bool(t, "completed", true), TD_OK);
+	assert_int_equal(tv_push(list, t), TD_OK);
+	assert_int_equal(tv_set(m, "todos", list), TD_OK);
+	assert_int_equal(tv_set_bool(m, "has_items", true), TD_OK);
+	assert_int_equal(tv_set_bool(m, "any_todos", true), TD_OK);
+	assert_int_equal(tv_set_bool(m, "has_completed", true), TD_OK);
+	assert_int_equal(tv_set_str(m, "form_id", "new"), TD_OK);
+	assert_int_equal(tv_set_str(m, "csrf_token", "TOKEN"), TD_OK);
+	assert_int_equal(tv_set_str(m, "return_to", "/todos"), TD_OK);
+	body = render_site(f, set, "list", m);
+	assert_int_equal(count(body, "Call &lt;Bob&gt;"), 1);
+	assert_non_null(strstr(body, "<li id=\"todo-12\" class=\"completed\">"));
+	assert_non_null(strstr(body, "<p id=\"t-12\">Call &lt;Bob&gt;</p><p>Details</p>"));
+	assert_non_null(strstr(body, "<a id=\"edit-12\" href=\"/todos/12/edit\" "
+	    "aria-labelledby=\"edit-12 t-12\">Edit</a>"));
+	assert_non_null(strstr(body, "<button formaction=\"/todos/12/delete\" "
+	    "aria-labelledby=\"l-del t-12\">Delete</button>"));
+	assert_int_equal(count(body, "<span id=\"l-del\">Delete</span>"), 1);
+	/* One form around the list holds the fields of its posts... */
+	assert_non_null(form = strstr(body, "<form id=\"rows\" method=\"post\">"
+	    "<input type=\"hidden\" name=\"csrf_token\" value=\"TOKEN\">"
+	    "<input type=\"hidden\" name=\"return_to\" value=\"/todos\">"));
+	assert_non_null(form_end = strstr(form, "</form>"));
+	assert_non_null(ul = strstr(body, "<ul class=\"todo-list\">"));
+	assert_non_null(ul_end = strstr(ul, "</ul>"));
+	assert_true(form < ul && ul_end < form_end);
+	assert_null(strstr(form + 1, "<form"));         /* not nested */
+	assert_int_equal(count(body, "name=\"csrf_token\""), 3);  /* + sign out, add */
+	/* ...Clear completed, outside it, names it. */
+	assert_non_null(strstr(form_end, "<button class=\"clear-completed\" form=\"rows\" "
+	    "formaction=\"/todos/clear-completed\">"));
+
+	/* Back to a filtered page after editing: return_to (URL-encoded). */
+	assert_int_equal(tv_set_str(m, "return_to_enc", "%2Ftodos%3Ffilter%3Dcompleted"), TD_OK);
+	body = render_site(f, set, "list", m);
+	assert_non_null(strstr(body, "<a id=\"edit-12\" "
+	    "href=\"/todos/12/edit?return_to=%2Ftodos%3Ffilter%3Dcompleted\" "));
 	tmpl_set_free(set);
 }
 
@@ -1000,6 +1073,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_load_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_page_title, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_toggle_name_fixed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rows_name_the_title_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_description_disclosure, setup, teardown),
 	};
 

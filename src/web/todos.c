@@ -417,7 +417,8 @@ render_list(struct ctx *c, const struct list_state *st,
 	}
 	tv_set_str(v, "email", page.email);
 	tv_set_str(v, "return_to", self);
-	tv_set_str(v, "return_to_enc", enc.data);
+	if (strcmp(self, "/todos") != 0)     /* the edit page's default */
+		tv_set_str(v, "return_to_enc", enc.data);
 	tv_set_str(v, "token", new_token(c->arena));
 	set_form_fields(v, "new", in);
 	/* Show a pending confirmation once (then clear its cookie), and put

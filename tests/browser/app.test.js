@@ -132,21 +132,26 @@ async function addTodos(page, titles, descriptions = {}, parallel = 1) {
 	await page.goto('/todos');
 }
 
-const row = (page, title) => page.locator('li.todo').filter({
-	has: page.locator('.todo-title', { hasText: new RegExp(`^\\s*${reEscape(title)}\\s*$`) }),
+// A row and its parts by the list page's contract (the rows carry no
+// classes, issue 10): li#todo-ID, its title p#t-ID, the toggle
+// button#done-ID, the Edit link a#edit-ID, Delete by its formaction.
+const ROW = 'li[id^="todo-"]', TITLE = 'p[id^="t-"]', TOGGLE = 'button[id^="done-"]',
+	EDIT = 'a[id^="edit-"]', DELETE = 'button[formaction$="/delete"]';
+const row = (page, title) => page.locator(ROW).filter({
+	has: page.locator(TITLE, { hasText: new RegExp(`^\\s*${reEscape(title)}\\s*$`) }),
 });
 // The row's toggle as it is found without its contract name (the passing
 // basics), and by its accessible name (the contract).
-const check_ = (page, title) => row(page, title).locator('button.check');
+const check_ = (page, title) => row(page, title).locator(TOGGLE);
 const toggle = (page, title) => page.getByRole('button', { name: `Done: ${title}`, exact: true });
 // The confirmation: the toast, or, after a delete, the status beside Undo
 // where the todo was.
 const flash = (page) => page.locator('.flash[role=status], li.undo-row [role=status]');
-const titles = async (page) => (await page.locator('li.todo .todo-title').allTextContents()).map((s) => s.trim());
+const titles = async (page) => (await page.locator(`${ROW} ${TITLE}`).allTextContents()).map((s) => s.trim());
 
 // The todo's id, from its Delete button's formaction (there before issue 9).
 async function todoId(page, title) {
-	const a = await row(page, title).locator('button.delete').getAttribute('formaction');
+	const a = await row(page, title).locator(DELETE).getAttribute('formaction');
 	const m = /^\/todos\/(\d+)\/delete$/.exec(a || '');
 	if (!m) throw new Error(`row "${title}": Delete's formaction is ${JSON.stringify(a)}`);
 	return m[1];
@@ -291,7 +296,7 @@ test('edit_todo', async () => {
 	const ctx = await newContext();
 	const page = await signUp(ctx, 'edit');
 	await addTodos(page, ['Water the plants', 'Pay the electricity bill']);
-	await nav(page, () => row(page, 'Water the plants').locator('a.edit').click());
+	await nav(page, () => row(page, 'Water the plants').locator(EDIT).click());
 	match('edit page title', /^Edit.* · Todos$/, await page.title());
 	eq('the title field holds the title', 'Water the plants', await page.getByLabel('Title', { exact: true }).inputValue());
 	await page.getByLabel('Title', { exact: true }).fill('Water the plants and the herbs');
@@ -304,11 +309,11 @@ test('edit_todo', async () => {
 	match('the description', /Basil needs more than the rest\./, await r.innerText());
 	eq('completed in the edit form', 'true', await check_(page, 'Water the plants and the herbs').getAttribute('aria-pressed'));
 	// Cancel changes nothing; an empty title is a clear 4xx form.
-	await nav(page, () => row(page, 'Pay the electricity bill').locator('a.edit').click());
+	await nav(page, () => row(page, 'Pay the electricity bill').locator(EDIT).click());
 	await page.getByLabel('Title', { exact: true }).fill('Changed my mind');
 	await nav(page, () => page.getByRole('link', { name: 'Cancel' }).click());
 	eq('Cancel keeps the title', 1, await row(page, 'Pay the electricity bill').count());
-	await nav(page, () => row(page, 'Pay the electricity bill').locator('a.edit').click());
+	await nav(page, () => row(page, 'Pay the electricity bill').locator(EDIT).click());
 	await page.getByLabel('Title', { exact: true }).fill('');
 	const resp = await nav(page, () => page.locator('form.edit-form').evaluate((f) => f.submit()));
 	check(resp.status() >= 400 && resp.status() < 500, `an empty title: ${resp.status()}, not 4xx`);
@@ -338,7 +343,7 @@ test('older_and_newer_pages', async () => {
 	const ctx = await newContext();
 	const page = await signUp(ctx, 'pages');
 	await addTodos(page, Array.from({ length: 53 }, (_, i) => `Page item ${i + 1}`));
-	eq('first page rows', 50, await page.locator('li.todo').count());
+	eq('first page rows', 50, await page.locator(ROW).count());
 	const pager = page.getByRole('navigation', { name: 'Pages' });
 	await nav(page, () => pager.getByRole('link', { name: 'Older →' }).click());
 	eq('second page', 'Page item 3,Page item 2,Page item 1', (await titles(page)).join(','));
@@ -356,17 +361,23 @@ test('row_markup_and_names', async () => {
 	await addTodos(page, ['Sort the photos']);
 	const r = row(page, 'Sort the photos');
 	match('the row\'s id', /^todo-\d+$/, await r.getAttribute('id'));
-	eq('one form per row', 1, await r.locator('form.todo-row').count());
+	// No form per row: every row button posts through the list's one form,
+	// which carries csrf_token and return_to once.
+	eq('no form in the row', 0, await r.locator('form').count());
+	for (const b of await r.locator('button').all())
+		eq('a row button\'s form', 'rows', await b.evaluate((el) => el.form && el.form.id));
+	for (const f of ['csrf_token', 'return_to'])
+		eq(`the list form's ${f}`, 1, await page.locator(`form#rows > input[type=hidden][name=${f}]`).count());
 	const btn = toggle(page, 'Sort the photos');
 	eq('the toggle: name "Done: {title}"', 1, await btn.count());
-	eq('the toggle shows no text', '', await visibleText(r.locator('button.check')));
+	eq('the toggle shows no text', '', await visibleText(r.locator(TOGGLE)));
 	const edit = page.getByRole('link', { name: 'Edit Sort the photos', exact: true });
 	eq('the Edit link: name "Edit {title}"', 1, await edit.count());
-	eq('the Edit link shows "Edit"', 'Edit', await visibleText(r.locator('a.edit')));
+	eq('the Edit link shows "Edit"', 'Edit', await visibleText(r.locator(EDIT)));
 	const del = page.getByRole('button', { name: 'Delete Sort the photos', exact: true });
 	eq('the Delete button: name "Delete {title}"', 1, await del.count());
-	eq('Delete shows "Delete"', 'Delete', await visibleText(r.locator('button.delete')));
-	await nav(page, () => r.locator('button.check').click());
+	eq('Delete shows "Delete"', 'Delete', await visibleText(r.locator(DELETE)));
+	await nav(page, () => r.locator(TOGGLE).click());
 	eq('the toggle keeps its name when done', 1, await toggle(page, 'Sort the photos').count());
 	await ctx.close();
 });
@@ -417,11 +428,11 @@ test('edit_focus_and_place', async () => {
 	const page = await signUp(ctx, 'editfocus');
 	await addTodos(page, Array.from({ length: 25 }, (_, i) => `Chore ${i + 1}`));
 	const id = await rowId(page, 'Chore 3');
-	await nav(page, () => row(page, 'Chore 3').locator('a.edit').click());
+	await nav(page, () => row(page, 'Chore 3').locator(EDIT).click());
 	await page.getByLabel('Title', { exact: true }).fill('Chore three');
 	await nav(page, () => page.getByRole('button', { name: 'Save' }).click());
 	expectHash(page, 'edit', id, 'save');
-	await expectFocus(page, row(page, 'Chore three').locator('a.edit'), 'after saving');
+	await expectFocus(page, row(page, 'Chore three').locator(EDIT), 'after saving');
 	await expectInViewport(page, page.locator(`#${id}`), 'the edited row');
 	await ctx.close();
 });
@@ -461,7 +472,7 @@ test('search', async () => {
 	await page.getByLabel('Search todos').fill('zebra');
 	await nav(page, () => page.getByRole('search').getByRole('button', { name: 'Search' }).click());
 	await page.getByText('No todos match “zebra”.').waitFor();
-	eq('no rows', 0, await page.locator('li.todo').count());
+	eq('no rows', 0, await page.locator(ROW).count());
 	await ctx.close();
 });
 
@@ -479,10 +490,16 @@ test('delete_and_undo', async () => {
 	eq('Undo where the todo was', 1, await page.locator(`li.undo-row + li#${older}`).count());
 	eq('no toast besides', 0, await page.locator('.flash').count());
 	expectHash(page, 'undo', older, 'delete');
-	const undo = page.locator('form.undo[method=post][action="/todos/undo"]').getByRole('button', { name: 'Undo' });
+	// In the row, Undo posts its batch (the button's value) through the
+	// list's form, which carries csrf_token and return_to.
+	const undo = page.locator('li.undo-row').getByRole('button', { name: 'Undo' });
 	eq('one Undo button', 1, await undo.count());
-	for (const f of ['batch', 'csrf_token', 'return_to'])
-		eq(`the undo form's ${f}`, 1, await page.locator(`form.undo input[type=hidden][name=${f}]`).count());
+	eq('the Undo button\'s formaction', '/todos/undo', await undo.getAttribute('formaction'));
+	eq('the Undo button\'s name', 'batch', await undo.getAttribute('name'));
+	match('the Undo button\'s batch', /^\d+$/, await undo.getAttribute('value'));
+	eq('the Undo button\'s form', 'post rows', await undo.evaluate((b) => b.form && `${b.form.method} ${b.form.id}`));
+	for (const f of ['csrf_token', 'return_to'])
+		eq(`the list form's ${f}`, 1, await page.locator(`form#rows > input[type=hidden][name=${f}]`).count());
 	await expectFocus(page, undo, 'after delete');
 	await nav(page, () => undo.click());
 	await expectFlash(page, 'Restored 1 todo.', 'undo');
@@ -509,8 +526,8 @@ test('clear_completed_and_undo', async () => {
 	await expectFocus(page, undo, 'after clear completed');
 	await nav(page, () => undo.click());
 	await expectFlash(page, 'Restored 3 todos.', 'undo clear');
-	eq('all back', 4, await page.locator('li.todo').count());
-	eq('completed again', 3, await page.locator('li.todo.completed').count());
+	eq('all back', 4, await page.locator(ROW).count());
+	eq('completed again', 3, await page.locator(`${ROW}.completed`).count());
 	await expectFocus(page, check_(page, 'Done three'), 'after undo: the first restored row');
 	// One: the singular.
 	await nav(page, () => check_(page, 'Done two').click());
@@ -527,12 +544,12 @@ test('toggle_all', async () => {
 	let btn = page.getByRole('button', { name: 'Mark all as complete' });
 	await nav(page, () => btn.click());
 	await expectFlash(page, 'Marked 3 todos as complete.', 'toggle-all');
-	eq('all completed', 3, await page.locator('li.todo.completed').count());
-	btn = page.locator('form.toggle-all button');
+	eq('all completed', 3, await page.locator(`${ROW}.completed`).count());
+	btn = page.locator('button.toggle-all');
 	await expectFocus(page, btn, 'after toggle-all');
 	await nav(page, () => btn.click());
 	await expectFlash(page, 'Marked 3 todos as active.', 'toggle-all back');
-	eq('none completed', 0, await page.locator('li.todo.completed').count());
+	eq('none completed', 0, await page.locator(`${ROW}.completed`).count());
 	await ctx.close();
 });
 
@@ -541,13 +558,13 @@ test('paginate', async () => {
 	const page = await signUp(ctx, 'pager');
 	await addTodos(page, Array.from({ length: 62 }, (_, i) => `Item ${i + 1}`));
 	const pager = page.getByRole('navigation', { name: 'Pages' });
-	eq('first page rows', 50, await page.locator('li.todo').count());
+	eq('first page rows', 50, await page.locator(ROW).count());
 	match('pager text', /1–50 of 62/, await pager.innerText());
 	eq('no Newer on the first page', 0, await pager.getByRole('link', { name: '← Newer' }).count());
 	const older = pager.getByRole('link', { name: 'Older →' });
 	eq('Older is rel=next', 'next', await older.getAttribute('rel'));
 	await nav(page, () => older.click());
-	eq('second page rows', 12, await page.locator('li.todo').count());
+	eq('second page rows', 12, await page.locator(ROW).count());
 	eq('second page starts', 'Item 12', (await titles(page))[0]);
 	match('pager text, page 2', /51–62 of 62/, await pager.innerText());
 	const newer = pager.getByRole('link', { name: '← Newer' });
@@ -575,7 +592,7 @@ test('emptied_page_goes_to_nearest', async () => {
 	let from = resp.request().redirectedFrom();
 	check(from !== null, `${page2} did not redirect`);
 	if (from) eq('the redirect', 303, (await from.response()).status());
-	eq('rows there', 50, await page.locator('li.todo').count());
+	eq('rows there', 50, await page.locator(ROW).count());
 	eq('the nearest page', 'Row 52', (await titles(page))[0]);
 	// None left anywhere: the first page.
 	await post(page, '/todos/toggle-all', {});
@@ -586,22 +603,23 @@ test('emptied_page_goes_to_nearest', async () => {
 	const u = new URL(page.url());
 	check(u.pathname === '/todos' && !u.searchParams.has('before') && !u.searchParams.has('after'),
 		`no todos at all: landed on ${page.url()}, not the first page`);
-	eq('no rows', 0, await page.locator('li.todo').count());
+	eq('no rows', 0, await page.locator(ROW).count());
 	await ctx.close();
 });
 
 // Press KEY (Tab) from where focus is until pred(what is focused) holds;
 // throws after `max` presses. The focused element is described by its tag,
-// id, class, text (visually hidden text too), type, and the title of the
-// row it is in.
+// id, class, text (visually hidden text too), type, formaction, and the
+// title of the row it is in.
 async function tabTo(page, what, pred, max = 80, key = 'Tab') {
 	for (let i = 0; i < max; i++) {
 		await page.keyboard.press(key);
 		const info = await page.evaluate(() => {
 			const a = document.activeElement;
-			const t = a.closest && a.closest('li.todo') && a.closest('li.todo').querySelector('.todo-title');
+			const li = a.closest && a.closest('li[id^="todo-"]'), t = li && li.querySelector('p[id^="t-"]');
 			return { id: a.id, tag: a.tagName, text: (a.textContent || '').replace(/\s+/g, ' ').trim(),
-				cls: String(a.className || ''), type: a.type, row: t ? t.textContent.trim() : null };
+				cls: String(a.className || ''), type: a.type, row: t ? t.textContent.trim() : null,
+				formaction: a.getAttribute('formaction') || '' };
 		});
 		if (pred(info)) return true;
 	}
@@ -638,7 +656,7 @@ test('keyboard_only', async () => {
 		await nav(page, () => page.keyboard.press('Enter'));
 	}
 	eq('both added by keyboard', 'Fix the bike,Wash the car', (await titles(page)).join(','));
-	await tabFromTop(page, 'the toggle of "Wash the car"', (a) => a.row === 'Wash the car' && /\bcheck\b/.test(a.cls));
+	await tabFromTop(page, 'the toggle of "Wash the car"', (a) => a.row === 'Wash the car' && /^done-\d+$/.test(a.id));
 	await focusRing(page, 'the toggle');
 	await nav(page, () => page.keyboard.press('Space'));
 	eq('toggled by Space', 'true', await check_(page, 'Wash the car').getAttribute('aria-pressed'));
@@ -655,7 +673,7 @@ test('keyboard_only', async () => {
 	eq('Completed filter by keyboard', 'Wash and wax the car', (await titles(page)).join(','));
 	await tabFromTop(page, 'the All filter', (a) => a.tag === 'A' && a.text === 'All');
 	await nav(page, () => page.keyboard.press('Enter'));
-	await tabFromTop(page, 'Delete of "Fix the bike"', (a) => a.row === 'Fix the bike' && /\bdelete\b/.test(a.cls));
+	await tabFromTop(page, 'Delete of "Fix the bike"', (a) => a.row === 'Fix the bike' && /\/delete$/.test(a.formaction));
 	await focusRing(page, 'the Delete button');
 	await nav(page, () => page.keyboard.press('Enter'));
 	eq('deleted by Enter', 0, await row(page, 'Fix the bike').count());
@@ -685,18 +703,18 @@ test('phone_width', async () => {
 	eq('toggled by tap', 'true', await check_(page, 'Call mum').getAttribute('aria-pressed'));
 	// Touch targets: at least 24 px (WCAG 2.5.8), inside the viewport.
 	const r = row(page, 'Call mum');
-	for (const sel of ['button.check', 'a.edit', 'button.delete']) {
+	for (const sel of [TOGGLE, EDIT, DELETE]) {
 		const b = await r.locator(sel).boundingBox();
 		check(b && b.width >= 24 && b.height >= 24, `${sel}: ${b && Math.round(b.width)}x${b && Math.round(b.height)} px, under 24x24`);
 		check(b && b.x >= 0 && b.x + b.width <= 390, `${sel} sticks out of the viewport`);
 	}
-	await nav(page, () => r.locator('a.edit').tap());
+	await nav(page, () => r.locator(EDIT).tap());
 	await overflow('the edit page');
 	await nav(page, () => page.getByRole('button', { name: 'Save' }).tap());
 	await page.goto('/account');
 	await overflow('the account page');
 	await page.goto('/todos');
-	await nav(page, () => row(page, 'Buy stamps').locator('button.delete').tap());
+	await nav(page, () => row(page, 'Buy stamps').locator(DELETE).tap());
 	eq('deleted by tap', 0, await row(page, 'Buy stamps').count());
 	// Issue 9: Undo by tap; the toggled row scrolled back to.
 	await need(page.getByRole('button', { name: 'Undo' }), 'the Undo button');
@@ -822,9 +840,9 @@ async function axeEverywhere(opts, tag) {
 	const older = page.getByRole('link', { name: 'Older →' });
 	if (await older.count()) { await nav(page, () => older.click()); await axe(page, `${tag} page 2`); } else fail(`${tag}: no Older link for page 2`);
 	await page.goto('/todos');
-	await nav(page, () => row(page, 'Plan the trip').locator('button.delete').click());
+	await nav(page, () => row(page, 'Plan the trip').locator(DELETE).click());
 	await axe(page, `${tag} after delete (undo)`);
-	await nav(page, () => row(page, 'Answer the letters').locator('a.edit').click());
+	await nav(page, () => row(page, 'Answer the letters').locator(EDIT).click());
 	await axe(page, `${tag} edit`);
 	await page.getByLabel('Title', { exact: true }).fill('');
 	await nav(page, () => page.locator('form.edit-form').evaluate((f) => f.submit()));

@@ -53,8 +53,8 @@ const done = 'Book the dentist';
 				if (description) await page.locator('form.add-form textarea[name=description]').fill(description);
 				await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Add todo' }).click()]);
 			}
-			const row = page.locator('li.todo').filter({ has: page.locator('.todo-title', { hasText: done }) });
-			await Promise.all([page.waitForNavigation(), row.locator('button.check').click()]);
+			const row = page.locator('li[id^="todo-"]').filter({ has: page.locator('p[id^="t-"]', { hasText: done }) });
+			await Promise.all([page.waitForNavigation(), row.locator('button[id^="done-"]').click()]);
 			state = await ctx.storageState();
 		}
 		// The list without the one-off flash of the last action.
