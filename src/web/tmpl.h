@@ -6,7 +6,8 @@
  * the partial's indentation), standalone-line whitespace rules of the spec,
  * and {{=<% %>=}} delimiter changes. Not supported: lambdas.
  *
- * Values are a small tree built per request in the request's arena.
+ * Values are a small tree built per request in the request's arena. A
+ * boolean renders as "true" or "false" (aria-pressed="{{completed}}").
  */
 #ifndef TODO_TMPL_H
 #define TODO_TMPL_H
