@@ -108,6 +108,124 @@ mb(struct fx *f, const char *k, bool v)
 	return m;
 }
 
+/* ---- rows read from C structs (tv_records) ---- */
+
+struct trow {
+	int64_t id;
+	const char *name;
+	const char *note;
+	bool done;
+};
+
+static const struct tv_field trow_fields[] = {
+	{ "id", TVF_INT, offsetof(struct trow, id) },
+	{ "name", TVF_STR, offsetof(struct trow, name) },
+	{ "note", TVF_STR, offsetof(struct trow, note) },
+	{ "done", TVF_BOOL, offsetof(struct trow, done) },
+};
+
+static struct tv *
+trows(struct fx *f, const struct trow *rows, size_t n)
+{
+	return tv_records(f->a, rows, n, sizeof(*rows), trow_fields,
+	    sizeof(trow_fields) / sizeof(trow_fields[0]));
+}
+
+static void
+test_records(void **state)
+{
+	struct fx *f = *state;
+	static const struct trow rows[] = {
+		{ 7, "a<b", NULL, true },
+		{ -12, "c", "n&m", false },
+	};
+	struct tv *ctx = tv_map(f->a);
+
+	assert_int_equal(tv_set(ctx, "rows", trows(f, rows, 2)), TD_OK);
+	assert_int_equal(tv_set_str(ctx, "page", "P"), TD_OK);
+	assert_int_equal(tv_set_str(ctx, "name", "outer"), TD_OK);
+	/* Fields by type, escaped; a NULL string is null (falsy, inverted);
+	 * a bool renders true/false; a name the row lacks comes from the
+	 * page; the row's own name shadows the page's. */
+	check(f, "{{#rows}}[{{id}} {{name}} {{done}} {{page}}"
+	    "{{#note}} ({{note}}){{/note}}{{^note}} -{{/note}}"
+	    "{{#done}} d{{/done}}]{{/rows}} {{name}}", ctx,
+	    "[7 a&lt;b true P - d][-12 c false P (n&amp;m)] outer");
+	/* A string field as a section's context: {{.}} is the field, and
+	 * the row's other fields still resolve inside it. */
+	check(f, "{{#rows}}{{#name}}<{{.}}:{{id}}>{{/name}}{{/rows}}", ctx,
+	    "<a&lt;b:7><c:-12>");
+	/* Dotted names into a field find nothing; {{.}} of a row is empty. */
+	check(f, "{{#rows}}[{{name.x}}{{.}}]{{/rows}}", ctx, "[][]");
+	/* No rows: falsy. */
+	assert_int_equal(tv_set(ctx, "rows", trows(f, rows, 0)), TD_OK);
+	check(f, "{{#rows}}x{{/rows}}{{^rows}}none{{/rows}}", ctx, "none");
+	assert_null(tv_records(f->a, NULL, 1, sizeof(struct trow), trow_fields, 4));
+}
+
+/* Each tag remembers where its name was found; the next render must not
+ * trust that when the maps differ. */
+static void
+test_lookup_cache(void **state)
+{
+	struct fx *f = *state;
+	const char *src = "{{#items}}{{x}}{{y}},{{/items}}";
+	struct tv *ctx, *items, *it;
+	char key[2][8];
+	struct buf b;
+	int pass, k;
+
+	add(f, "cached", src);
+	for (pass = 0; pass < 4; pass++) {
+		ctx = tv_map(f->a);
+		items = tv_list(f->a);
+		tv_set_str(ctx, "y", "Y");
+		for (k = 0; k < 3; k++) {
+			it = tv_map(f->a);
+			/* Pass 1 and 3: keys in another order; pass 2: the row
+			 * also has y (it shadows the page's); pass 3: the key is
+			 * another pointer to the same text. */
+			if (pass == 1 || pass == 3)
+				tv_set_str(it, "z", "-");
+			if (pass == 3) {
+				strcpy(key[0], "x");
+				tv_set_str(it, key[0], k == 1 ? "B" : "A");
+			} else {
+				tv_set_str(it, "x", k == 1 ? "B" : "A");
+			}
+			if (pass == 2 && k == 1)
+				tv_set_str(it, "y", "row");
+			tv_push(items, it);
+		}
+		tv_set(ctx, "items", items);
+		buf_init(&b, f->a);
+		assert_int_equal(tmpl_render(f->set, "cached", ctx, &b), TD_OK);
+		assert_string_equal(b.data, pass == 2 ? "AY,Brow,AY," : "AY,BY,AY,");
+	}
+	(void)key[1];
+}
+
+/* Maps past their first index sizes, and a key set again replaces. */
+static void
+test_big_map(void **state)
+{
+	struct fx *f = *state;
+	static char keys[600][8];
+	struct tv *m = tv_map(f->a);
+	struct buf b;
+	int i;
+
+	for (i = 0; i < 600; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "k%d", i);
+		assert_int_equal(tv_set_int(m, keys[i], i), TD_OK);
+	}
+	assert_int_equal(tv_set_int(m, "k17", -1), TD_OK);
+	add(f, "big", "{{k0}} {{k17}} {{k255}} {{k256}} {{k599}} {{k600}}.");
+	buf_init(&b, f->a);
+	assert_int_equal(tmpl_render(f->set, "big", m, &b), TD_OK);
+	assert_string_equal(b.data, "0 -1 255 256 599 .");
+}
+
 /* ---- interpolation ---- */
 
 static void
@@ -1056,6 +1174,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_dotted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_implicit_iterator, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lookup_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_big_map, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_section_dotted_and_deep, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_section_whitespace, setup, teardown),

@@ -26,6 +26,9 @@
  * Lists and maps interpolate as nothing.
  */
 
+/* One row of a TV_RECORDS list while it renders (never built by callers). */
+#define TV_RECORD ((enum tv_type)(TV_RECORDS + 1))
+
 #define TMPL_MAX_DEPTH	32		/* sections + partials while rendering */
 #define TMPL_MAX_SRC	(1024 * 1024)	/* bytes per template */
 #define TMPL_MAX_FILES	1024		/* templates per directory */
@@ -55,6 +58,13 @@ struct tv {
 			struct tv **v;
 			size_t n, cap;
 		} list;
+		struct {		/* TV_RECORDS; n 1 and base the
+					 * struct: one row (TV_RECORD) */
+			const char *base;
+			size_t n, size;
+			const struct tv_field *f;
+			size_t nf;
+		} rec;
 		struct {
 			struct arena *a;
 			struct tv_pair *p;
@@ -91,6 +101,24 @@ tv_map(struct arena *a)
 
 	if (v != NULL)
 		v->u.map.a = a;
+	return v;
+}
+
+struct tv *
+tv_records(struct arena *a, const void *base, size_t n, size_t size,
+    const struct tv_field *fields, size_t nfields)
+{
+	struct tv *v;
+
+	if ((n > 0 && base == NULL) || (nfields > 0 && fields == NULL))
+		return NULL;
+	if ((v = tv_new(a, TV_RECORDS)) != NULL) {
+		v->u.rec.base = base;
+		v->u.rec.n = n;
+		v->u.rec.size = size;
+		v->u.rec.f = fields;
+		v->u.rec.nf = nfields;
+	}
 	return v;
 }
 
@@ -1106,6 +1134,10 @@ struct render {
 	const struct indent *ind;
 	bool bol;		/* at the start of an output line */
 	int depth;
+	struct tv val;		/* a record field's value, as resolve() gives it */
+	struct tv held[TMPL_MAX_DEPTH + 2];	/* what a level pushed that lives
+						 * nowhere else: the current row
+						 * of a TV_RECORDS, a copy of val */
 };
 
 static void
@@ -1151,29 +1183,91 @@ map_get(const struct tv *m, const struct seg *k)
  * The spec's resolution: the first name part is looked up through the
  * context stack, innermost first; the rest only inside what it found.
  */
+/* The index of the field named k in row rec, or -1. */
+static long
+record_find(const struct tv *rec, const struct seg *k)
+{
+	size_t j;
+
+	for (j = 0; j < rec->u.rec.nf; j++) {
+		const char *name = rec->u.rec.f[j].name;
+
+		if (name[0] == k->s[0] && strncmp(name, k->s, k->n) == 0 &&
+		    name[k->n] == '\0')
+			return (long)j;
+	}
+	return -1;
+}
+
+/* Field j of row rec, in r->val (valid until the next resolve). */
 static const struct tv *
-resolve_slow(const struct render *r, const struct tmpl *t, const struct op *op,
+field_value(struct render *r, const struct tv *rec, size_t j)
+{
+	const struct tv_field *f = &rec->u.rec.f[j];
+	const char *p = rec->u.rec.base + f->offset;
+	const char *str;
+	int64_t i;
+	bool b;
+
+	switch (f->type) {
+	case TVF_STR:
+		memcpy(&str, p, sizeof(str));
+		if (str == NULL) {
+			r->val = (struct tv){ .type = TV_NULL };
+		} else {
+			r->val = (struct tv){ .type = TV_STR };
+			r->val.u.str.s = str;
+			r->val.u.str.n = strlen(str);
+		}
+		break;
+	case TVF_INT:
+		memcpy(&i, p, sizeof(i));
+		r->val = (struct tv){ .type = TV_INT, .u.i = i };
+		break;
+	case TVF_BOOL:
+		memcpy(&b, p, sizeof(b));
+		r->val = (struct tv){ .type = TV_BOOL, .u.b = b };
+		break;
+	default:
+		r->val = (struct tv){ .type = TV_NULL };
+	}
+	return &r->val;
+}
+
+/* Does level v of the context stack hold name k? */
+static bool
+level_has(const struct tv *v, const struct seg *k)
+{
+	return (v->type == TV_MAP && map_get(v, k) != NULL) ||
+	    (v->type == TV_RECORD && record_find(v, k) >= 0);
+}
+
+static const struct tv *
+resolve_slow(struct render *r, const struct tmpl *t, const struct op *op,
     struct op_cache *c)
 {
 	const struct tv_pair *p = NULL;
 	const struct seg *seg;
-	const struct tv *v;
+	const struct tv *v = NULL;
 	size_t i;
+	long j = -1;
 
 	seg = &t->segs[op->seg];
 	for (i = r->sp; i-- > 0;) {
 		v = r->stack[i];
 		if (v->type == TV_MAP && (p = map_get(v, &seg[0])) != NULL)
 			break;
+		if (v->type == TV_RECORD && (j = record_find(v, &seg[0])) >= 0)
+			break;
 	}
-	if (p == NULL)
+	if (p == NULL && j < 0)
 		return NULL;
 	if (op->nseg == 1) {
-		c->key = p->key;
+		c->key = p != NULL ? p->key : v->u.rec.f[j].name;
 		c->up = (uint32_t)(r->sp - 1 - i);
-		c->j = (uint32_t)(p - r->stack[i]->u.map.p);
+		c->j = (uint32_t)(p != NULL ? (size_t)(p - v->u.map.p) : (size_t)j);
 	}
-	v = p->val;
+	v = p != NULL ? p->val : field_value(r, v, (size_t)j);
 	for (i = 1; i < op->nseg; i++) {
 		if (v->type != TV_MAP || (p = map_get(v, &seg[i])) == NULL)
 			return NULL;
@@ -1185,16 +1279,17 @@ resolve_slow(const struct render *r, const struct tmpl *t, const struct op *op,
 /*
  * The spec's resolution: the first name part is looked up through the
  * context stack, innermost first; the rest only inside what it found.
- * The cache answers when the map it names still holds the same key at
- * the same index and no map above it holds the name.
+ * The cache answers when the level it names still holds the same key at
+ * the same index and no level above it holds the name.
  */
 static const struct tv *
-resolve(const struct render *r, const struct tmpl *t, const struct op *op)
+resolve(struct render *r, const struct tmpl *t, const struct op *op)
 {
 	struct op_cache *c = &t->cache[op - t->ops];
-	const struct tv_pair *p;
+	const struct tv_pair *p = NULL;
 	const struct tv *m;
 	size_t d, i;
+	bool hit;
 
 	/* Before indexing segs: a template whose only tags are {{.}} has
 	 * none (segs is NULL). */
@@ -1203,15 +1298,18 @@ resolve(const struct render *r, const struct tmpl *t, const struct op *op)
 	if (c->key != NULL && c->up < r->sp) {
 		d = r->sp - 1 - c->up;
 		m = r->stack[d];
-		if (m->type == TV_MAP && c->j < m->u.map.n &&
-		    (p = &m->u.map.p[c->j])->key == c->key &&
-		    p->klen == t->segs[op->seg].n) {
+		if (m->type == TV_MAP)
+			hit = c->j < m->u.map.n && (p = &m->u.map.p[c->j])->key == c->key &&
+			    p->klen == t->segs[op->seg].n;
+		else
+			hit = m->type == TV_RECORD && c->j < m->u.rec.nf &&
+			    m->u.rec.f[c->j].name == c->key;
+		if (hit) {
 			for (i = d + 1; i < r->sp; i++)
-				if (r->stack[i]->type == TV_MAP &&
-				    map_get(r->stack[i], &t->segs[op->seg]) != NULL)
+				if (level_has(r->stack[i], &t->segs[op->seg]))
 					break;
 			if (i == r->sp)
-				return p->val;
+				return p != NULL ? p->val : field_value(r, m, c->j);
 		}
 	}
 	return resolve_slow(r, t, op, c);
@@ -1229,6 +1327,8 @@ truthy(const struct tv *v)
 		return v->u.b;
 	case TV_LIST:
 		return v->u.list.n > 0;
+	case TV_RECORDS:
+		return v->u.rec.n > 0;
 	default:
 		return true;
 	}
@@ -1298,6 +1398,7 @@ render_section(struct render *r, const struct tmpl *t, size_t i)
 	const struct op *op = &t->ops[i];
 	const struct tv *v = resolve(r, t, op);
 	enum td_status st = TD_OK;
+	struct tv *row;
 	size_t k;
 
 	if (op->kind == OP_INVERTED) {
@@ -1307,7 +1408,25 @@ render_section(struct render *r, const struct tmpl *t, size_t i)
 	}
 	if (!truthy(v))
 		return TD_OK;
+	if (v->type == TV_RECORDS) {
+		row = &r->held[r->sp];
+		*row = (struct tv){ .type = TV_RECORD };
+		row->u.rec = v->u.rec;
+		row->u.rec.n = 1;
+		for (k = 0; k < v->u.rec.n && st == TD_OK; k++) {
+			row->u.rec.base = v->u.rec.base + k * v->u.rec.size;
+			r->stack[r->sp++] = row;
+			st = render_ops(r, t, i + 1, op->end);
+			r->sp--;
+		}
+		return st;
+	}
 	if (v->type != TV_LIST) {
+		/* A field's value lives in r->val until the next lookup. */
+		if (v == &r->val) {
+			r->held[r->sp] = r->val;
+			v = &r->held[r->sp];
+		}
 		r->stack[r->sp++] = v;
 		st = render_ops(r, t, i + 1, op->end);
 		r->sp--;

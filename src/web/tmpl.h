@@ -22,7 +22,7 @@ struct arena;
 struct buf;
 
 /* ---- values ---- */
-enum tv_type { TV_NULL, TV_BOOL, TV_INT, TV_STR, TV_LIST, TV_MAP };
+enum tv_type { TV_NULL, TV_BOOL, TV_INT, TV_STR, TV_LIST, TV_MAP, TV_RECORDS };
 
 struct tv;                       /* opaque; allocated in an arena */
 
@@ -40,6 +40,20 @@ enum td_status tv_set_str(struct tv *map, const char *key, const char *s);
 enum td_status tv_set_bool(struct tv *map, const char *key, bool v);
 enum td_status tv_set_int(struct tv *map, const char *key, int64_t v);
 enum td_status tv_push(struct tv *list, struct tv *v);
+
+/* A list of C structs read through a field table: a section over it
+ * renders once per struct, and {{name}} inside reads the field `name`
+ * straight from the struct, so the rows of a page need no map each (a
+ * table is static, one per kind of row). A NULL string field is null.
+ * The structs are not copied: they must live until rendered. */
+enum tv_field_type { TVF_STR, TVF_INT, TVF_BOOL };
+struct tv_field {
+	const char *name;
+	enum tv_field_type type;
+	size_t offset;           /* offsetof(struct row, member) */
+};
+struct tv *tv_records(struct arena *a, const void *base, size_t n, size_t size,
+    const struct tv_field *fields, size_t nfields);
 
 /* ---- templates ---- */
 struct tmpl_set;                 /* every template of one directory */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,32 @@ struct todo_input {
 };
 
 static const char *const filter_names[] = { "all", "active", "completed" };
+
+/* A row of the list page, as list.html reads it (through row_fields: no
+ * map per row). */
+struct row_view {
+	int64_t id;
+	const char *title;
+	const char *description;         /* NULL: none */
+	bool completed;
+	bool undo_here;                  /* the undo of a delete stands above it */
+	bool focus_toggle, focus_edit;   /* autofocus, where an action lands */
+	struct reltime_text when;        /* created */
+};
+
+#define ROW_FIELD(name, type, member) { name, type, offsetof(struct row_view, member) }
+static const struct tv_field row_fields[] = {
+	ROW_FIELD("id", TVF_INT, id),
+	ROW_FIELD("title", TVF_STR, title),
+	ROW_FIELD("description", TVF_STR, description),
+	ROW_FIELD("completed", TVF_BOOL, completed),
+	ROW_FIELD("undo_here", TVF_BOOL, undo_here),
+	ROW_FIELD("focus_toggle", TVF_BOOL, focus_toggle),
+	ROW_FIELD("focus_edit", TVF_BOOL, focus_edit),
+	ROW_FIELD("created_at", TVF_STR, when.iso),
+	ROW_FIELD("created_title", TVF_STR, when.title),
+	ROW_FIELD("created_human", TVF_STR, when.relative),
+};
 
 /* ---- small helpers ---- */
 
@@ -391,7 +418,8 @@ render_list(struct ctx *c, const struct list_state *st,
 	struct flash f = { NULL, -1, 0, 0, NULL };
 	int64_t focus_row = 0, undo_row = 0;
 	struct reltime_at now = { now_us(), 0 };
-	struct tv *v, *list;
+	struct row_view *rows;
+	struct tv *v;
 	const char *self, *to;
 	struct buf enc;
 	enum td_status rc;
@@ -410,8 +438,7 @@ render_list(struct ctx *c, const struct list_state *st,
 	self = list_url(c->arena, st->filter, st->dir, &st->cursor, st->q);
 	buf_init(&enc, c->arena);
 	buf_append_urlenc(&enc, self, strlen(self));
-	if ((v = app_page_values(c, labels[st->filter])) == NULL ||
-	    (list = tv_list(c->arena)) == NULL || !buf_ok(&enc)) {
+	if ((v = app_page_values(c, labels[st->filter])) == NULL || !buf_ok(&enc)) {
 		app_fail(c, TD_ENOMEM);
 		return;
 	}
@@ -444,34 +471,31 @@ render_list(struct ctx *c, const struct list_state *st,
 	if (f.code != NULL && strncmp(f.code, "all", 3) == 0)
 		tv_set_bool(v, "focus_toggle_all", true);
 	set_search_values(c, v, st);
+	if ((rows = arena_calloc(c->arena, page.n + 1, sizeof(*rows))) == NULL) {
+		app_fail(c, TD_ENOMEM);
+		return;
+	}
 	for (i = 0; i < page.n; i++) {
 		const struct todo *t = &page.items[i];
 		struct reltime_at at = { t->created_us, t->created_off };
-		struct reltime_text when;
-		struct tv *item = tv_map(c->arena);
+		struct row_view *row = &rows[i];
 
-		if (item == NULL || tv_push(list, item) != TD_OK ||
-		    !reltime_text(c->arena, &at, &now, &when)) {
+		if (!reltime_text(c->arena, &at, &now, &row->when)) {
 			app_fail(c, TD_ENOMEM);
 			return;
 		}
-		tv_set_int(item, "id", t->id);
-		if (t->id == undo_row)
-			tv_set_bool(item, "undo_here", true);
-		if (t->id == focus_row)
-			tv_set_bool(item, strcmp(f.code, "saved") == 0 ?
-			    "focus_edit" : "focus_toggle", true);
-		tv_set_str(item, "title", t->title);
-		if (t->description != NULL)
-			tv_set_str(item, "description", t->description);
-		else
-			tv_set_bool(item, "description", false);
-		tv_set_bool(item, "completed", t->completed);
-		tv_set_str(item, "created_at", when.iso);
-		tv_set_str(item, "created_title", when.title);
-		tv_set_str(item, "created_human", when.relative);
+		row->id = t->id;
+		row->title = t->title;
+		row->description = t->description;
+		row->completed = t->completed;
+		row->undo_here = t->id == undo_row;
+		row->focus_toggle = focus_row != 0 && t->id == focus_row &&
+		    strcmp(f.code, "saved") != 0;
+		row->focus_edit = focus_row != 0 && t->id == focus_row &&
+		    strcmp(f.code, "saved") == 0;
 	}
-	tv_set(v, "todos", list);
+	tv_set(v, "todos", tv_records(c->arena, rows, page.n, sizeof(*rows), row_fields,
+	    sizeof(row_fields) / sizeof(row_fields[0])));
 	tv_set_bool(v, "has_items", page.n > 0);
 	tv_set_str(v, "empty_message", st->q != NULL ?
 	    arena_printf(c->arena, "No todos match \u201c%s\u201d.", st->q) : empty[st->filter]);
