@@ -2,10 +2,10 @@
 -- PostgreSQL prepares a table's CHECK constraints and generated columns
 -- anew for every INSERT or UPDATE statement: it reads each stored
 -- expression back from its text form and plans it, and a LANGUAGE sql
--- function in one is inlined, i.e. its body parsed, each time. For the
--- one-row writes the app sends that was about a fifth of a post's
--- database instructions. Written as calls of plpgsql functions (compiled
--- once per connection) the same rules cost a few thousand instructions a
+-- function in one is inlined, i.e. its body parsed, each time: about 140k
+-- of the add post's 690k instructions in PostgreSQL. Written as calls of
+-- plpgsql functions (compiled once per connection) the same rules cost
+-- about 85k fewer per one-row write; a bulk write pays a plpgsql call per
 -- row instead. (todo_create() stays plpgsql: as one plain SQL statement
 -- the same insert measured no cheaper.)
 
