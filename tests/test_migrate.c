@@ -809,6 +809,99 @@ test_real_sql(void **state)
 	free(out);
 }
 
+/* SQLSTATE of a statement: "" when it succeeded. Caller frees. */
+static char *
+sqlstate_of(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	char *s = strdup(PQresultStatus(r) == PGRES_COMMAND_OK ||
+	    PQresultStatus(r) == PGRES_TUPLES_OK ? "" : st != NULL ? st : "?");
+
+	assert_non_null(s);
+	PQclear(r);
+	return s;
+}
+
+/* INSERT ... for user 1 with title and description (SQL literals). */
+static void
+insert_expect(PGconn *c, const char *title, const char *desc, const char *state)
+{
+	char sql[8192];
+	char *st;
+
+	snprintf(sql, sizeof(sql), "INSERT INTO todos (user_id, title, description) "
+	    "VALUES (1, %s, %s)", title, desc);
+	st = sqlstate_of(c, sql);
+	if (strcmp(st, state) != 0)
+		fail_msg("%.80s...: SQLSTATE \"%s\", expected \"%s\"", sql, st, state);
+	free(st);
+}
+
+/* The length rules (title 1-200 characters, description at most 2000),
+ * whichever way the schema writes them. */
+static void
+length_rules_hold(PGconn *c)
+{
+	insert_expect(c, "''", "NULL", "23514");
+	insert_expect(c, "repeat('a', 201)", "NULL", "23514");
+	insert_expect(c, "'t'", "repeat('d', 2001)", "23514");
+	insert_expect(c, "repeat('\u00e9', 200)", "repeat('\u00e9', 2000)", "");
+	insert_expect(c, "'t'", "NULL", "");
+	insert_expect(c, "NULL", "NULL", "23502");
+}
+
+/* 006 (issue 10) writes todos' rules as plpgsql calls, so that an insert
+ * does not plan them anew: the same rules and the same stored search
+ * text before and after, and down brings the old definitions back. */
+static void
+test_006_same_rules(void **state)
+{
+	struct fx *f = *state;
+	const char *ins = "INSERT INTO todos (user_id, title, description) VALUES "
+	    "(1, 'Straße ÉCOLE İstanbul ΣΊΣΥΦΟΣ', 'Ünïcödé DESCRIPTION'), "
+	    "(1, 'No description', NULL)";
+	const char *same = "SELECT count(*) FROM todos a JOIN todos b "
+	    "ON a.title = b.title AND a.description IS NOT DISTINCT FROM b.description "
+	    "AND a.id < b.id WHERE a.search = b.search "
+	    "AND a.search = lower((a.title || coalesce(' ' || a.description, '')) "
+	    "COLLATE \"und-x-icu\")";
+	const char *lang = "SELECT count(*) FROM pg_proc p JOIN pg_language l "
+	    "ON l.oid = p.prolang WHERE p.proname = 'todo_search_text' "
+	    "AND p.pronamespace = current_schema()::regnamespace AND l.lanname = ";
+	char sql[512];
+
+	f->m = load_real();
+	assert_int_equal(migrate_up(f->c, f->m, 5), TD_OK);
+	exec_ok(f->c, "INSERT INTO users (email, password_hash) "
+	    "VALUES ('a@example.com', '$argon2id$x')");
+	length_rules_hold(f->c);
+	exec_ok(f->c, ins);
+
+	assert_int_equal(migrate_up(f->c, f->m, 6), TD_OK);
+	length_rules_hold(f->c);
+	exec_ok(f->c, ins);
+	/* Rows from before and after (two of length_rules_hold's, two of
+	 * ins): the same lowered text. */
+	assert_int_equal(query_long(f->c, same), 4);
+	snprintf(sql, sizeof(sql), "%s'plpgsql'", lang);
+	assert_int_equal(query_long(f->c, sql), 1);
+	assert_int_equal(query_long(f->c, "SELECT count(*) FROM pg_constraint "
+	    "WHERE conrelid = 'todos'::regclass AND conname = 'todos_text_length'"), 1);
+
+	assert_int_equal(migrate_down(f->c, f->m, 1), TD_OK);
+	assert_int_equal(current(f), 5);
+	length_rules_hold(f->c);
+	snprintf(sql, sizeof(sql), "%s'sql'", lang);
+	assert_int_equal(query_long(f->c, sql), 1);
+	assert_int_equal(query_long(f->c, "SELECT count(*) FROM pg_constraint "
+	    "WHERE conrelid = 'todos'::regclass AND conname IN "
+	    "('todos_title_length', 'todos_description_length')"), 2);
+	assert_int_equal(query_long(f->c, "SELECT count(*) FROM pg_proc "
+	    "WHERE proname = 'todo_text_ok' "
+	    "AND pronamespace = current_schema()::regnamespace"), 0);
+}
+
 static void
 test_schema_version(void **state)
 {
@@ -842,6 +935,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_concurrent_up, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_real_sql, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_006_same_rules, setup,
+		    teardown),
 		cmocka_unit_test(test_schema_version),
 	};
 

@@ -6,6 +6,6 @@
  * older schema (migrate_current_version() below this): run
  * "todoctl migrate up" first. Bump it with each new sql/ file;
  * tests/test_migrate.c checks that it matches the highest file. */
-#define TODO_SCHEMA_VERSION 5
+#define TODO_SCHEMA_VERSION 6
 
 #endif
