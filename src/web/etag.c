@@ -39,11 +39,17 @@ h_init(struct hasher *h)
 }
 
 static void
+h_flush(struct hasher *h)
+{
+	crypto_generichash_update(&h->st, h->buf, h->n);
+	h->n = 0;
+}
+
+static inline void
 h_bytes(struct hasher *h, const void *p, size_t n)
 {
 	if (h->n + n > sizeof(h->buf)) {
-		crypto_generichash_update(&h->st, h->buf, h->n);
-		h->n = 0;
+		h_flush(h);
 		if (n > sizeof(h->buf)) {
 			crypto_generichash_update(&h->st, p, n);
 			return;
@@ -53,16 +59,20 @@ h_bytes(struct hasher *h, const void *p, size_t n)
 	h->n += n;
 }
 
-/* Little-endian, so that hosts of one deploy agree whatever they run on. */
-static void
+/* Little-endian, so that hosts of one deploy agree whatever they run on
+ * (a copy where the machine is: most of a page's fields are numbers). */
+static inline void
 h_u64(struct hasher *h, uint64_t v)
 {
-	unsigned char b[8];
-	int i;
-
-	for (i = 0; i < 8; i++)
-		b[i] = (unsigned char)(v >> (8 * i));
-	h_bytes(h, b, sizeof(b));
+	if (h->n + 8 > sizeof(h->buf))
+		h_flush(h);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(h->buf + h->n, &v, 8);
+#else
+	for (int i = 0; i < 8; i++)
+		h->buf[h->n + i] = (unsigned char)(v >> (8 * i));
+#endif
+	h->n += 8;
 }
 
 /* Length first, so that fields cannot run into each other; NULL is a
@@ -85,7 +95,7 @@ static void
 h_final(struct hasher *h, unsigned char *out, size_t n)
 {
 	if (h->n > 0)
-		crypto_generichash_update(&h->st, h->buf, h->n);
+		h_flush(h);
 	crypto_generichash_final(&h->st, out, n);
 }
 
