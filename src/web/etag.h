@@ -5,8 +5,9 @@
  *
  * The tag is weak (W/"..."): two renderings with the same tag differ in
  * the add form's one-time token (a fresh UUID each time; a cached form's
- * older token is still unused, or a todo would have been added and the
- * tag changed), so they are equivalent but not byte for byte the same.
+ * older token is unused, or its todo was deleted since, or the counts and
+ * so the tag would differ), so they are equivalent, not byte for byte
+ * the same.
  * If-None-Match compares weakly anyway, and nginx's gzip weakens tags. */
 #ifndef TODO_ETAG_H
 #define TODO_ETAG_H

@@ -363,9 +363,10 @@ nearest_page(struct ctx *c, const struct list_state *st, const struct todo_page 
 /* A plain list page's ETag (etag.h), and true after answering 304 when
  * the browser's If-None-Match has it: nothing is rendered. A pending
  * flash is shown once, so that page gets neither. The add form's token is
- * not in the tag: a 304 leaves the browser its cached form, whose older
- * token is still unused (had it been used, a todo was added and the tag
- * changed), so a post from it adds its todo once. */
+ * not in the tag: a 304 leaves the browser its cached form with an older
+ * token, unused or its todo deleted since (while that todo exists the
+ * counts differ, and so does the tag), so a post from it adds its todo
+ * once (sql/003). */
 static bool
 list_not_modified(struct ctx *c, const char *self, const struct todo_page *page,
     const struct reltime_at *now)
