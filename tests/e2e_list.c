@@ -1,8 +1,9 @@
 /* e2e_list.c - the list page end to end (issue 9): search through nginx
  * and the pool (the query kept in every link and form), hostile queries,
- * the pager's position, the redirect away from an emptied page, the
- * person's time zone in every <time datetime>, and the page's weight
- * (issue 10).
+ * the pager's position, the redirect away from an emptied page, and the
+ * person's time zone in every <time datetime>; issue 10: the page's
+ * weight, and conditional requests (the list page's ETag and the 304
+ * through nginx).
  *
  * Run by tests/e2e-harness (TODO_E2E_PORT) under tests/pg-harness
  * (TODO_TEST_PGHOST, TODO_TEST_PGPORT, TODO_TEST_DBNAME for the admin
@@ -533,6 +534,323 @@ test_page_weight(void **state)
 	http_resp_free(&r);
 }
 
+/* ---- conditional requests (etag.h) ---- */
+
+/* GET path as p, with If-None-Match inm (NULL: none) and more cookies
+ * (NULL: none) after the session's. */
+static void
+get_if(const struct person *p, const char *path, const char *inm,
+    const char *cookies, struct http_resp *r)
+{
+	char hdr[1024];
+
+	snprintf(hdr, sizeof(hdr), "Cookie: " SESSION "=%s%s%s\r\n%s%s%s",
+	    p->session, cookies != NULL ? "; " : "", cookies != NULL ? cookies : "",
+	    inm != NULL ? "If-None-Match: " : "", inm != NULL ? inm : "",
+	    inm != NULL ? "\r\n" : "");
+	assert_int_equal(http_get(host, port, path, hdr, r), 0);
+}
+
+/* p's page at path: 200 with a weak ETag and "private, no-cache";
+ * the tag into out. */
+static const char *
+etag_of(const struct person *p, const char *path, char out[64])
+{
+	struct http_resp r;
+	const char *t;
+
+	get_if(p, path, NULL, NULL, &r);
+	if (r.status != 200)
+		fail_msg("GET %s answered %d", path, r.status);
+	t = header(&r, "ETag");
+	if (t == NULL)
+		fail_msg("GET %s: no ETag", path);
+	assert_true(strlen(t) < 64);
+	assert_memory_equal(t, "W/\"", 3);
+	snprintf(out, 64, "%s", t);
+	assert_int_equal(http_header_count(&r, "ETag"), 1);
+	assert_int_equal(http_header_count(&r, "Cache-Control"), 1);
+	assert_string_equal(header(&r, "Cache-Control"), "private, no-cache");
+	http_resp_free(&r);
+	return out;
+}
+
+/* GET path as p with If-None-Match inm: 304 with tag; or (expect_200)
+ * the page with another tag (into fresh, when not NULL). */
+static void
+expect_304_of(const struct person *p, const char *path, const char *inm,
+    const char *tag)
+{
+	struct http_resp r;
+
+	get_if(p, path, inm, NULL, &r);
+	if (r.status != 304)
+		fail_msg("GET %s with If-None-Match %s answered %d", path, inm, r.status);
+	assert_int_equal(r.body_len, 0);
+	assert_non_null(header(&r, "ETag"));
+	assert_string_equal(header(&r, "ETag"), tag);
+	assert_string_equal(header(&r, "Cache-Control"), "private, no-cache");
+	assert_null(header(&r, "Set-Cookie"));
+	http_resp_free(&r);
+}
+
+static void
+expect_304(const struct person *p, const char *path, const char *tag)
+{
+	expect_304_of(p, path, tag, tag);
+}
+
+static void
+expect_200(const struct person *p, const char *path, const char *tag,
+    char *fresh)
+{
+	struct http_resp r;
+
+	get_if(p, path, tag, NULL, &r);
+	if (r.status != 200)
+		fail_msg("GET %s with If-None-Match %s answered %d, not 200", path,
+		    tag, r.status);
+	assert_true(r.body_len > 0);
+	assert_non_null(header(&r, "ETag"));
+	assert_string_not_equal(header(&r, "ETag"), tag);
+	if (fresh != NULL)
+		snprintf(fresh, 64, "%s", header(&r, "ETag"));
+	http_resp_free(&r);
+}
+
+static const char *
+id_of(const struct person *p, const char *title)
+{
+	static char id[32];
+
+	snprintf(id, sizeof(id), "%s", sql("SELECT id FROM todos WHERE user_id = "
+	    "(SELECT id FROM users WHERE email = $1) AND title = $2", p->email, title));
+	return id;
+}
+
+/* A form post as p that must be taken (303). */
+static void
+write_as(const struct person *p, const char *path, const char *fields)
+{
+	struct http_resp r;
+
+	post_as(p, path, fields, &r);
+	if (r.status != 303)
+		fail_msg("POST %s answered %d: %.300s", path, r.status, r.body);
+	http_resp_free(&r);
+}
+
+static void
+test_conditional_get(void **state)
+{
+	struct person me;
+	struct http_resp r;
+	char tag[64], again[64], list[160];
+
+	(void)state;
+	signup(&me);
+	add(&me, "Buy milk", "two litres");
+	etag_of(&me, "/todos", tag);
+	/* The same page, the same tag, though each rendering has a fresh
+	 * add form token: what makes the tag weak. */
+	assert_string_equal(etag_of(&me, "/todos", again), tag);
+	expect_304(&me, "/todos", tag);
+	/* Weak comparison: the tag without W/ (nginx's gzip leaves W/ on),
+	 * in a list, with spaces. */
+	expect_304_of(&me, "/todos", tag + 2, tag);
+	snprintf(list, sizeof(list), "\"other\" ,  %s, W/\"x\"", tag);
+	expect_304_of(&me, "/todos", list, tag);
+	expect_304_of(&me, "/todos", "*", tag);
+	/* Garbage never matches: the page, with its tag. */
+	snprintf(list, sizeof(list), "%s junk", tag);
+	expect_200(&me, "/todos", list, NULL);
+	snprintf(list, sizeof(list), "%.20s", tag);
+	expect_200(&me, "/todos", list, NULL);
+	/* The 304 is all headers: nginx passes it on without a body or a
+	 * Content-Length of its own. */
+	get_if(&me, "/todos", tag, NULL, &r);
+	assert_int_equal(r.status, 304);
+	assert_null(header(&r, "Content-Length"));
+	assert_null(strstr(r.headers, "Transfer-Encoding"));
+	http_resp_free(&r);
+}
+
+static void
+test_etag_changes_with_each_write(void **state)
+{
+	struct person me;
+	char tag[64], next[64], fields[512], path[128];
+	const char *id, *batch;
+
+	(void)state;
+	signup(&me);
+	add(&me, "Buy milk", NULL);
+	etag_of(&me, "/todos", tag);
+	/* Each write: the old tag gets the page (200) with a new tag, and
+	 * the new tag its 304. */
+#define AFTER_WRITE() do {                                      \
+	expect_200(&me, "/todos", tag, next);                   \
+	expect_304(&me, "/todos", next);                        \
+	snprintf(tag, sizeof(tag), "%s", next);                 \
+} while (0)
+	add(&me, "Water plants", NULL);
+	AFTER_WRITE();
+	id = id_of(&me, "Buy milk");
+	snprintf(fields, sizeof(fields), "return_to=%%2Ftodos");
+	snprintf(path, sizeof(path), "/todos/%s/toggle", id);
+	write_as(&me, path, fields);
+	AFTER_WRITE();
+	snprintf(fields, sizeof(fields), "title=Buy+oat+milk&description=&completed=on");
+	snprintf(path, sizeof(path), "/todos/%s", id);
+	write_as(&me, path, fields);
+	AFTER_WRITE();
+	/* Only the description, from none to some. */
+	snprintf(fields, sizeof(fields), "title=Buy+oat+milk&description=two&completed=on");
+	write_as(&me, path, fields);
+	AFTER_WRITE();
+	snprintf(path, sizeof(path), "/todos/%s/delete", id);
+	write_as(&me, path, "return_to=%2Ftodos");
+	AFTER_WRITE();
+	batch = sql("SELECT max(batch)::text FROM todo_trash WHERE user_id = "
+	    "(SELECT id FROM users WHERE email = $1)", me.email, NULL);
+	snprintf(fields, sizeof(fields), "batch=%s", batch);
+	write_as(&me, "/todos/undo", fields);
+	AFTER_WRITE();
+	/* The person's time zone: every time on the page moves. */
+	write_as(&me, "/account/time-zone", "time_zone=Asia%2FKolkata");
+	AFTER_WRITE();
+	/* A change made elsewhere (another browser, todoctl) too. */
+	sql("UPDATE todos SET title = 'Water the plants' WHERE user_id = "
+	    "(SELECT id FROM users WHERE email = $1)", me.email, NULL);
+	AFTER_WRITE();
+	write_as(&me, "/todos/toggle-all", "");
+	AFTER_WRITE();
+	write_as(&me, "/todos/clear-completed", "");
+	AFTER_WRITE();
+#undef AFTER_WRITE
+}
+
+static void
+test_etag_is_per_person_and_view(void **state)
+{
+	struct person me, other;
+	char tag[64], t2[64], path[256];
+	struct http_resp r;
+
+	(void)state;
+	signup(&me);
+	signup(&other);
+	/* The same todos on both lists, and all of them active. */
+	add(&me, "Buy milk", NULL);
+	add(&other, "Buy milk", NULL);
+	sql("UPDATE todos SET created_at = '2026-07-04 16:00:00+00' WHERE user_id IN "
+	    "(SELECT id FROM users WHERE email IN ($1, $2))", me.email, other.email);
+	etag_of(&me, "/todos", tag);
+	/* Another person's tag never matches. */
+	expect_200(&other, "/todos", tag, NULL);
+	etag_of(&other, "/todos", t2);
+	expect_200(&me, "/todos", t2, NULL);
+	/* Nor another view of the same rows: filter, search, cursor. */
+	expect_200(&me, "/todos?filter=active", tag, NULL);
+	expect_200(&me, "/todos?q=milk", tag, NULL);
+	expect_200(&me, "/todos?q=MILK", tag, NULL);
+	expect_200(&me, "/todos?before=4102444800000000_1", tag, NULL);
+	etag_of(&me, "/todos?q=milk", t2);
+	expect_200(&me, "/todos?q=MILK", t2, NULL);
+	expect_304(&me, "/todos?q=milk", t2);
+	/* An equivalent address is the same view: one canonical URL. */
+	expect_304(&me, "/todos?filter=all", tag);
+	expect_304(&me, "/todos?q=+", tag);
+	/* Signed out, a tag gets the way to sign in, not a 304. */
+	snprintf(path, sizeof(path), "If-None-Match: %s\r\n", tag);
+	assert_int_equal(http_get(host, port, "/todos", path, &r), 0);
+	assert_int_equal(r.status, 303);
+	http_resp_free(&r);
+}
+
+/* p signs out and in again: a new session, so a new csrf_token. */
+static void
+sign_out_and_in(struct person *p)
+{
+	struct http_resp r;
+	char body[1024], cookie[160], pre[64];
+	char *v;
+
+	write_as(p, "/logout", "");
+	get_as(NULL, "/login", &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(http_cookie_value(&r, PRESESSION, pre, sizeof(pre)));
+	assert_non_null(v = http_form_value(r.body, "csrf_token"));
+	snprintf(body, sizeof(body), "email=%s&password=%s&csrf_token=%s",
+	    enc(p->email), enc("correct horse battery staple"), v);
+	free(v);
+	http_resp_free(&r);
+	snprintf(cookie, sizeof(cookie), PRESESSION "=%s", pre);
+	as(NULL, "/login", body, cookie, &r);
+	if (r.status != 303)
+		fail_msg("sign-in answered %d: %.300s", r.status, r.body);
+	assert_non_null(http_cookie_value(&r, SESSION, p->session, sizeof(p->session)));
+	http_resp_free(&r);
+	get_as(p, "/todos", &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(v = http_form_value(r.body, "csrf_token"));
+	snprintf(p->csrf, sizeof(p->csrf), "%s", v);
+	free(v);
+	http_resp_free(&r);
+}
+
+static void
+test_no_etag_unless_plain_page(void **state)
+{
+	struct person me;
+	struct http_resp r;
+	char tag[64], old_csrf[64];
+
+	(void)state;
+	signup(&me);
+	add(&me, "Buy milk", NULL);
+	etag_of(&me, "/todos", tag);
+	/* A pending flash is shown once: that page has no tag, is not
+	 * stored, and is never a 304. */
+	get_if(&me, "/todos", tag, "flash=added", &r);
+	assert_int_equal(r.status, 200);
+	assert_null(header(&r, "ETag"));
+	assert_string_equal(header(&r, "Cache-Control"), "no-store");
+	assert_non_null(strstr(r.body, "role=\"status\""));
+	http_resp_free(&r);
+	/* A flash cookie this app does not write is cleared all the same. */
+	get_if(&me, "/todos", tag, "flash=bogus", &r);
+	assert_int_equal(r.status, 200);
+	assert_null(header(&r, "ETag"));
+	http_resp_free(&r);
+	/* A rejected form shown again (422), an error page, a redirect. */
+	post_as(&me, "/todos", "title=+", &r);
+	assert_int_equal(r.status, 422);
+	assert_null(header(&r, "ETag"));
+	assert_string_equal(header(&r, "Cache-Control"), "no-store");
+	http_resp_free(&r);
+	get_if(&me, "/todos?filter=bogus", tag, NULL, &r);
+	assert_int_equal(r.status, 400);
+	assert_null(header(&r, "ETag"));
+	http_resp_free(&r);
+	get_if(&me, "/todos?before=1_1", tag, NULL, &r);
+	assert_int_equal(r.status, 303);
+	assert_null(header(&r, "ETag"));
+	http_resp_free(&r);
+	/* The edit page keeps no-store. */
+	snprintf(old_csrf, sizeof(old_csrf), "/todos/%s/edit", id_of(&me, "Buy milk"));
+	get_if(&me, old_csrf, tag, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_null(header(&r, "ETag"));
+	http_resp_free(&r);
+	/* Signing out and in: a new csrf_token on the page, a new tag. */
+	expect_304(&me, "/todos", tag);
+	snprintf(old_csrf, sizeof(old_csrf), "%s", me.csrf);
+	sign_out_and_in(&me);
+	assert_string_not_equal(me.csrf, old_csrf);
+	expect_200(&me, "/todos", tag, NULL);
+}
+
 int
 main(void)
 {
@@ -543,6 +861,10 @@ main(void)
 		cmocka_unit_test(test_emptied_page_redirects_to_nearest),
 		cmocka_unit_test(test_time_zone_in_datetime),
 		cmocka_unit_test(test_page_weight),
+		cmocka_unit_test(test_conditional_get),
+		cmocka_unit_test(test_etag_changes_with_each_write),
+		cmocka_unit_test(test_etag_is_per_person_and_view),
+		cmocka_unit_test(test_no_etag_unless_plain_page),
 	};
 	const char *p = getenv("TODO_E2E_PORT");
 	int rc;

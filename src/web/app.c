@@ -294,7 +294,8 @@ app_render(struct ctx *c, int status, const char *name, struct tv *v)
 	}
 	c->resp->status = status;
 	response_header(c->resp, "Content-Type", "text/html; charset=utf-8");
-	response_header(c->resp, "Cache-Control", "no-store");
+	if (!response_has_header(c->resp, "Cache-Control"))  /* response_etag() */
+		response_header(c->resp, "Cache-Control", "no-store");
 	if ((rc = tmpl_render(c->app->tmpl, name, v, &c->resp->body)) != TD_OK) {
 		log_error("rendering %s: %s", name, td_strerror(rc));
 		app_fail(c, TD_ENOMEM);
@@ -442,6 +443,12 @@ app_take_flash(struct ctx *c, struct tv *v)
 	struct flash f;
 
 	app_take_flash_into(c, v, &f);
+}
+
+bool
+app_flash_pending(const struct ctx *c)
+{
+	return form_get(&c->req->cookies, FLASH_COOKIE, NULL) != NULL;
 }
 
 void

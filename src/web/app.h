@@ -13,6 +13,7 @@
 #ifndef TODO_APP_H
 #define TODO_APP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "session.h"
@@ -87,6 +88,8 @@ void app_take_flash(struct ctx *c, struct tv *v);
 /* The same, and *out (code NULL when there was none, or it was not one
  * this app writes). */
 void app_take_flash_into(struct ctx *c, struct tv *v, struct flash *out);
+/* Whether a flash cookie came (then the page shows it and clears it). */
+bool app_flash_pending(const struct ctx *c);
 /* Set (token != NULL) or clear the session cookie. */
 void app_session_cookie(struct ctx *c, const char *token);
 /* Clear the pre-session cookie (after a sign-in or sign-up). */

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "etag.h"
 #include "listen.h"
 #include "log.h"
 #include "migrate.h"
@@ -71,6 +72,7 @@ level_of(const char *s)
 static enum td_status
 load(const char *env_file, struct config *cfg, struct tmpl_set **tmpl)
 {
+	unsigned char id[ETAG_BUILD_BYTES], again[ETAG_BUILD_BYTES];
 	char err[512];
 	enum td_status rc;
 
@@ -79,10 +81,26 @@ load(const char *env_file, struct config *cfg, struct tmpl_set **tmpl)
 		log_error("bad setting: %s", err);
 		return rc;
 	}
-	if ((rc = tmpl_load_dir(cfg->template_dir, tmpl, err, sizeof(err))) != TD_OK) {
+	/* The pages' ETags name the templates in use (etag.h): read before
+	 * and after compiling, so that a deploy caught midway is refused. */
+	if ((rc = etag_build_id(cfg->template_dir, cfg->static_url, id, err,
+	    sizeof(err))) != TD_OK ||
+	    (rc = tmpl_load_dir(cfg->template_dir, tmpl, err, sizeof(err))) != TD_OK ||
+	    (rc = etag_build_id(cfg->template_dir, cfg->static_url, again, err,
+	    sizeof(err))) != TD_OK) {
 		log_error("templates (%s): %s", cfg->template_dir, err);
+		tmpl_set_free(*tmpl);
+		*tmpl = NULL;
 		return rc;
 	}
+	if (memcmp(id, again, sizeof(id)) != 0) {
+		log_error("templates (%s) changed while they were read: try again",
+		    cfg->template_dir);
+		tmpl_set_free(*tmpl);
+		*tmpl = NULL;
+		return TD_EINVAL;
+	}
+	etag_set_build(id);
 	log_set_level(level_of(cfg->log_level));
 	return TD_OK;
 }

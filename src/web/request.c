@@ -229,6 +229,9 @@ request_parse(struct request *r, struct arena *a, char *const *params,
 	if (r->host == NULL)
 		r->host = "";
 	r->user_agent = user_agent(a, request_param(params, "HTTP_USER_AGENT"));
+	v = request_param(params, "HTTP_IF_NONE_MATCH");
+	r->if_none_match = v != NULL && strnlen(v, IF_NONE_MATCH_MAX + 1) <= IF_NONE_MATCH_MAX ?
+	    arena_strdup(a, v) : NULL;
 	v = request_param(params, "SERVER_PORT");
 	r->server_port = v != NULL && strlen(v) <= 5 && strspn(v, "0123456789") == strlen(v) ?
 	    arena_strdup(a, v) : "";

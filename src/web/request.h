@@ -17,6 +17,7 @@
 struct arena;
 
 #define USER_AGENT_MAX 256
+#define IF_NONE_MATCH_MAX 1024
 
 struct request {
 	const char *method;        /* GET, POST, ... */
@@ -30,6 +31,9 @@ struct request {
 	const char *fetch_site;    /* Sec-Fetch-Site header, or NULL */
 	const char *user_agent;    /* User-Agent, at most USER_AGENT_MAX code
 	                            * points, printable; "" when absent */
+	const char *if_none_match; /* If-None-Match, at most IF_NONE_MATCH_MAX
+	                            * bytes (a longer one is left out: it only
+	                            * ever makes a 304 possible), or NULL */
 	const char *query_string;  /* raw, as received (it parsed) */
 	struct form query;         /* parsed query string */
 	struct form cookies;       /* invalid cookies are dropped, not fatal */

@@ -96,6 +96,38 @@ response_clear_headers(struct response *r)
 	r->headers.data[r->headers.len] = '\0';
 }
 
+bool
+response_has_header(const struct response *r, const char *name)
+{
+	const char *p, *end, *nl;
+	size_t k = strlen(name);
+
+	if (!buf_ok(&r->headers) || r->headers.len == 0)
+		return false;
+	for (p = r->headers.data, end = p + r->headers.len; p < end; p = nl + 1) {
+		if ((size_t)(end - p) > k && p[k] == ':' && strncasecmp(p, name, k) == 0)
+			return true;
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			break;
+	}
+	return false;
+}
+
+void
+response_etag(struct response *r, const char *etag)
+{
+	response_header(r, "ETag", etag);
+	response_header(r, "Cache-Control", "private, no-cache");
+}
+
+void
+response_not_modified(struct response *r, const char *etag)
+{
+	r->status = 304;
+	r->body.len = 0;
+	response_etag(r, etag);
+}
+
 void
 response_redirect(struct response *r, int status, const char *location)
 {
@@ -135,15 +167,21 @@ response_send(struct response *r, bool head, response_write_fn write_fn,
 
 	if (!buf_ok(&r->headers) || !buf_ok(&r->body))
 		return TD_ENOMEM;
-	n = snprintf(line, sizeof(line), "Status: %d %s\r\nContent-Length: %zu\r\n",
-	    r->status, response_reason(r->status), r->body.len);
+	/* A 304 has no body, and a Content-Length would have to be the
+	 * 200's (RFC 9110 8.6), which was never rendered. */
+	if (r->status == 304)
+		n = snprintf(line, sizeof(line), "Status: 304 %s\r\n",
+		    response_reason(304));
+	else
+		n = snprintf(line, sizeof(line), "Status: %d %s\r\nContent-Length: %zu\r\n",
+		    r->status, response_reason(r->status), r->body.len);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return TD_EINVAL;
 	if (write_fn(ctx, line, (size_t)n) != 0 ||
 	    (r->headers.len > 0 && write_fn(ctx, r->headers.data, r->headers.len) != 0) ||
 	    write_fn(ctx, "\r\n", 2) != 0)
 		return TD_ESYSTEM;
-	if (!head && r->body.len > 0 && write_fn(ctx, r->body.data, r->body.len) != 0)
+	if (!head && r->status != 304 && r->body.len > 0 && write_fn(ctx, r->body.data, r->body.len) != 0)
 		return TD_ESYSTEM;
 	return TD_OK;
 }

@@ -26,6 +26,15 @@ void response_header(struct response *r, const char *name, const char *value);
  * headers set before it but those that hold for any answer or record
  * what was done (Strict-Transport-Security, Set-Cookie, Retry-After). */
 void response_clear_headers(struct response *r);
+/* Whether a header of that name (any case) was set. */
+bool response_has_header(const struct response *r, const char *name);
+/* A page the browser may keep and must revalidate each time: ETag and
+ * Cache-Control "private, no-cache" (instead of app_render's no-store). */
+void response_etag(struct response *r, const char *etag);
+/* 304 Not Modified for a matching If-None-Match: the same ETag and
+ * Cache-Control as the 200, no body (response_send() sends no
+ * Content-Length for it: RFC 9110 8.6 would want the 200's). */
+void response_not_modified(struct response *r, const char *etag);
 /* 3xx with Location; location must be a path on this site. */
 void response_redirect(struct response *r, int status, const char *location);
 const char *response_reason(int status);

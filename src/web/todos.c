@@ -16,6 +16,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "config.h"
+#include "etag.h"
 #include "log.h"
 #include "request.h"
 #include "response.h"
@@ -386,6 +387,30 @@ nearest_page(struct ctx *c, const struct list_state *st, const struct todo_page 
 	return list_url(c->arena, st->filter, PAGE_FIRST, NULL, st->q);
 }
 
+/* A plain list page's ETag (etag.h), and true after answering 304 when
+ * the browser's If-None-Match has it: nothing is rendered. A pending
+ * flash is shown once, so that page gets neither. The add form's token is
+ * not in the tag: a 304 leaves the browser its cached form with an older
+ * token, unused or its todo deleted since (while that todo exists the
+ * counts differ, and so does the tag), so a post from it adds its todo
+ * once (sql/003). */
+static bool
+list_not_modified(struct ctx *c, const char *self, const struct todo_page *page,
+    const struct reltime_at *now)
+{
+	char tag[ETAG_SIZE];
+
+	if (app_flash_pending(c))
+		return false;
+	etag_list_page(tag, c->csrf, self, page, now);
+	if (etag_matches(c->req->if_none_match, tag)) {
+		response_not_modified(c->resp, tag);
+		return true;
+	}
+	response_etag(c->resp, tag);
+	return false;
+}
+
 /* "Results for “q”", the empty message, the search form's values. */
 static void
 set_search_values(struct ctx *c, struct tv *v, const struct list_state *st)
@@ -436,6 +461,8 @@ render_list(struct ctx *c, const struct list_state *st,
 	}
 	now.off_s = page.now_off;
 	self = list_url(c->arena, st->filter, st->dir, &st->cursor, st->q);
+	if (in == NULL && list_not_modified(c, self, &page, &now))
+		return;
 	buf_init(&enc, c->arena);
 	buf_append_urlenc(&enc, self, strlen(self));
 	if ((v = app_page_values(c, labels[st->filter])) == NULL || !buf_ok(&enc)) {
