@@ -248,21 +248,21 @@ static const struct db_stmt statements[S_COUNT] = {
 	    "(extract(epoch FROM t.updated_at) * 1000000)::bigint, " TZ_OFFSET("t.updated_at") ", "
 	    TZ_OFFSET("now()") " "
 	    "FROM me JOIN users u ON u.id = me.user_id "
-	    "LEFT JOIN todos t ON t.id = $5 AND t.user_id = me.user_id", 5, 1 },
+	    "LEFT JOIN todos t ON t.id = $5 AND t.user_id = me.user_id", 5, 1, 0 },
 	/* Idempotent on the form token (sql/004's todo_create): a repeated
 	 * post is a no-op, a stale form with new text still adds its todo.
 	 * store_create() always sends one (see there). */
 	[S_CREATE] = { "create", SESSION
-	    "SELECT todo_create(me.user_id, $5, $6, $7::uuid) FROM me", 7, 1 },
+	    "SELECT todo_create(me.user_id, $5, $6, $7::uuid) FROM me", 7, 1, 0 },
 	[S_UPDATE] = { "update", SESSION ", t AS (UPDATE todos SET title = $6, "
 	    "description = $7, completed = $8::boolean WHERE id = $5 AND user_id = " ME
-	    " RETURNING 1)" WRITE_RESULT("t"), 8, 1 },
+	    " RETURNING 1)" WRITE_RESULT("t"), 8, 1, 0 },
 	/* $6, $7: the filter and search of the page it was toggled on.
 	 * Column 3: the todo, or the one next to it when it left that view. */
 	[S_TOGGLE] = { "toggle", SESSION ", t AS (UPDATE todos SET completed = NOT completed "
 	    "WHERE id = $5 AND user_id = " ME " RETURNING id, completed, created_at, search)"
 	    WRITE_RESULT("t") ", (SELECT CASE WHEN " IN_VIEW("t", "$6", "$7") " THEN t.id ELSE "
-	    NEAREST("t", "$6", "$7") " END FROM t)", 7, 0 },
+	    NEAREST("t", "$6", "$7") " END FROM t)", 7, 0, 0 },
 	/* $6 filter, $7 undo window, $8 sweep bound, $9 search. Columns 2-4: the batch,
 	 * the title, the todo next to it. Resent after a lost connection, the
 	 * delete finds the todo gone: "prev" finds the batch the first
@@ -280,21 +280,21 @@ static const struct db_stmt statements[S_COUNT] = {
 	    TRASH_SWEEP(7, 8)
 	    WRITE_RESULT("ins") ", coalesce((SELECT batch FROM ins), (SELECT batch FROM prev)), "
 	    "coalesce((SELECT title FROM d), (SELECT title FROM prev)), "
-	    NEAREST("s", "$6", "$9"), 9, 1 },
+	    NEAREST("s", "$6", "$9"), 9, 1, 0 },
 	/* Toggle-all is not idempotent: never retried after a lost connection.
 	 * Column 2: the state the todos were set to. */
 	[S_TOGGLE_ALL] = { "toggle_all", SESSION ", g AS (SELECT coalesce((SELECT c.active "
 	    "FROM todo_counts c WHERE c.user_id = " ME "), 0) > 0 AS target), "
 	    "t AS (UPDATE todos SET completed = g.target FROM g WHERE todos.user_id = " ME
 	    " AND todos.completed <> g.target RETURNING 1)" WRITE_RESULT("t")
-	    ", (SELECT target FROM g)", 4, 0 },
+	    ", (SELECT target FROM g)", 4, 0, 0 },
 	/* $5 undo window, $6 sweep bound. Column 2: the batch (one for all). */
 	[S_CLEAR] = { "clear_completed", SESSION ", d AS (DELETE FROM todos "
 	    "WHERE user_id = " ME " AND completed RETURNING *), "
 	    "b AS MATERIALIZED (SELECT nextval('todo_trash_batch_seq') AS batch "
 	    "WHERE EXISTS (SELECT 1 FROM d)), "
 	    "ins AS (" TO_TRASH("d", "b") " RETURNING 1)"
-	    TRASH_SWEEP(5, 6) WRITE_RESULT("ins") ", (SELECT batch FROM b)", 6, 1 },
+	    TRASH_SWEEP(5, 6) WRITE_RESULT("ins") ", (SELECT batch FROM b)", 6, 1, 0 },
 	/* $5 batch, $6 undo window. Back into todos with the same ids, texts,
 	 * times and form tokens (a token taken meanwhile by a new todo is
 	 * dropped: it only guards against a double post of the add form).
@@ -312,8 +312,8 @@ static const struct db_stmt statements[S_COUNT] = {
 	    " AND batch = $5 AND deleted_at = " RESTORED ")"
 	    WRITE_RESULT("i") ", (SELECT id FROM i ORDER BY created_at DESC, id DESC LIMIT 1), "
 	    "(SELECT count(*) FROM done), "
-	    "(SELECT id FROM done ORDER BY created_at DESC, id DESC LIMIT 1)", 6, 1 },
-	[S_PING] = { "ping", "SELECT 1", 0, 1 },
+	    "(SELECT id FROM done ORDER BY created_at DESC, id DESC LIMIT 1)", 6, 1, 0 },
+	[S_PING] = { "ping", "SELECT 1", 0, 1, 0 },
 	/* The zone names come once, on the asking session's row. */
 	[S_ACCOUNT] = { "account", SESSION "SELECT me.email, " ISO("u.created_at") ", "
 	    "coalesce(c.active, 0), coalesce(c.completed, 0), " ISO("x.created_at") ", "
@@ -327,15 +327,15 @@ static const struct db_stmt statements[S_COUNT] = {
 	    "LEFT JOIN todo_counts c ON c.user_id = me.user_id "
 	    "JOIN sessions x ON x.user_id = me.user_id "
 	    "WHERE x.last_seen > now() - " SECS(2) " AND x.created_at > now() - " SECS(3)
-	    " ORDER BY x.hash = $1::bytea DESC, x.last_seen DESC LIMIT 50", 4, 1 },
+	    " ORDER BY x.hash = $1::bytea DESC, x.last_seen DESC LIMIT 50", 4, 1, 0 },
 	/* Only a zone PostgreSQL knows: the answer's second column is 0
 	 * otherwise. */
 	[S_SET_TIME_ZONE] = { "set_time_zone", SESSION ", z AS (SELECT name FROM "
 	    "pg_timezone_names WHERE name = $5 LIMIT 1), t AS (UPDATE users SET time_zone = "
 	    "(SELECT name FROM z) WHERE id = " ME " AND EXISTS (SELECT 1 FROM z) RETURNING 1)"
-	    WRITE_RESULT("t"), 5, 1 },
+	    WRITE_RESULT("t"), 5, 1, 0 },
 	[S_CREDENTIALS] = { "credentials", SESSION "SELECT me.user_id, me.email, "
-	    "u.password_hash FROM me JOIN users u ON u.id = me.user_id", 4, 1 },
+	    "u.password_hash FROM me JOIN users u ON u.id = me.user_id", 4, 1, 0 },
 	/* Only if the hash is still the one the password was checked against:
 	 * of two concurrent changes, one wins and the other is told. */
 	[S_SET_PASSWORD] = { "set_password", SESSION ", u AS (UPDATE users "
@@ -343,32 +343,32 @@ static const struct db_stmt statements[S_COUNT] = {
 	    "d AS (DELETE FROM sessions WHERE user_id = (SELECT id FROM u) "
 	    "AND hash <> $1::bytea RETURNING 1) "
 	    "SELECT (SELECT count(*) FROM me), (SELECT count(*) FROM u), "
-	    "(SELECT count(*) FROM d)", 6, 0 },
+	    "(SELECT count(*) FROM d)", 6, 0, 0 },
 	[S_END_OTHERS] = { "end_other_sessions", SESSION ", t AS (DELETE FROM sessions "
-	    "WHERE user_id = " ME " AND hash <> $1::bytea RETURNING 1)" WRITE_RESULT("t"), 4, 1 },
+	    "WHERE user_id = " ME " AND hash <> $1::bytea RETURNING 1)" WRITE_RESULT("t"), 4, 1, 0 },
 	/* The cascade takes the todos, their counts and the sessions. */
 	[S_DELETE_ACCOUNT] = { "delete_account", SESSION ", t AS (DELETE FROM users "
-	    "WHERE id = " ME " AND password_hash = $5 RETURNING 1)" WRITE_RESULT("t"), 5, 1 },
+	    "WHERE id = " ME " AND password_hash = $5 RETURNING 1)" WRITE_RESULT("t"), 5, 1, 0 },
 	[S_EXPORT] = { "export", SESSION "SELECT me.email, t.id, t.title, t.description, "
 	    "t.completed, " ISO("t.created_at") ", " ISO("t.updated_at") " "
 	    "FROM me LEFT JOIN todos t ON t.user_id = me.user_id "
-	    "ORDER BY t.created_at, t.id", 4, 1 },
-	[S_END_SESSION] = { "end_session", "DELETE FROM sessions WHERE hash = $1::bytea", 1, 1 },
+	    "ORDER BY t.created_at, t.id", 4, 1, 0 },
+	[S_END_SESSION] = { "end_session", "DELETE FROM sessions WHERE hash = $1::bytea", 1, 1, 0 },
 	[S_LOGIN_LOOKUP] = { "login_lookup", "SELECT login_wait($1, $2, $3, $4, $5), "
 	    "u.id, u.password_hash, u.disabled_at IS NOT NULL "
-	    "FROM (SELECT 1) one LEFT JOIN users u ON u.email = $1", 5, 1 },
+	    "FROM (SELECT 1) one LEFT JOIN users u ON u.email = $1", 5, 1, 0 },
 	/* Not retried: a failure must not count twice. */
-	[S_LOGIN_FAILED] = { "login_failed", "SELECT login_failed($1, $2, $3)", 3, 0 },
+	[S_LOGIN_FAILED] = { "login_failed", "SELECT login_failed($1, $2, $3)", 3, 0, 0 },
 	[S_SESSION_START] = { "session_start",
-	    "SELECT session_start($1, $2::bytea, $3, $4::bytea, $5, $6, $7)", 7, 0 },
-	[S_SIGNUP] = { "signup", "SELECT signup($1, $2, $3::bytea, $4)", 4, 0 },
+	    "SELECT session_start($1, $2::bytea, $3, $4::bytea, $5, $6, $7)", 7, 0, 0 },
+	[S_SIGNUP] = { "signup", "SELECT signup($1, $2, $3::bytea, $4)", 4, 0, 0 },
 	/* $1: the candidates' hashes, hex, comma-separated. */
 	[S_SESSION_PICK] = { "session_pick", "SELECT c.i FROM "
 	    "unnest(string_to_array($1, ',')) WITH ORDINALITY AS c(h, i) "
 	    "JOIN sessions x ON x.hash = decode(c.h, 'hex') "
 	    "JOIN users u ON u.id = x.user_id WHERE u.disabled_at IS NULL "
 	    "AND x.last_seen > now() - " SECS(2) " AND x.created_at > now() - " SECS(3)
-	    " ORDER BY c.i LIMIT 1", 3, 1 },
+	    " ORDER BY c.i LIMIT 1", 3, 1, 0 },
 };
 
 const struct db_stmt *
