@@ -1942,6 +1942,43 @@ in_list(const char list[][512], int n, const char *s)
 	return false;
 }
 
+/* An export far past one FastCGI record (65,535 bytes; the worker writes
+ * a big body as records of its own): every todo, in order, whole. */
+static void
+test_big_export_spans_records(void **state)
+{
+	struct person a;
+	struct http_resp r;
+	const char *p, *hdr;
+	char want[64];
+	long n = 0, expect = 0;
+
+	(void)state;
+	signup(&a, "export-big", NULL);
+	sql("INSERT INTO todos (user_id, title, description, created_at) "
+	    "SELECT u.id, 'Big export ' || g || repeat(' word', 20), 'd' || g, "
+	    "now() - (3000 - g) * interval '1 second' "
+	    "FROM users u, generate_series(1, 3000) g WHERE u.email = $1", a.email, NULL);
+	get_as(&a, "/account/export.json", &r);
+	assert_int_equal(r.status, 200);
+	assert_true(r.body_len > 3 * 65535);
+	hdr = header(&r, "Content-Length");
+	if (hdr != NULL)
+		assert_int_equal(strtol(hdr, NULL, 10), (long)r.body_len);
+	assert_int_equal(strlen(r.body), r.body_len);
+	/* Oldest first: each title once, in order, the last one whole. */
+	for (p = r.body; (p = strstr(p, "\"Big export ")) != NULL; p++) {
+		n++;
+		if (strtol(p + 12, NULL, 10) != ++expect)
+			fail_msg("export todo %ld is out of order: %.30s", n, p);
+	}
+	assert_int_equal(n, 3000);
+	snprintf(want, sizeof(want), "\"d3000\"");
+	assert_non_null(strstr(r.body, want));
+	assert_true(r.body_len > 2 && r.body[r.body_len - 1] != '\0');
+	http_resp_free(&r);
+}
+
 static void
 test_exports_hold_exactly_the_persons_todos(void **state)
 {
@@ -2670,6 +2707,7 @@ main(void)
 		cmocka_unit_test(test_sign_out_everywhere_else),
 		cmocka_unit_test(test_account_deletion_removes_todos_and_sessions),
 		cmocka_unit_test(test_exports_hold_exactly_the_persons_todos),
+		cmocka_unit_test(test_big_export_spans_records),
 		cmocka_unit_test(test_signup_refusals_keep_the_email_not_the_password),
 		cmocka_unit_test(test_delete_then_undo_restores_the_same_todo),
 		cmocka_unit_test(test_counts_in_confirmations_and_focus),

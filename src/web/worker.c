@@ -2,6 +2,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <fastcgi.h>
 #include <fcgiapp.h>
 #include <malloc.h>
 #include <poll.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include <sodium.h>
@@ -52,6 +54,98 @@ write_stdout(void *ctx, const char *data, size_t n)
 		n -= (size_t)chunk;
 	}
 	return 0;
+}
+
+/*
+ * The response leaves in one FastCGI record and one writev(2) when it has
+ * a body bigger than its head (a page): libfcgi's stream would cut a page
+ * into 8 KB records, a write(2) each, and nginx reads each one. The head
+ * (status line and headers) is gathered first; when no big body follows
+ * it goes through libfcgi, whose FCGX_Finish_r sends it with the end of
+ * the stream in one write.
+ */
+struct gather {
+	FCGX_Request *fr;
+	size_t n;
+	char head[4096];
+};
+
+static int
+writev_all(int fd, struct iovec *iov, int cnt)
+{
+	ssize_t w;
+
+	while (cnt > 0) {
+		if ((w = writev(fd, iov, cnt)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		while (cnt > 0 && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			cnt--;
+		}
+		if (cnt > 0) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
+/* head then body as FCGI_STDOUT records of at most 65535 bytes, after
+ * whatever libfcgi holds (so the order stays). */
+static int
+send_records(FCGX_Request *fr, const char *head, size_t hn, const char *body, size_t bn)
+{
+	if (FCGX_FFlush(fr->out) != 0 || fr->ipcFd < 0)
+		return -1;
+	while (hn + bn > 0) {
+		size_t take = hn + bn > 65535 ? 65535 : hn + bn;
+		size_t h = hn < take ? hn : take, b = take - h;
+		unsigned char rec[FCGI_HEADER_LEN] = { FCGI_VERSION_1, FCGI_STDOUT,
+			(unsigned char)(fr->requestId >> 8), (unsigned char)fr->requestId,
+			(unsigned char)(take >> 8), (unsigned char)take, 0, 0 };
+		struct iovec iov[3] = {
+			{ rec, sizeof(rec) },
+			{ (void *)(uintptr_t)head, h },
+			{ (void *)(uintptr_t)body, b },
+		};
+
+		if (writev_all(fr->ipcFd, iov, 3) != 0)
+			return -1;
+		head += h;
+		hn -= h;
+		body += b;
+		bn -= b;
+	}
+	return 0;
+}
+
+static int
+write_gathered(void *ctx, const char *data, size_t n)
+{
+	struct gather *g = ctx;
+	int rc;
+
+	if (n <= sizeof(g->head) - g->n) {
+		memcpy(g->head + g->n, data, n);
+		g->n += n;
+		return 0;
+	}
+	rc = send_records(g->fr, g->head, g->n, data, n);
+	g->n = 0;
+	return rc;
+}
+
+static int
+flush_gathered(struct gather *g)
+{
+	int rc = g->n > 0 ? write_stdout(g->fr->out, g->head, g->n) : 0;
+
+	g->n = 0;
+	return rc;
 }
 
 /* A request whose arena grew past this (an export, not a list page) has
@@ -112,6 +206,7 @@ serve(struct app *app, FCGX_Request *fr, struct arena *a, struct pool_slot *slot
 	struct counters_request done;
 	struct response resp;
 	struct request req;
+	struct gather gather;
 	char line[128];
 	int status, route = ROUTE_NONE;
 	enum td_status rc;
@@ -130,7 +225,11 @@ serve(struct app *app, FCGX_Request *fr, struct arena *a, struct pool_slot *slot
 		route = app_handle(app, &req, &resp, a);
 	}
 	head = req.method != NULL && strcmp(req.method, "HEAD") == 0;
-	rc = response_send(&resp, head, write_stdout, fr->out);
+	gather.fr = fr;
+	gather.n = 0;
+	rc = response_send(&resp, head, write_gathered, &gather);
+	if (rc == TD_OK && flush_gathered(&gather) != 0)
+		rc = TD_ESYSTEM;
 	if (rc == TD_ENOMEM) {
 		/* Not even the error page fitted (nothing was sent): a fixed
 		 * one, never a cut or empty answer. */
