@@ -103,18 +103,17 @@ post_as(const struct person *p, const char *path, const char *fields,
 	as(p, path, body, NULL, r);
 }
 
-/* A new person, signed up (through the sign-up form) and signed in. */
+/* p's email and the test password through form `path` (/signup or
+ * /login, as a browser: its pre-session cookie and csrf_token): p ends up
+ * signed in, with its session and the list page's csrf_token. */
 static void
-signup(struct person *p)
+enter(struct person *p, const char *path)
 {
 	struct http_resp r;
 	char body[1024], cookie[128], pre[64];
 	char *v;
 
-	memset(p, 0, sizeof(*p));
-	snprintf(p->email, sizeof(p->email), "list-%ld-%d@example.test",
-	    (long)getpid(), ++people);
-	get_as(NULL, "/signup", &r);
+	get_as(NULL, path, &r);
 	assert_int_equal(r.status, 200);
 	assert_non_null(http_cookie_value(&r, PRESESSION, pre, sizeof(pre)));
 	v = http_form_value(r.body, "csrf_token");
@@ -124,9 +123,9 @@ signup(struct person *p)
 	free(v);
 	http_resp_free(&r);
 	snprintf(cookie, sizeof(cookie), PRESESSION "=%s", pre);
-	as(NULL, "/signup", body, cookie, &r);
+	as(NULL, path, body, cookie, &r);
 	if (r.status != 303)
-		fail_msg("sign-up answered %d: %.300s", r.status, r.body);
+		fail_msg("%s answered %d: %.300s", path, r.status, r.body);
 	assert_non_null(http_cookie_value(&r, SESSION, p->session, sizeof(p->session)));
 	http_resp_free(&r);
 	get_as(p, "/todos", &r);
@@ -136,6 +135,16 @@ signup(struct person *p)
 	snprintf(p->csrf, sizeof(p->csrf), "%s", v);
 	free(v);
 	http_resp_free(&r);
+}
+
+/* A new person, signed up (through the sign-up form) and signed in. */
+static void
+signup(struct person *p)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->email, sizeof(p->email), "list-%ld-%d@example.test",
+	    (long)getpid(), ++people);
+	enter(p, "/signup");
 }
 
 static void
@@ -772,31 +781,8 @@ test_etag_is_per_person_and_view(void **state)
 static void
 sign_out_and_in(struct person *p)
 {
-	struct http_resp r;
-	char body[1024], cookie[160], pre[64];
-	char *v;
-
 	write_as(p, "/logout", "");
-	get_as(NULL, "/login", &r);
-	assert_int_equal(r.status, 200);
-	assert_non_null(http_cookie_value(&r, PRESESSION, pre, sizeof(pre)));
-	assert_non_null(v = http_form_value(r.body, "csrf_token"));
-	snprintf(body, sizeof(body), "email=%s&password=%s&csrf_token=%s",
-	    enc(p->email), enc("correct horse battery staple"), v);
-	free(v);
-	http_resp_free(&r);
-	snprintf(cookie, sizeof(cookie), PRESESSION "=%s", pre);
-	as(NULL, "/login", body, cookie, &r);
-	if (r.status != 303)
-		fail_msg("sign-in answered %d: %.300s", r.status, r.body);
-	assert_non_null(http_cookie_value(&r, SESSION, p->session, sizeof(p->session)));
-	http_resp_free(&r);
-	get_as(p, "/todos", &r);
-	assert_int_equal(r.status, 200);
-	assert_non_null(v = http_form_value(r.body, "csrf_token"));
-	snprintf(p->csrf, sizeof(p->csrf), "%s", v);
-	free(v);
-	http_resp_free(&r);
+	enter(p, "/login");
 }
 
 static void
