@@ -3,7 +3,7 @@
 
 # Debian packages the build, the tests and the local stack need.
 TODO_PACKAGES="build-essential autoconf automake pkg-config libpq-dev libfcgi-dev
-libsodium-dev libsqlite3-dev libcmocka-dev postgresql postgresql-contrib nginx
+libsodium-dev libxxhash-dev libsqlite3-dev libcmocka-dev postgresql postgresql-contrib nginx
 sqlite3 wrk curl procps openssl"
 # systemd-analyze and systemd-socket-activate (tests/test_systemd_units).
 TODO_PACKAGES+=" systemd"

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sodium.h>
+#include <xxhash.h>
 
 #include "reltime.h"
 #include "store.h"
@@ -20,64 +20,87 @@
 #endif
 
 #define DIGEST_BYTES 16
+_Static_assert(ETAG_SIZE == 3 + 22 + 2, "W/\" + base64url of 16 bytes + \" + NUL");
 
 static unsigned char build_id[ETAG_BUILD_BYTES];
 
-/* BLAKE2b fed through a small buffer: a page is hundreds of short fields,
- * and one update per field would cost a call (and a check) each. */
+/* XXH3-128 (xxHash >= 0.8, whose XXH3 output is frozen): a tag only has
+ * to change when the page does, and nobody gains by making two of their
+ * own pages collide, so a cryptographic hash buys nothing here; XXH3 is
+ * well under an instruction a byte, BLAKE2b was five. The fields are
+ * gathered in one buffer and hashed in one call (XXH3_128bits(): no
+ * state, whose type is opaque to a program linked to the shared library,
+ * so the streaming API would cost a malloc). Longer input is chained:
+ * a full buffer's digest starts the buffer again. */
 struct hasher {
-	crypto_generichash_state st;
 	size_t n;
-	unsigned char buf[1024];
+	unsigned char buf[16384];
 };
 
 static void
 h_init(struct hasher *h)
 {
-	crypto_generichash_init(&h->st, NULL, 0, DIGEST_BYTES);
 	h->n = 0;
 }
 
 static void
-h_flush(struct hasher *h)
+h_digest(const struct hasher *h, unsigned char out[DIGEST_BYTES])
 {
-	crypto_generichash_update(&h->st, h->buf, h->n);
-	h->n = 0;
+	XXH128_canonical_t c;
+
+	XXH128_canonicalFromHash(&c, XXH3_128bits(h->buf, h->n));
+	memcpy(out, c.digest, DIGEST_BYTES);
+}
+
+/* More than the buffer holds: fill it, chain, go on. */
+static void
+h_spill(struct hasher *h, const unsigned char *s, size_t n)
+{
+	size_t k;
+
+	while (n > sizeof(h->buf) - h->n) {
+		k = sizeof(h->buf) - h->n;
+		memcpy(h->buf + h->n, s, k);
+		s += k;
+		n -= k;
+		h->n = sizeof(h->buf);
+		h_digest(h, h->buf);
+		h->n = DIGEST_BYTES;
+	}
+	memcpy(h->buf + h->n, s, n);
+	h->n += n;
 }
 
 static inline void
 h_bytes(struct hasher *h, const void *p, size_t n)
 {
-	if (h->n + n > sizeof(h->buf)) {
-		h_flush(h);
-		if (n > sizeof(h->buf)) {
-			crypto_generichash_update(&h->st, p, n);
-			return;
-		}
+	if (n > sizeof(h->buf) - h->n) {
+		h_spill(h, p, n);
+		return;
 	}
 	memcpy(h->buf + h->n, p, n);
 	h->n += n;
 }
 
 /* Little-endian, so that hosts of one deploy agree whatever they run on
- * (a copy where the machine is: most of a page's fields are numbers). */
+ * (one store where the machine is: most of a page's fields are numbers). */
 static inline void
 h_u64(struct hasher *h, uint64_t v)
 {
-	if (h->n + 8 > sizeof(h->buf))
-		h_flush(h);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	memcpy(h->buf + h->n, &v, 8);
+	h_bytes(h, &v, 8);
 #else
+	unsigned char b[8];
+
 	for (int i = 0; i < 8; i++)
-		h->buf[h->n + i] = (unsigned char)(v >> (8 * i));
+		b[i] = (unsigned char)(v >> (8 * i));
+	h_bytes(h, b, 8);
 #endif
-	h->n += 8;
 }
 
 /* Length first, so that fields cannot run into each other; NULL is a
  * length no string has ("no description" is not ""). */
-static void
+static inline void
 h_str(struct hasher *h, const char *s)
 {
 	size_t n;
@@ -94,9 +117,10 @@ h_str(struct hasher *h, const char *s)
 static void
 h_final(struct hasher *h, unsigned char *out, size_t n)
 {
-	if (h->n > 0)
-		h_flush(h);
-	crypto_generichash_final(&h->st, out, n);
+	unsigned char d[DIGEST_BYTES];
+
+	h_digest(h, d);
+	memcpy(out, d, n);
 }
 
 /* A whole file into the hash; false with errno on a read error. */
@@ -199,6 +223,27 @@ etag_set_build(const unsigned char id[ETAG_BUILD_BYTES])
 	memcpy(build_id, id, sizeof(build_id));
 }
 
+/* The 16 bytes as 22 base64url characters (RFC 4648 5, no padding). */
+static void
+b64url(char *out, const unsigned char d[DIGEST_BYTES])
+{
+	static const char abc[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	uint32_t v;
+	size_t i;
+
+	for (i = 0; i + 3 <= DIGEST_BYTES; i += 3) {
+		v = (uint32_t)d[i] << 16 | (uint32_t)d[i + 1] << 8 | d[i + 2];
+		*out++ = abc[v >> 18];
+		*out++ = abc[v >> 12 & 63];
+		*out++ = abc[v >> 6 & 63];
+		*out++ = abc[v & 63];
+	}
+	v = (uint32_t)d[i] << 16;       /* the 16th byte */
+	*out++ = abc[v >> 18];
+	*out = abc[v >> 12 & 63];
+}
+
 void
 etag_list_page(char out[ETAG_SIZE], const char *csrf, const char *view,
     const struct todo_page *page, const struct reltime_at *now)
@@ -235,8 +280,7 @@ etag_list_page(char out[ETAG_SIZE], const char *csrf, const char *view,
 	}
 	h_final(&h, d, sizeof(d));
 	memcpy(out, "W/\"", 3);
-	sodium_bin2base64(out + 3, ETAG_SIZE - 4, d, sizeof(d),
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	b64url(out + 3, d);
 	out[ETAG_SIZE - 2] = '"';
 	out[ETAG_SIZE - 1] = '\0';
 }
