@@ -4,13 +4,19 @@
  * is at most ETAG_LIST_MAX bytes; W/ on our side changes nothing (weak
  * comparison); a value that matches still matches with more tags after
  * it, and one that does not parse (it matches neither the tag nor "*"'s
- * cases) stays unmatched whatever follows. Building and running:
- * docs/fuzzing.md.
+ * cases) stays unmatched whatever follows.
+ * The list page's tag (etag_list_page) of a page made of the input (two
+ * titles and a description cut from it): a byte changed, a field's end
+ * moved by one byte, "" for no description, each gives another tag (the
+ * digest is XXH3-128: a collision is a 2^-128 chance, not a finding),
+ * and the tag matches itself. Building and running: docs/fuzzing.md.
  */
 #include <string.h>
 
 #include "etag.h"
 #include "fuzz.h"
+#include "reltime.h"
+#include "store.h"
 
 #define TAG	"W/\"abcdefghijklmnopqrstuv\""
 #define OPAQUE	"\"abcdefghijklmnopqrstuv\""
@@ -25,6 +31,71 @@ star(const char *s)
 		return false;
 	s++;
 	return s[strspn(s, " \t")] == '\0';
+}
+
+#define PAGE_MAX 4096
+
+static char text[PAGE_MAX + 1], f0[PAGE_MAX + 1], f1[PAGE_MAX + 1], f2[PAGE_MAX + 1];
+
+static void
+page_tag(char out[ETAG_SIZE], size_t c1, size_t c2, size_t m, bool no_desc)
+{
+	struct todo items[2] = {
+		{ .id = 7, .title = f0, .description = no_desc ? NULL : f1,
+		  .created_us = 1795953300000000LL, .created_off = 3600 },
+		{ .id = 3, .title = f2, .completed = true,
+		  .created_us = 1795942800000000LL, .created_off = 3600 },
+	};
+	struct todo_page page = { .email = "a@example.com", .items = items,
+	    .n = 2, .active = 1, .completed = 1, .total = 2, .now_off = 3600 };
+	struct reltime_at now = { 1795953600000000LL, 3600 };
+
+	memcpy(f0, text, c1);
+	f0[c1] = '\0';
+	memcpy(f1, text + c1, c2 - c1);
+	f1[c2 - c1] = '\0';
+	memcpy(f2, text + c2, m - c2);
+	f2[m - c2] = '\0';
+	etag_list_page(out, "csrf", "/todos", &page, &now);
+}
+
+static void
+page_properties(const uint8_t *data, size_t size)
+{
+	char t[ETAG_SIZE], u[ETAG_SIZE];
+	size_t m = size < PAGE_MAX ? size : PAGE_MAX, c1, c2, i, at;
+
+	if (m == 0)
+		return;
+	/* Strings: NUL bytes as 0x01. */
+	for (i = 0; i < m; i++)
+		text[i] = data[i] != 0 ? (char)data[i] : 1;
+	c1 = data[0] % (m + 1);
+	c2 = c1 + data[m - 1] % (m - c1 + 1);
+	page_tag(t, c1, c2, m, false);
+	CHECK(strlen(t) == ETAG_SIZE - 1 && etag_matches(t, t));
+	page_tag(u, c1, c2, m, false);
+	CHECK(strcmp(t, u) == 0);
+	/* A byte changed (never to NUL). */
+	at = (size_t)data[m / 2] * 257 % m;
+	text[at] ^= text[at] == 1 ? 2 : 1;
+	page_tag(u, c1, c2, m, false);
+	CHECK(strcmp(t, u) != 0);
+	text[at] = data[at] != 0 ? (char)data[at] : 1;
+	/* A field's end moved: the same bytes, cut elsewhere. */
+	if (c1 > 0) {
+		page_tag(u, c1 - 1, c2, m, false);
+		CHECK(strcmp(t, u) != 0);
+	}
+	if (c2 < m) {
+		page_tag(u, c1, c2 + 1, m, false);
+		CHECK(strcmp(t, u) != 0);
+	}
+	/* No description is not "". */
+	if (c1 == c2) {
+		page_tag(u, c1, c2, m, true);
+		CHECK(strcmp(t, u) != 0);
+	}
 }
 
 int
@@ -61,5 +132,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		strcpy(w + n, ", " TAG);
 		CHECK(!etag_matches(w, TAG));
 	}
+	page_properties(data, size);
 	return 0;
 }
