@@ -26,8 +26,8 @@ static unsigned char build_id[ETAG_BUILD_BYTES];
 
 /* XXH3-128 (xxHash >= 0.8, whose XXH3 output is frozen): a tag only has
  * to change when the page does, and nobody gains by making two of their
- * own pages collide, so a cryptographic hash buys nothing here; XXH3 is
- * well under an instruction a byte, BLAKE2b was five. The fields are
+ * own pages collide, so a cryptographic hash buys nothing here; XXH3
+ * costs about an instruction a byte, BLAKE2b five. The fields are
  * gathered in one buffer and hashed in one call (XXH3_128bits(): no
  * state, whose type is opaque to a program linked to the shared library,
  * so the streaming API would cost a malloc). Longer input is chained:
