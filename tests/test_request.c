@@ -693,6 +693,52 @@ test_param(void **state)
 	assert_null(request_param(NULL, "HTTP_HOST"));
 }
 
+/* request_parse() files the parameters in one pass: the first of a name
+ * wins, a longer or shorter name is another parameter, and a name that
+ * runs past any known one (no '=' within it) is skipped, not misread. */
+static void
+test_params_filed_once(void **state)
+{
+	char longname[80];
+	char *params[] = {
+		"HTTP_HOSTNAME=wrong.example",
+		"HTTP_HOS=wrong.example",
+		longname,
+		"REQUEST_METHOD=GET",
+		"HTTP_HOST=right.example",
+		"REQUEST_URI=/todos?x=1",
+		"SERVER_PORT=8080",
+		"REMOTE_ADDR=192.0.2.7",
+		"HTTP_COOKIE=a=1",
+		"HTTP_USER_AGENT=first",
+		"HTTP_HOST=second.example",
+		"REQUEST_METHOD=POST",
+		"SERVER_PORT=9090",
+		"HTTP_USER_AGENT=second",
+		"HTTP_COOKIE=a=2",
+		"HTTPS",
+		"HTTPS=on",
+		NULL,
+	};
+	struct request r;
+	int st;
+
+	(void)state;
+	memset(longname, 'H', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	longname[40] = '=';
+	assert_int_equal(parse(&r, params, NULL, &st), TD_OK);
+	assert_string_equal(r.method, "GET");
+	assert_string_equal(r.host, "right.example");
+	assert_string_equal(r.path, "/todos");
+	assert_string_equal(r.query_string, "x=1");
+	assert_string_equal(r.server_port, "8080");
+	assert_string_equal(r.remote_addr, "192.0.2.7");
+	assert_string_equal(r.user_agent, "first");
+	assert_string_equal(form_get(&r.cookies, "a", NULL), "1");
+	assert_string_equal(r.scheme, "https");
+}
+
 int
 main(void)
 {
@@ -713,6 +759,7 @@ main(void)
 		cmocka_unit_test(test_scheme),
 		cmocka_unit_test(test_user_agent),
 		cmocka_unit_test(test_param),
+		cmocka_unit_test(test_params_filed_once),
 	};
 
 	return cmocka_run_group_tests_name("request", tests, setup, teardown);
