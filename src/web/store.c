@@ -1192,6 +1192,47 @@ out:
 	return rc;
 }
 
+/* store_export_each: the session's row comes first (LEFT JOIN: one row
+ * with a NULL todo when there are none). */
+struct export_rows {
+	store_export_fn fn;
+	void *ctx;
+	bool me;
+};
+
+static int
+export_row(void *ctx, const PGresult *res, int row)
+{
+	struct export_rows *x = ctx;
+	struct todo t;
+
+	x->me = true;
+	if (PQgetisnull(res, row, 1))
+		return 0;                /* signed in, no todos */
+	memset(&t, 0, sizeof(t));
+	t.id = int_value(res, row, 1);
+	t.title = PQgetvalue(res, row, 2);
+	t.description = PQgetisnull(res, row, 3) ? NULL : PQgetvalue(res, row, 3);
+	t.completed = bool_value(res, row, 4);
+	t.created_at = PQgetvalue(res, row, 5);
+	t.updated_at = PQgetvalue(res, row, 6);
+	return x->fn(x->ctx, &t);
+}
+
+enum td_status
+store_export_each(struct db *db, const struct store_session *who,
+    store_export_fn fn, void *ctx)
+{
+	const char *params[MAX_PARAMS];
+	struct export_rows x = { fn, ctx, false };
+	enum td_status rc;
+
+	with_session(params, who);
+	if ((rc = db_exec_rows(db, S_EXPORT, params, export_row, &x, NULL)) != TD_OK)
+		return rc;
+	return x.me ? TD_OK : TD_ENOSESSION;
+}
+
 enum td_status
 store_end_session(struct db *db, const struct store_session *who)
 {
