@@ -233,8 +233,15 @@ serve(struct app *app, FCGX_Request *fr, struct arena *a, struct pool_slot *slot
 	if (rc == TD_OK && !resp.cut && flush_gathered(&gather) != 0)
 		rc = TD_ESYSTEM;
 	if (resp.cut && fr->ipcFd >= 0) {
-		/* A streamed body cut short: no FCGI_END_REQUEST, so nginx
-		 * drops the client's connection instead of ending the body. */
+		/* A streamed body cut short must not end like a whole one.
+		 * nginx (no fastcgi_keep_conn) takes a close without
+		 * FCGI_END_REQUEST for the end of the body, but a record it
+		 * must refuse (version 0) is an upstream error: it drops the
+		 * client's connection, without chunked encoding's last chunk. */
+		unsigned char bad[FCGI_HEADER_LEN] = { 0 };
+		struct iovec iov = { bad, sizeof(bad) };
+
+		(void)writev_all(fr->ipcFd, &iov, 1);
 		shutdown(fr->ipcFd, SHUT_RDWR);
 		fr->keepConnection = 0;
 	}
