@@ -470,8 +470,8 @@ hand_rows(struct db *db, const PGresult *r)
 
 /* Collect the answers to n commands sent in one pipeline with a Sync:
  * res[i] gets command i's result (PGRES_PIPELINE_ABORTED after an earlier
- * error). On anything but WAIT_OK the connection is unusable. With a
- * rows (db_exec_rows), the last command's rows go to it one at a time
+ * error). On anything but WAIT_OK the connection is unusable. With
+ * rows (db_exec_rows), the last command's rows go to row_fn one at a time
  * as they arrive and res[n - 1] is the (empty) end of its result. */
 static enum wait_result
 collect(struct db *db, int n, PGresult **res, int64_t deadline, bool rows)
