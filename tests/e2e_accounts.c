@@ -2694,6 +2694,36 @@ test_sign_ins_logged_without_the_password(void **state)
 
 #define HUGE_TODOS	20000
 
+/* GET path as p, again while it answers 503 or is cut (-1), three times
+ * at most: a loaded machine can run an export past the harness's
+ * TODO_DB_TIMEOUT (2 s; the server's statement_timeout is 1.5 s), which
+ * ends it early, before its head (503) or after (cut). A 500 is never
+ * tried again. The database round trips of the last try in *trips, -1
+ * when it had to open a connection (after a cut: not comparable). */
+static void
+get_export(const struct person *p, const char *path, struct http_resp *r,
+    long *trips)
+{
+	struct rt_stats s;
+	char hdr[256];
+	int attempt, rc;
+
+	snprintf(hdr, sizeof(hdr), "Cookie: " SESSION "=%s\r\n", p->session);
+	for (attempt = 0;; attempt++) {
+		rt_reset();
+		rc = http_get(host, port, path, hdr, r);
+		rt_signal(SIGUSR1, &s);
+		if (rc == 0 && r->status != 503)
+			break;
+		if (rc == 0)
+			http_resp_free(r);
+		if (attempt == 2)
+			fail_msg("GET %s: %s three times", path,
+			    rc == 0 ? "503" : "no whole answer");
+	}
+	*trips = s.connections == 0 ? s.round_trips : -1;
+}
+
 /* HUGE_TODOS todos whose JSON export (about 10 MB) is past the worker's
  * TODO_ARENA_CAP (8 MiB, the default: the harness sets none), as is the
  * CSV one: streamed, each answers 200 with every todo, in order, in one
@@ -2706,7 +2736,7 @@ test_export_past_the_arena_cap(void **state)
 	struct http_resp r;
 	struct json *j;
 	const char *p, *end;
-	long n, expect;
+	long n, expect, trips;
 
 	(void)state;
 	signup(&a, "export-huge", NULL);
@@ -2715,9 +2745,9 @@ test_export_past_the_arena_cap(void **state)
 	    "now() - (20000 - g) * interval '1 second' "
 	    "FROM users u, generate_series(1, 20000) g WHERE u.email = $1", a.email, NULL);
 	warm_up(&a);
-	assert_int_equal(trips_of(&a, "/account/export.json", NULL, 200), 1);
-
-	get_as(&a, "/account/export.json", &r);
+	get_export(&a, "/account/export.json", &r, &trips);
+	if (trips != -1)
+		assert_int_equal(trips, 1);
 	if (r.status != 200)
 		fail_msg("the export of %d todos answered %d: %.200s", HUGE_TODOS,
 		    r.status, r.body);
@@ -2744,7 +2774,9 @@ test_export_past_the_arena_cap(void **state)
 	assert_int_equal(n, HUGE_TODOS);
 	http_resp_free(&r);
 
-	get_as(&a, "/account/export.csv", &r);
+	get_export(&a, "/account/export.csv", &r, &trips);
+	if (trips != -1)
+		assert_int_equal(trips, 1);
 	if (r.status != 200)
 		fail_msg("the CSV export of %d todos answered %d: %.200s", HUGE_TODOS,
 		    r.status, r.body);
