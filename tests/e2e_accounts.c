@@ -19,8 +19,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 
 #include <signal.h>
 #include <stdbool.h>
@@ -2684,6 +2690,242 @@ test_sign_ins_logged_without_the_password(void **state)
 	assert_true(ok);
 }
 
+/* ---- exports of any size (streamed) ---- */
+
+#define HUGE_TODOS	20000
+
+/* GET path as p, again while it answers 503 or is cut (-1), three times
+ * at most: a loaded machine can run an export past the harness's
+ * TODO_DB_TIMEOUT (2 s; the server's statement_timeout is 1.5 s), which
+ * ends it early, before its head (503) or after (cut). A 500 is never
+ * tried again. The database round trips of the last try in *trips, -1
+ * when it had to open a connection (after a cut: not comparable). */
+static void
+get_export(const struct person *p, const char *path, struct http_resp *r,
+    long *trips)
+{
+	struct rt_stats s;
+	char hdr[256];
+	int attempt, rc;
+
+	snprintf(hdr, sizeof(hdr), "Cookie: " SESSION "=%s\r\n", p->session);
+	for (attempt = 0;; attempt++) {
+		rt_reset();
+		rc = http_get(host, port, path, hdr, r);
+		rt_signal(SIGUSR1, &s);
+		if (rc == 0 && r->status != 503)
+			break;
+		if (rc == 0)
+			http_resp_free(r);
+		if (attempt == 2)
+			fail_msg("GET %s: %s three times", path,
+			    rc == 0 ? "503" : "no whole answer");
+	}
+	*trips = s.connections == 0 ? s.round_trips : -1;
+}
+
+/* HUGE_TODOS todos whose JSON export (about 10 MB) is past the worker's
+ * TODO_ARENA_CAP (8 MiB, the default: the harness sets none), as is the
+ * CSV one: streamed, each answers 200 with every todo, in order, in one
+ * round trip. A worker that builds the whole body in its arena answers
+ * 500. */
+static void
+test_export_past_the_arena_cap(void **state)
+{
+	struct person a;
+	struct http_resp r;
+	struct json *j;
+	const char *p, *end;
+	long n, expect, trips;
+
+	(void)state;
+	signup(&a, "export-huge", NULL);
+	sql("INSERT INTO todos (user_id, title, description, created_at) "
+	    "SELECT u.id, 'Huge ' || g || repeat(' word', 30), repeat('d', 200) || g, "
+	    "now() - (20000 - g) * interval '1 second' "
+	    "FROM users u, generate_series(1, 20000) g WHERE u.email = $1", a.email, NULL);
+	warm_up(&a);
+	get_export(&a, "/account/export.json", &r, &trips);
+	if (trips != -1)
+		assert_int_equal(trips, 1);
+	if (r.status != 200)
+		fail_msg("the export of %d todos answered %d: %.200s", HUGE_TODOS,
+		    r.status, r.body);
+	if (r.body_len <= 8 * 1024 * 1024)
+		fail_msg("the export is %zu bytes: not past TODO_ARENA_CAP's 8 MiB",
+		    r.body_len);
+	assert_int_equal(strlen(r.body), r.body_len);
+	j = calloc(1, sizeof(*j));
+	assert_non_null(j);
+	j->p = r.body;
+	if (json_value(j, 0, NULL) != 0)
+		fail_msg("the big JSON export is not valid JSON: %s", j->err);
+	json_ws(j);
+	assert_int_equal(*j->p, '\0');
+	assert_int_equal(j->objects, HUGE_TODOS);
+	free(j);
+	/* Oldest first: each title once, in order. */
+	n = expect = 0;
+	for (p = r.body; (p = strstr(p, "\"Huge ")) != NULL; p++) {
+		n++;
+		if (strtol(p + 6, NULL, 10) != ++expect)
+			fail_msg("export todo %ld is out of order: %.30s", n, p);
+	}
+	assert_int_equal(n, HUGE_TODOS);
+	http_resp_free(&r);
+
+	get_export(&a, "/account/export.csv", &r, &trips);
+	if (trips != -1)
+		assert_int_equal(trips, 1);
+	if (r.status != 200)
+		fail_msg("the CSV export of %d todos answered %d: %.200s", HUGE_TODOS,
+		    r.status, r.body);
+	assert_true(r.body_len > 8 * 1024 * 1024);
+	p = strstr(r.body, "\r\n");
+	assert_non_null(p);
+	n = 0;
+	/* One record a line (no field needs quotes): id,Huge g word...,dd..g,... */
+	for (p += 2; *p != '\0'; p = end + 2) {
+		end = strstr(p, "\r\n");
+		if (end == NULL)
+			fail_msg("CSV record %ld does not end in CRLF: %.40s", n + 1, p);
+		n++;
+		p = strchr(p, ',');
+		if (p == NULL || p > end || strncmp(p, ",Huge ", 6) != 0 ||
+		    strtol(p + 6, NULL, 10) != n)
+			fail_msg("CSV record %ld is not todo %ld", n, n);
+	}
+	assert_int_equal(n, HUGE_TODOS);
+	http_resp_free(&r);
+}
+
+/* Reads what fd has into the window (the last bytes kept), at most
+ * until `until` bytes came or the server closed; 0 when the server
+ * closed, 1 when `until` came, -1 on a timeout or error. */
+static int
+read_stream(int fd, char *head, size_t headlen, char *tail, size_t taillen,
+    size_t *total, size_t until, int timeout_ms)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	char buf[65536];
+	ssize_t got;
+	size_t k;
+
+	while (*total < until) {
+		if (poll(&pfd, 1, timeout_ms) != 1)
+			return -1;
+		if ((got = read(fd, buf, sizeof(buf))) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (got == 0)
+			return 0;
+		for (k = 0; k < (size_t)got; k++) {
+			if (*total + k < headlen - 1)
+				head[*total + k] = buf[k];
+		}
+		/* The window: the last taillen - 1 bytes, NUL-terminated. */
+		if ((size_t)got >= taillen - 1) {
+			memcpy(tail, buf + got - (ssize_t)(taillen - 1), taillen - 1);
+		} else {
+			size_t keep = strlen(tail);
+
+			if (keep + (size_t)got > taillen - 1) {
+				memmove(tail, tail + keep + (size_t)got - (taillen - 1),
+				    taillen - 1 - (size_t)got);
+				keep = taillen - 1 - (size_t)got;
+			}
+			memcpy(tail + keep, buf, (size_t)got);
+			tail[keep + (size_t)got] = '\0';
+		}
+		tail[taillen - 1] = '\0';
+		*total += (size_t)got;
+	}
+	return 1;
+}
+
+/* The database stops answering in the middle of an export (the proxy
+ * between the pool and PostgreSQL is stopped once the client has some of
+ * the body): the head went out as 200, so no error page can follow, and
+ * the client must see a broken transfer, never a shorter file that reads
+ * as whole: the connection dropped without chunked encoding's last chunk,
+ * and the JSON without its closing bracket. Then the next export works. */
+static void
+test_export_cut_short_is_not_whole(void **state)
+{
+	const char *pid_s = getenv("TODO_E2E_RTPROXY_PID");
+	struct sockaddr_in sa;
+	struct person a, b;
+	struct http_resp r;
+	char req[512], head[4096], tail[64];
+	size_t total;
+	pid_t proxy;
+	int fd, rc, attempt;
+
+	(void)state;
+	assert_non_null(pid_s);
+	proxy = (pid_t)atoi(pid_s);
+	signup(&a, "export-cut", NULL);
+	signup(&b, "export-after-cut", NULL);
+	add(&b, "After the cut", NULL);
+	/* About 24 MB: far more than the sockets and the proxy hold. */
+	sql("INSERT INTO todos (user_id, title, description, created_at) "
+	    "SELECT u.id, 'Cut ' || g || ': buy milk, call Bob, write the report', "
+	    "'Details for todo ' || g || ', a line of text.', now() "
+	    "FROM users u, generate_series(1, 100000) g WHERE u.email = $1", a.email, NULL);
+	warm_up(&a);
+
+	snprintf(req, sizeof(req), "GET /account/export.json HTTP/1.1\r\n"
+	    "Host: %s\r\nCookie: " SESSION "=%s\r\nConnection: close\r\n\r\n",
+	    host, a.session);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	assert_int_equal(inet_pton(AF_INET, host, &sa.sin_addr), 1);
+	/* The statement sorts the 100,000 rows before its first: a loaded
+	 * machine can take longer than the harness's TODO_DB_TIMEOUT (2 s),
+	 * a 503 page before any of the body, which is not the case here. */
+	for (attempt = 0;; attempt++) {
+		memset(head, 0, sizeof(head));
+		memset(tail, 0, sizeof(tail));
+		total = 0;
+		assert_true((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+		assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+		rc = read_stream(fd, head, sizeof(head), tail, sizeof(tail), &total,
+		    256 * 1024, 10000);
+		if (rc == 1)
+			break;
+		close(fd);
+		if (attempt == 2 || strncmp(head, "HTTP/1.1 503", 12) != 0)
+			fail_msg("the export ended after %zu bytes, before the cut: %.300s",
+			    total, head);
+	}
+	assert_int_equal(kill(proxy, SIGSTOP), 0);
+	/* The worker's TODO_DB_TIMEOUT (2 s) and the cancel's grace. */
+	rc = read_stream(fd, head, sizeof(head), tail, sizeof(tail), &total,
+	    SIZE_MAX, 20000);
+	kill(proxy, SIGCONT);
+	close(fd);
+	if (rc != 0)
+		fail_msg("the cut export did not end within 20 s (%zu bytes)", total);
+	if (strncmp(head, "HTTP/1.1 200", 12) != 0)
+		fail_msg("the export did not begin as a 200: %.100s", head);
+	if (strcasestr(head, "\r\nTransfer-Encoding: chunked") == NULL)
+		fail_msg("the export is not chunked: %.600s", head);
+	if (strlen(tail) >= 7 && strcmp(tail + strlen(tail) - 7, "\r\n0\r\n\r\n") == 0)
+		fail_msg("the cut export ended like a whole one (last chunk): ...%s", tail);
+	if (strstr(tail, "]") != NULL)
+		fail_msg("the cut export ends with its closing bracket: ...%s", tail);
+
+	/* The worker is back (a new database connection). */
+	get_as(&b, "/account/export.json", &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "After the cut"));
+	http_resp_free(&r);
+}
+
 int
 main(void)
 {
@@ -2708,6 +2950,8 @@ main(void)
 		cmocka_unit_test(test_account_deletion_removes_todos_and_sessions),
 		cmocka_unit_test(test_exports_hold_exactly_the_persons_todos),
 		cmocka_unit_test(test_big_export_spans_records),
+		cmocka_unit_test(test_export_past_the_arena_cap),
+		cmocka_unit_test(test_export_cut_short_is_not_whole),
 		cmocka_unit_test(test_signup_refusals_keep_the_email_not_the_password),
 		cmocka_unit_test(test_delete_then_undo_restores_the_same_todo),
 		cmocka_unit_test(test_counts_in_confirmations_and_focus),

@@ -41,6 +41,12 @@ struct db {
 	uint64_t round_trips;
 	uint64_t time_us;          /* spent in db_exec, connecting included */
 	uint64_t connects;         /* connections opened */
+	/* db_exec_rows: where the rows go as they arrive, and how many went
+	 * (a statement that handed rows on is never sent again). */
+	db_row_fn row_fn;
+	void *row_ctx;
+	bool rows_stopped;         /* row_fn said no more: the rest is dropped */
+	uint64_t rows_handed;
 	char sqlstate[6];
 	char error[512];
 };
@@ -448,11 +454,27 @@ next_result(struct db *db, int64_t *deadline, PGresult **out)
 	return PQstatus(db->conn) == CONNECTION_OK ? WAIT_OK : WAIT_BROKEN;
 }
 
+/* db_exec_rows: hand r's rows to row_fn (a single-row result, or the
+ * whole one if single-row mode was refused). */
+static void
+hand_rows(struct db *db, const PGresult *r)
+{
+	int i, n = PQntuples(r);
+
+	for (i = 0; i < n && !db->rows_stopped; i++) {
+		db->rows_handed++;
+		if (db->row_fn(db->row_ctx, r, i) != 0)
+			db->rows_stopped = true;
+	}
+}
+
 /* Collect the answers to n commands sent in one pipeline with a Sync:
  * res[i] gets command i's result (PGRES_PIPELINE_ABORTED after an earlier
- * error). On anything but WAIT_OK the connection is unusable. */
+ * error). On anything but WAIT_OK the connection is unusable. With
+ * rows (db_exec_rows), the last command's rows go to row_fn one at a time
+ * as they arrive and res[n - 1] is the (empty) end of its result. */
 static enum wait_result
-collect(struct db *db, int n, PGresult **res, int64_t deadline)
+collect(struct db *db, int n, PGresult **res, int64_t deadline, bool rows)
 {
 	enum wait_result w;
 	PGresult *r;
@@ -461,8 +483,24 @@ collect(struct db *db, int n, PGresult **res, int64_t deadline)
 	for (i = 0; i < n; i++)
 		res[i] = NULL;
 	for (i = 0; i <= n; i++) {
+		/* Refused (0) only if results had begun: then they come
+		 * whole, and hand_rows() takes them all the same. */
+		if (rows && i == n - 1)
+			(void)PQsetSingleRowMode(db->conn);
 		if ((w = next_result(db, &deadline, &r)) != WAIT_OK)
 			return w;
+		while (rows && i == n - 1 && r != NULL &&
+		    PQresultStatus(r) == PGRES_SINGLE_TUPLE) {
+			hand_rows(db, r);
+			PQclear(r);
+			if ((w = next_result(db, &deadline, &r)) != WAIT_OK) {
+				PQclear(r);
+				return w;
+			}
+		}
+		if (rows && i == n - 1 && r != NULL &&
+		    PQresultStatus(r) == PGRES_TUPLES_OK)
+			hand_rows(db, r);
 		if (r == NULL)
 			return WAIT_BROKEN;
 		if (i == n) {              /* the Sync */
@@ -553,7 +591,7 @@ check_schema(struct db *db, int64_t deadline)
 		goto broken;
 	db->round_trips++;
 	if (flush_by(db->conn, deadline) != 1 ||
-	    collect(db, 1, &res, deadline) != WAIT_OK)
+	    collect(db, 1, &res, deadline, false) != WAIT_OK)
 		goto broken;
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
 		version = atoi(PQgetvalue(res, 0, 0));
@@ -724,7 +762,7 @@ retry_after_end(struct db *db, const struct db_stmt *st, int attempt)
 	    st->name, db->sqlstate);
 	drop_connection(db);
 	db->retry_at_ms = 0;
-	if (attempt != 0 || !st->idempotent)
+	if (attempt != 0 || !st->idempotent || db->rows_handed > 0)
 		return false;
 	db->resent = unknown;
 	return true;
@@ -773,7 +811,7 @@ exec_statement(struct db *db, int stmt, const char *const *params,
 		if (failed || flush_by(db->conn, deadline) != 1)
 			w = WAIT_BROKEN;
 		else
-			w = collect(db, n, r, deadline);
+			w = collect(db, n, r, deadline, db->row_fn != NULL);
 		if (w != WAIT_OK) {
 			clear_results(r, 2);
 			if (w == WAIT_TIMEOUT)
@@ -787,7 +825,8 @@ exec_statement(struct db *db, int stmt, const char *const *params,
 			/* Only statements that are safe to run twice are
 			 * retried: the first attempt may have been executed.
 			 * A timeout is not retried: its time is spent. */
-			if (!st->idempotent || w == WAIT_TIMEOUT)
+			if (!st->idempotent || w == WAIT_TIMEOUT ||
+			    db->rows_handed > 0)
 				return TD_EDB;
 			db->resent = true;
 			continue;
@@ -824,7 +863,7 @@ exec_statement(struct db *db, int stmt, const char *const *params,
 		/* A serialization failure or deadlock rolled everything back:
 		 * an idempotent statement gets one more go. */
 		if (attempt == 0 && st->idempotent && !db->cancelled &&
-		    (strcmp(db->sqlstate, "40001") == 0 ||
+		    db->rows_handed == 0 && (strcmp(db->sqlstate, "40001") == 0 ||
 		    strcmp(db->sqlstate, "40P01") == 0))
 			continue;
 		return rc;
@@ -851,6 +890,24 @@ db_exec(struct db *db, int stmt, const char *const *params, PGresult **res,
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	db->time_us += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 +
 	    (t1.tv_nsec - t0.tv_nsec) / 1000);
+	return rc;
+}
+
+enum td_status
+db_exec_rows(struct db *db, int stmt, const char *const *params,
+    db_row_fn row_fn, void *ctx, const char **sqlstate)
+{
+	PGresult *res = NULL;
+	enum td_status rc;
+
+	db->row_fn = row_fn;
+	db->row_ctx = ctx;
+	db->rows_stopped = false;
+	db->rows_handed = 0;
+	rc = db_exec(db, stmt, params, &res, sqlstate);
+	db->row_fn = NULL;
+	db->row_ctx = NULL;
+	PQclear(res);
 	return rc;
 }
 

@@ -46,6 +46,16 @@ void db_free(struct db *db);
  * and so are serialization failures and deadlocks (40001, 40P01). */
 enum td_status db_exec(struct db *db, int stmt, const char *const *params,
     PGresult **res, const char **sqlstate);
+/* db_exec for a result of any size: each row goes to row_fn as it
+ * arrives (libpq's single-row mode), so the memory held is one row's
+ * (res, row: valid during the call only). row_fn returns 0 for more, else
+ * the rest of the rows are read and dropped. Same round trip, timeout and
+ * errors as db_exec, but once a row was handed on the statement is never
+ * sent again: an error then comes after some rows, and the caller must
+ * treat what it got as cut short. */
+typedef int (*db_row_fn)(void *ctx, const PGresult *res, int row);
+enum td_status db_exec_rows(struct db *db, int stmt, const char *const *params,
+    db_row_fn row_fn, void *ctx, const char **sqlstate);
 /* Whether the last db_exec sent its statement a second time because the
  * connection was lost while waiting for the first answer: the first may
  * have committed, so a write can find its work already done. (A FATAL

@@ -11,6 +11,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "config.h"
+#include "db.h"
 #include "form.h"
 #include "log.h"
 #include "password.h"
@@ -355,81 +356,161 @@ csv_field(struct buf *b, const char *s)
 	buf_putc(b, '"');
 }
 
-static bool
-export_items(struct ctx *c, struct todo **items, size_t *n)
-{
-	enum td_status rc = store_export(c->app->db, c->arena, c->who, items, n);
+/*
+ * An export has any number of todos: each is rendered as its row arrives
+ * from PostgreSQL (store_export_each) into the response's buffer, and
+ * once that holds EXPORT_CHUNK bytes the head goes out (the session is
+ * good: its row came first) and then each full chunk, the buffer reused.
+ * So a worker holds one chunk and one row whatever the size of the
+ * account; an export under a chunk goes in one piece, with
+ * Content-Length, and any error before the first chunk is still an error
+ * page. An error after it cuts the response (response_stream_cut): the
+ * client sees the connection dropped, never a shorter complete file.
+ */
 
-	if (rc != TD_OK) {
-		app_fail(c, rc);
-		return false;
-	}
-	return true;
-}
+/* A row renders to at most about 13.4 KB (a 2,000-character description
+ * of control characters as \u escapes): a chunk and a row stay within the
+ * buffer's first 64 KiB (response.c), so it never grows. */
+#define EXPORT_CHUNK	(48 * 1024)
+
+struct export {
+	struct ctx *c;
+	const char *type, *filename;
+	size_t n;                  /* todos rendered */
+	enum td_status failed;     /* before anything was sent */
+};
 
 static void
-send_export(struct ctx *c, const char *type, const char *filename)
+export_headers(struct export *x)
 {
 	char disposition[64];
 
-	snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s\"", filename);
-	if (!buf_ok(&c->resp->body)) {
-		c->resp->body.len = 0;
+	snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s\"",
+	    x->filename);
+	x->c->resp->status = 200;
+	response_header(x->c->resp, "Content-Type", x->type);
+	response_header(x->c->resp, "Content-Disposition", disposition);
+	response_header(x->c->resp, "Cache-Control", "no-store");
+}
+
+/* After each row: send a full chunk. 0 for more rows. */
+static int
+export_flush(struct export *x)
+{
+	struct response *r = x->c->resp;
+	enum td_status rc;
+
+	if (r->cut)
+		return 1;
+	if (buf_ok(&r->body) && r->body.len < EXPORT_CHUNK)
+		return 0;
+	if (!buf_ok(&r->body) && !r->streamed) {
+		x->failed = TD_ENOMEM;
+		return 1;
+	}
+	if (!r->streamed) {
+		export_headers(x);
+		if ((rc = response_stream_start(r)) != TD_OK) {
+			if (!r->streamed)
+				x->failed = rc;
+			return 1;
+		}
+		if (r->head)
+			return 1;          /* HEAD: the head is all */
+	}
+	return response_stream_body(r) == TD_OK ? 0 : 1;
+}
+
+/* The end: the rest of the body, or the error page, or the cut. */
+static void
+export_finish(struct export *x, enum td_status rc, const char *tail)
+{
+	struct ctx *c = x->c;
+	struct response *r = c->resp;
+
+	if (rc == TD_OK)
+		rc = x->failed;
+	if (rc != TD_OK && !r->streamed) {
+		r->body.len = 0;
+		app_fail(c, rc);
+		return;
+	}
+	if (rc != TD_OK) {
+		log_error("export cut short after %zu todos: %s (%s)", x->n,
+		    td_strerror(rc), db_last_error(c->app->db));
+		/* For the worker's counters and log only: the head is gone. */
+		r->status = rc == TD_EDB ? 503 : 500;
+		response_stream_cut(r);
+		return;
+	}
+	if (r->cut)
+		return;                    /* the client went away */
+	buf_puts(&r->body, tail);
+	if (r->streamed)
+		return;                    /* response_send() sends the rest */
+	if (!buf_ok(&r->body)) {
+		r->body.len = 0;
 		app_fail(c, TD_ENOMEM);
 		return;
 	}
-	c->resp->status = 200;
-	response_header(c->resp, "Content-Type", type);
-	response_header(c->resp, "Content-Disposition", disposition);
-	response_header(c->resp, "Cache-Control", "no-store");
+	export_headers(x);
 }
 
+static int
+export_json_row(void *ctx, const struct todo *t)
+{
+	struct export *x = ctx;
+	struct buf *b = &x->c->resp->body;
+
+	buf_printf(b, "%s\n  {\"id\": %" PRId64 ", \"title\": ", x->n > 0 ? "," : "", t->id);
+	json_string(b, t->title);
+	buf_puts(b, ", \"description\": ");
+	if (t->description != NULL)
+		json_string(b, t->description);
+	else
+		buf_puts(b, "null");
+	buf_printf(b, ", \"completed\": %s, \"created_at\": \"%s\", \"updated_at\": \"%s\"}",
+	    t->completed ? "true" : "false", t->created_at, t->updated_at);
+	x->n++;
+	return export_flush(x);
+}
+
+/* A cut JSON export also lacks its closing bracket: invalid, whatever
+ * the client makes of the dropped connection. */
 void
 account_export_json(struct ctx *c)
 {
-	struct buf *b = &c->resp->body;
-	struct todo *items;
-	size_t n, i;
+	struct export x = { c, "application/json; charset=utf-8", "todos.json", 0, TD_OK };
+	enum td_status rc;
 
-	if (!export_items(c, &items, &n))
-		return;
-	buf_puts(b, "[");
-	for (i = 0; i < n; i++) {
-		const struct todo *t = &items[i];
+	buf_puts(&c->resp->body, "[");
+	rc = store_export_each(c->app->db, c->who, export_json_row, &x);
+	export_finish(&x, rc, x.n > 0 ? "\n]\n" : "]\n");
+}
 
-		buf_printf(b, "%s\n  {\"id\": %" PRId64 ", \"title\": ", i > 0 ? "," : "", t->id);
-		json_string(b, t->title);
-		buf_puts(b, ", \"description\": ");
-		if (t->description != NULL)
-			json_string(b, t->description);
-		else
-			buf_puts(b, "null");
-		buf_printf(b, ", \"completed\": %s, \"created_at\": \"%s\", \"updated_at\": \"%s\"}",
-		    t->completed ? "true" : "false", t->created_at, t->updated_at);
-	}
-	buf_puts(b, n > 0 ? "\n]\n" : "]\n");
-	send_export(c, "application/json; charset=utf-8", "todos.json");
+static int
+export_csv_row(void *ctx, const struct todo *t)
+{
+	struct export *x = ctx;
+	struct buf *b = &x->c->resp->body;
+
+	buf_printf(b, "%" PRId64 ",", t->id);
+	csv_field(b, t->title);
+	buf_putc(b, ',');
+	csv_field(b, t->description != NULL ? t->description : "");
+	buf_printf(b, ",%s,%s,%s\r\n", t->completed ? "true" : "false",
+	    t->created_at, t->updated_at);
+	x->n++;
+	return export_flush(x);
 }
 
 void
 account_export_csv(struct ctx *c)
 {
-	struct buf *b = &c->resp->body;
-	struct todo *items;
-	size_t n, i;
+	struct export x = { c, "text/csv; charset=utf-8", "todos.csv", 0, TD_OK };
+	enum td_status rc;
 
-	if (!export_items(c, &items, &n))
-		return;
-	buf_puts(b, "id,title,description,completed,created_at,updated_at\r\n");
-	for (i = 0; i < n; i++) {
-		const struct todo *t = &items[i];
-
-		buf_printf(b, "%" PRId64 ",", t->id);
-		csv_field(b, t->title);
-		buf_putc(b, ',');
-		csv_field(b, t->description != NULL ? t->description : "");
-		buf_printf(b, ",%s,%s,%s\r\n", t->completed ? "true" : "false",
-		    t->created_at, t->updated_at);
-	}
-	send_export(c, "text/csv; charset=utf-8", "todos.csv");
+	buf_puts(&c->resp->body, "id,title,description,completed,created_at,updated_at\r\n");
+	rc = store_export_each(c->app->db, c->who, export_csv_row, &x);
+	export_finish(&x, rc, "");
 }

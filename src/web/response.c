@@ -16,6 +16,9 @@ void
 response_init(struct response *r, struct arena *a)
 {
 	r->status = 200;
+	r->write_fn = NULL;
+	r->write_ctx = NULL;
+	r->head = r->streamed = r->cut = false;
 	buf_init(&r->headers, a);
 	buf_init(&r->body, a);
 	/* Only a hint: an arena too small for it fails later, if at all. */
@@ -158,6 +161,66 @@ response_reason(int status)
 	return "Unknown";
 }
 
+void
+response_set_writer(struct response *r, bool head, response_write_fn write_fn,
+    void *ctx)
+{
+	r->head = head;
+	r->write_fn = write_fn;
+	r->write_ctx = ctx;
+}
+
+void
+response_stream_cut(struct response *r)
+{
+	r->cut = true;
+	r->body.len = 0;
+}
+
+enum td_status
+response_stream_start(struct response *r)
+{
+	char line[64];
+	int n;
+
+	if (r->write_fn == NULL || r->streamed)
+		return TD_EINVAL;
+	if (!buf_ok(&r->headers))
+		return TD_ENOMEM;     /* nothing sent: still an error page */
+	n = snprintf(line, sizeof(line), "Status: %d %s\r\n", r->status,
+	    response_reason(r->status));
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return TD_EINVAL;
+	r->streamed = true;
+	if (r->write_fn(r->write_ctx, line, (size_t)n) != 0 ||
+	    (r->headers.len > 0 &&
+	    r->write_fn(r->write_ctx, r->headers.data, r->headers.len) != 0) ||
+	    r->write_fn(r->write_ctx, "\r\n", 2) != 0) {
+		response_stream_cut(r);
+		return TD_ESYSTEM;
+	}
+	return TD_OK;
+}
+
+enum td_status
+response_stream_body(struct response *r)
+{
+	if (!r->streamed || r->cut)
+		return TD_EINVAL;
+	if (!buf_ok(&r->body)) {
+		response_stream_cut(r);
+		return TD_ENOMEM;
+	}
+	if (!r->head && r->body.len > 0 &&
+	    r->write_fn(r->write_ctx, r->body.data, r->body.len) != 0) {
+		response_stream_cut(r);
+		return TD_ESYSTEM;
+	}
+	r->body.len = 0;
+	r->body.data[0] = '\0';
+	return TD_OK;
+}
+
 enum td_status
 response_send(struct response *r, bool head, response_write_fn write_fn,
     void *ctx)
@@ -165,6 +228,13 @@ response_send(struct response *r, bool head, response_write_fn write_fn,
 	char line[128];
 	int n;
 
+	/* A cut (here too) is the worker's to handle: it drops the
+	 * connection (r->cut). */
+	if (r->streamed) {
+		if (!r->cut)
+			(void)response_stream_body(r);
+		return TD_OK;
+	}
 	if (!buf_ok(&r->headers) || !buf_ok(&r->body))
 		return TD_ENOMEM;
 	/* A 304 has no body, and a Content-Length would have to be the

@@ -349,7 +349,8 @@ static const struct db_stmt statements[S_COUNT] = {
 	/* The cascade takes the todos, their counts and the sessions. */
 	[S_DELETE_ACCOUNT] = { "delete_account", SESSION ", t AS (DELETE FROM users "
 	    "WHERE id = " ME " AND password_hash = $5 RETURNING 1)" WRITE_RESULT("t"), 5, 1, 0 },
-	[S_EXPORT] = { "export", SESSION "SELECT me.email, t.id, t.title, t.description, "
+	/* A row with a NULL todo when there are none: the session is good. */
+	[S_EXPORT] = { "export", SESSION "SELECT t.id, t.title, t.description, "
 	    "t.completed, " ISO("t.created_at") ", " ISO("t.updated_at") " "
 	    "FROM me LEFT JOIN todos t ON t.user_id = me.user_id "
 	    "ORDER BY t.created_at, t.id", 4, 1, 0 },
@@ -1177,19 +1178,60 @@ store_export(struct db *db, struct arena *a, const struct store_session *who,
 		rc = TD_ENOSESSION;
 		goto out;
 	}
-	if (PQgetisnull(res, 0, 1))
+	if (PQgetisnull(res, 0, 0))
 		rows = 0;                /* signed in, no todos */
 	if ((*items = arena_calloc(a, (size_t)rows + 1, sizeof(**items))) == NULL) {
 		rc = TD_ENOMEM;
 		goto out;
 	}
 	for (i = 0; i < rows && rc == TD_OK; i++) {
-		rc = todo_from_row(a, res, i, 1, &(*items)[i]);
+		rc = todo_from_row(a, res, i, 0, &(*items)[i]);
 		*n = (size_t)i + 1;
 	}
 out:
 	PQclear(res);
 	return rc;
+}
+
+/* store_export_each: the session's row comes first (LEFT JOIN: one row
+ * with a NULL todo when there are none). */
+struct export_rows {
+	store_export_fn fn;
+	void *ctx;
+	bool me;
+};
+
+static int
+export_row(void *ctx, const PGresult *res, int row)
+{
+	struct export_rows *x = ctx;
+	struct todo t;
+
+	x->me = true;
+	if (PQgetisnull(res, row, 0))
+		return 0;                /* signed in, no todos */
+	memset(&t, 0, sizeof(t));
+	t.id = int_value(res, row, 0);
+	t.title = PQgetvalue(res, row, 1);
+	t.description = PQgetisnull(res, row, 2) ? NULL : PQgetvalue(res, row, 2);
+	t.completed = bool_value(res, row, 3);
+	t.created_at = PQgetvalue(res, row, 4);
+	t.updated_at = PQgetvalue(res, row, 5);
+	return x->fn(x->ctx, &t);
+}
+
+enum td_status
+store_export_each(struct db *db, const struct store_session *who,
+    store_export_fn fn, void *ctx)
+{
+	const char *params[MAX_PARAMS];
+	struct export_rows x = { fn, ctx, false };
+	enum td_status rc;
+
+	with_session(params, who);
+	if ((rc = db_exec_rows(db, S_EXPORT, params, export_row, &x, NULL)) != TD_OK)
+		return rc;
+	return x.me ? TD_OK : TD_ENOSESSION;
 }
 
 enum td_status

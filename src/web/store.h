@@ -198,9 +198,19 @@ enum td_status store_end_other_sessions(struct db *db,
  * is still old_hash. */
 enum td_status store_delete_account(struct db *db,
     const struct store_session *who, const char *old_hash);
-/* Every todo of the person, oldest first, with created and updated times. */
+/* Every todo of the person, oldest first, with created and updated times,
+ * copied into the arena: all of them at once (tests, tools). */
 enum td_status store_export(struct db *db, struct arena *a,
     const struct store_session *who, struct todo **items, size_t *n);
+/* The same, one todo at a time to fn as its row arrives from PostgreSQL
+ * (db_exec_rows): the memory is one row's, whatever the number of todos.
+ * The todo's strings are valid during the call only. fn returns 0 for
+ * more; else no more todos are handed (the rest is read and dropped).
+ * TD_ENOSESSION before any todo. An error after some todos means the
+ * ones handed were not all: the caller must not present them as all. */
+typedef int (*store_export_fn)(void *ctx, const struct todo *t);
+enum td_status store_export_each(struct db *db, const struct store_session *who,
+    store_export_fn fn, void *ctx);
 /* Several cookies of the session's name came (another app on the same host
  * may use the name, with a more specific path or a parent domain): which of
  * cands (same limits) is a live session here. *pick is its index, -1 when

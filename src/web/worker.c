@@ -218,18 +218,33 @@ serve(struct app *app, FCGX_Request *fr, struct arena *a, struct pool_slot *slot
 	rc = request_parse(&req, a, fr->envp, read_stdin, fr->in,
 	    (size_t)app->cfg->max_body, &status);
 	log_set_request_id(req.request_id);
+	head = req.method != NULL && strcmp(req.method, "HEAD") == 0;
+	gather.fr = fr;
+	gather.n = 0;
+	/* A handler may stream its body (response_stream_start). */
+	response_set_writer(&resp, head, write_gathered, &gather);
 	if (rc != TD_OK) {
 		log_info("rejected request %s: %d %s", line, status, td_strerror(rc));
 		app_error(app, a, &resp, status, parse_error_message(status));
 	} else {
 		route = app_handle(app, &req, &resp, a);
 	}
-	head = req.method != NULL && strcmp(req.method, "HEAD") == 0;
-	gather.fr = fr;
-	gather.n = 0;
 	rc = response_send(&resp, head, write_gathered, &gather);
-	if (rc == TD_OK && flush_gathered(&gather) != 0)
+	if (rc == TD_OK && !resp.cut && flush_gathered(&gather) != 0)
 		rc = TD_ESYSTEM;
+	if (resp.cut && fr->ipcFd >= 0) {
+		/* A streamed body cut short must not end like a whole one.
+		 * nginx (no fastcgi_keep_conn) takes a close without
+		 * FCGI_END_REQUEST for the end of the body, but a record it
+		 * must refuse (version 0) is an upstream error: it drops the
+		 * client's connection, without chunked encoding's last chunk. */
+		unsigned char bad[FCGI_HEADER_LEN] = { 0 };
+		struct iovec iov = { bad, sizeof(bad) };
+
+		(void)writev_all(fr->ipcFd, &iov, 1);
+		shutdown(fr->ipcFd, SHUT_RDWR);
+		fr->keepConnection = 0;
+	}
 	if (rc == TD_ENOMEM) {
 		/* Not even the error page fitted (nothing was sent): a fixed
 		 * one, never a cut or empty answer. */
