@@ -349,11 +349,16 @@ static const struct db_stmt statements[S_COUNT] = {
 	/* The cascade takes the todos, their counts and the sessions. */
 	[S_DELETE_ACCOUNT] = { "delete_account", SESSION ", t AS (DELETE FROM users "
 	    "WHERE id = " ME " AND password_hash = $5 RETURNING 1)" WRITE_RESULT("t"), 5, 1, 0 },
-	/* A row with a NULL todo when there are none: the session is good. */
-	[S_EXPORT] = { "export", SESSION "SELECT t.id, t.title, t.description, "
-	    "t.completed, " ISO("t.created_at") ", " ISO("t.updated_at") " "
-	    "FROM me LEFT JOIN todos t ON t.user_id = me.user_id "
-	    "ORDER BY t.created_at, t.id", 4, 1, 0 },
+	/* First a row with a NULL todo (the session is good), then the todos
+	 * oldest first, read backwards off (user_id, created_at DESC, id DESC):
+	 * rows stream from the first, where a join ordered as a whole sorted
+	 * all of them first (on disk past work_mem). The branches are not
+	 * parallel (the CTE scan forbids it), so Append returns them in turn. */
+	[S_EXPORT] = { "export", SESSION "SELECT NULL::bigint, NULL::text, NULL::text, "
+	    "NULL::boolean, NULL::text, NULL::text FROM me UNION ALL "
+	    "(SELECT t.id, t.title, t.description, t.completed, " ISO("t.created_at") ", "
+	    ISO("t.updated_at") " FROM todos t WHERE t.user_id = " ME " "
+	    "ORDER BY t.created_at, t.id)", 4, 1, 0 },
 	[S_END_SESSION] = { "end_session", "DELETE FROM sessions WHERE hash = $1::bytea", 1, 1, 0 },
 	[S_LOGIN_LOOKUP] = { "login_lookup", "SELECT login_wait($1, $2, $3, $4, $5), "
 	    "u.id, u.password_hash, u.disabled_at IS NOT NULL "
@@ -1174,18 +1179,17 @@ store_export(struct db *db, struct arena *a, const struct store_session *who,
 	with_session(params, who);
 	if ((rc = db_exec(db, S_EXPORT, params, &res, NULL)) != TD_OK)
 		return rc;
-	if ((rows = PQntuples(res)) < 1) {
+	/* Row 0 is the session's (a NULL todo), then the todos. */
+	if ((rows = PQntuples(res) - 1) < 0) {
 		rc = TD_ENOSESSION;
 		goto out;
 	}
-	if (PQgetisnull(res, 0, 0))
-		rows = 0;                /* signed in, no todos */
 	if ((*items = arena_calloc(a, (size_t)rows + 1, sizeof(**items))) == NULL) {
 		rc = TD_ENOMEM;
 		goto out;
 	}
 	for (i = 0; i < rows && rc == TD_OK; i++) {
-		rc = todo_from_row(a, res, i, 0, &(*items)[i]);
+		rc = todo_from_row(a, res, i + 1, 0, &(*items)[i]);
 		*n = (size_t)i + 1;
 	}
 out:
@@ -1193,8 +1197,7 @@ out:
 	return rc;
 }
 
-/* store_export_each: the session's row comes first (LEFT JOIN: one row
- * with a NULL todo when there are none). */
+/* store_export_each: the session's row comes first, a NULL todo. */
 struct export_rows {
 	store_export_fn fn;
 	void *ctx;
