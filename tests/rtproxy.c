@@ -390,8 +390,12 @@ on_accept(struct proxy *p)
 	}
 }
 
-/* Read side i until EAGAIN, EOF or a full queue. force ignores the queue
- * bound: after a hangup only what the kernel already holds can come. */
+/* Read side i until a short read, EAGAIN, EOF or a full queue: a read
+ * that did not fill the buffer took what the kernel held, and epoll
+ * (level-triggered) reports the fd again if more came since, so no read
+ * is spent on learning EAGAIN. force reads to EAGAIN or EOF and ignores
+ * the queue bound: after a hangup only what the kernel already holds
+ * can come. */
 static void
 conn_read(struct proxy *p, struct conn *c, int i, bool force)
 {
@@ -414,6 +418,8 @@ conn_read(struct proxy *p, struct conn *c, int i, bool force)
 				conn_kill(c);
 				return;
 			}
+			if ((size_t)n < sizeof(buf) && !force)
+				return;
 			continue;
 		}
 		if (n == -1 && errno == EINTR)
@@ -565,14 +571,15 @@ service(struct proxy *p)
 	}
 }
 
-/* epoll_wait timeout in ms: until the earliest chunk that is waiting only
- * for its release time, -1 if none. */
-static int
-next_timeout(const struct proxy *p)
+/* The wait until the earliest chunk that is waiting only for its release
+ * time, in *ts, to the nanosecond (a timeout in ms rounded up would hold a
+ * chunk due in 50 us for a whole millisecond more); NULL if none. */
+static struct timespec *
+next_timeout(const struct proxy *p, struct timespec *ts)
 {
 	const struct conn *c;
 	const struct dir *d;
-	uint64_t due = UINT64_MAX, now, ms;
+	uint64_t due = UINT64_MAX, now, ns;
 	int i;
 
 	for (c = p->conns; c != NULL; c = c->next)
@@ -585,13 +592,12 @@ next_timeout(const struct proxy *p)
 				due = d->head->due;
 		}
 	if (due == UINT64_MAX)
-		return -1;
+		return NULL;
 	now = now_ns();
-	if (due <= now)
-		return 0;
-	/* Round up so a wake-up never comes before the chunk is due. */
-	ms = (due - now + 999999) / 1000000;
-	return ms > INT_MAX ? INT_MAX : (int)ms;
+	ns = due > now ? due - now : 0;
+	ts->tv_sec = (time_t)(ns / 1000000000u);
+	ts->tv_nsec = (long)(ns % 1000000000u);
+	return ts;
 }
 
 /* Returns true when asked to exit. */
@@ -729,6 +735,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 	struct epoll_event evs[MAX_EVENTS], ev;
+	struct timespec ts;
 	struct proxy p;
 	struct endpoint *ep;
 	struct conn *c;
@@ -796,7 +803,8 @@ main(int argc, char *argv[])
 		goto syserr;
 
 	while (!stop) {
-		n = epoll_wait(p.epfd, evs, MAX_EVENTS, next_timeout(&p));
+		n = epoll_pwait2(p.epfd, evs, MAX_EVENTS, next_timeout(&p, &ts),
+		    NULL);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;

@@ -5,12 +5,14 @@
  * connections inherit it and the worker blocks in write() while this
  * test, a raw FastCGI client with a small receive buffer, reads slowly.
  * Signals land while the worker reads the parameters (sent a few bytes
- * at a time over more than the 1 s idle tick) and while it writes the
- * response: SIGHUP to the master (a reload: SIGTERM to the worker),
- * SIGUSR1 (log reopen, passed on), SIGTERM to the worker itself. Each
- * response must arrive whole: Status 200, a body of Content-Length bytes
- * and FCGI_END_REQUEST. libfcgi treats an interrupted read or write as
- * fatal, so any signal let in mid-request cuts it. */
+ * at a time over more than the idle wait's 1 s timeout) and while it
+ * writes the response: SIGHUP to the master (a reload: SIGTERM to the
+ * worker), SIGUSR1 (log reopen, passed on), SIGTERM to the worker
+ * itself. Each response must arrive whole: Status 200, a body of
+ * Content-Length bytes and FCGI_END_REQUEST. libfcgi treats an
+ * interrupted read or write as fatal, so any signal let in mid-request
+ * cuts it. And an idle worker, waiting for a connection, stops on
+ * SIGTERM. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -335,8 +337,8 @@ kill_master(int sig)
 	assert_int_equal(kill(master, sig), 0);
 }
 
-/* Params in 60 pieces 50 ms apart (3 s: the 1 s idle tick would fire
- * three times), signals on the way. */
+/* Params in 60 pieces 50 ms apart (3 s: the idle wait's 1 s timeout
+ * would pass three times), signals on the way. */
 static void
 params_poke(int step)
 {
@@ -430,6 +432,25 @@ test_stalled_peer_is_bounded(void **state)
 		sleep_ms(100);
 	close(fd);
 	assert_int_not_equal(kill(w, 0), 0);
+}
+
+/* An idle worker waits for a connection with the signals let in (the
+ * mask swapped atomically for the wait only): a SIGTERM ends it without
+ * a request, and the pool starts another. */
+static void
+test_idle_worker_stops(void **state)
+{
+	int64_t end = mono_ms() + LONG_MS;
+	pid_t w;
+
+	(void)state;
+	w = one_worker();
+	sleep_ms(300);			/* well inside its wait */
+	assert_int_equal(kill(w, SIGTERM), 0);
+	while (kill(w, 0) == 0 && mono_ms() < end)
+		sleep_ms(20);
+	assert_int_not_equal(kill(w, 0), 0);
+	assert_true(one_worker() != w);
 }
 
 /* A plain request after it all: the pool still serves. */
@@ -541,6 +562,7 @@ main(void)
 		cmocka_unit_test(test_signals_while_reading_params),
 		cmocka_unit_test(test_signals_while_writing_the_response),
 		cmocka_unit_test(test_stalled_peer_is_bounded),
+		cmocka_unit_test(test_idle_worker_stops),
 		cmocka_unit_test(test_serves_after),
 	};
 

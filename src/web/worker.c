@@ -2,6 +2,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <fastcgi.h>
 #include <fcgiapp.h>
 #include <malloc.h>
@@ -9,10 +10,12 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/uio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -281,12 +284,6 @@ serve(struct app *app, FCGX_Request *fr, struct arena *a, struct pool_slot *slot
 	pool_worker_idle(slot);
 }
 
-static void
-on_tick(int sig)
-{
-	(void)sig;     /* only here to interrupt accept() */
-}
-
 /* SIGUSR1: the master reopened the log file after a rotation; this
  * worker does the same between requests. */
 static volatile sig_atomic_t reopen_requested;
@@ -307,60 +304,72 @@ on_abandon(int sig)
 	db_cancel_from_signal();
 }
 
-/* A SIGTERM that lands after the stop check but before accept() starts
- * would leave the worker asleep in accept() until the master's SIGKILL.
- * While idle, a 1 s tick interrupts accept() (no SA_RESTART), so the stop
- * flag is seen within a second. The tick is off while serving. */
-static void
-idle_tick(int on)
-{
-	struct itimerval it = { { on, 0 }, { on, 0 } };
-
-	setitimer(ITIMER_REAL, &it, NULL);
-}
-
 /*
  * libfcgi takes a read or write cut by EINTR for a broken connection, so
- * the signals that interrupt (SIGTERM, SIGALRM: no SA_RESTART) and
- * SIGUSR1 are held (blocked) from accept() returning to the end of the
- * response, and let in only while waiting for a connection; one sent
- * meanwhile waits and is handled before the next wait. SIGUSR2, the
- * watchdog's cancel, stays open: it must reach a database wait, and
- * SA_RESTART resumes libfcgi's reads and writes.
+ * the signals that interrupt (SIGTERM: no SA_RESTART) and SIGUSR1 are
+ * held (blocked) from a connection being ready to the end of the
+ * response, and let in only while waiting for one; one sent meanwhile
+ * waits and is handled before the next wait. SIGUSR2, the watchdog's
+ * cancel, stays open: it must reach a database wait, and SA_RESTART
+ * resumes libfcgi's reads and writes.
  */
 static sigset_t held, waiting;	/* the mask while serving, while waiting */
+
+/* This worker's own epoll set, holding the listening socket. Its own:
+ * EPOLLEXCLUSIVE wakes one of the idle workers per new connection, not
+ * all of them, and epoll_pwait() lets the held signals in for the wait
+ * only, atomically. */
+static int wait_fd = -1;
+
+/* The listening socket turns non-blocking (for every process sharing
+ * it: the master never accepts), so that a worker that lost the race for
+ * a connection goes back to waiting instead of sleeping in accept() with
+ * the signals held. The connections accept4() makes stay blocking, as
+ * libfcgi needs. */
+static int
+wait_init(int listen_fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE };
+	int fl = fcntl(listen_fd, F_GETFL);
+
+	if (fl < 0 || fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
+	    (wait_fd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    epoll_ctl(wait_fd, EPOLL_CTL_ADD, listen_fd, &ev) != 0)
+		return -1;
+	return 0;
+}
 
 /* Waits, the held signals let in, for the next request's connection:
  * the one kept from the last request (FCGI_KEEP_CONN) once it is
  * readable, or a new one from accept(), which is done here so that
- * libfcgi reads the parameters after the signals are held again.
- * 0: fr->ipcFd is ready; -1 with errno (EINTR: a signal or the tick). */
+ * libfcgi reads the parameters after the signals are held again. A
+ * SIGTERM held since the stop check is delivered as the wait starts
+ * (the mask swap is atomic), and the wait ends after a second anyway.
+ * 0: fr->ipcFd is ready; -1 with errno (EINTR: a signal, the second
+ * passed, or another worker took the connection). */
 static int
 wait_connection(FCGX_Request *fr, int listen_fd)
 {
 	struct pollfd pfd = { fr->ipcFd, POLLIN, 0 };
 	struct timespec tick = { 1, 0 };
-	int fd = -1, err = EINTR, n;
+	struct epoll_event ev;
+	int fd, n;
 
 	if (fr->ipcFd >= 0) {
-		/* ppoll() swaps the mask atomically: no stop is missed. */
 		n = ppoll(&pfd, 1, &tick, &waiting);
 		if (n > 0)
 			return 0;
 		errno = n == 0 ? EINTR : errno;
 		return -1;
 	}
-	idle_tick(1);
-	sigprocmask(SIG_SETMASK, &waiting, NULL);
-	if (!pool_worker_stopping()) {
-		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		err = errno;
+	n = epoll_pwait(wait_fd, &ev, 1, 1000, &waiting);
+	if (n <= 0) {
+		errno = n == 0 ? EINTR : errno;
+		return -1;
 	}
-	sigprocmask(SIG_SETMASK, &held, NULL);
-	/* A tick due from here on stays pending until the next wait. */
-	idle_tick(0);
-	if (fd < 0) {
-		errno = err;
+	if ((fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			errno = EINTR;
 		return -1;
 	}
 	fr->ipcFd = fd;
@@ -368,6 +377,28 @@ wait_connection(FCGX_Request *fr, int listen_fd)
 	 * the BEGIN_REQUEST record sets it again. */
 	fr->keepConnection = 1;
 	return 0;
+}
+
+/* libfcgi's close of a connection shuts it down and then waits (up to
+ * 2 s) for the peer's own close, reading whatever it still sends: input
+ * left unread would make the kernel reset a TCP connection, or fail the
+ * writes of a peer still sending (nginx's 502), before the peer has the
+ * response. Nothing is left when the request had no body or its body was
+ * read to the end, and the socket holds no unread byte: then a plain
+ * close (FCGX_Detach: no shutdown) saves three system calls and the
+ * worker's wait for nginx. */
+static void
+close_at_once_if_drained(FCGX_Request *fr)
+{
+	const char *cl = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
+	int unread = 1;
+
+	if (fr->keepConnection || fr->in == NULL)
+		return;
+	if ((FCGX_HasSeenEOF(fr->in) == EOF || cl == NULL || cl[0] == '\0' ||
+	    strcmp(cl, "0") == 0) &&
+	    ioctl(fr->ipcFd, FIONREAD, &unread) == 0 && unread == 0)
+		FCGX_Detach(fr);
 }
 
 /* accept() errors that concern one connection, not the socket. */
@@ -413,21 +444,16 @@ worker_main(int listen_fd, struct pool_slot *slot, void *arg)
 		struct sigaction sa;
 
 		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_tick;
 		sigemptyset(&sa.sa_mask);
-		sa.sa_flags = 0;
-		if (sigaction(SIGALRM, &sa, NULL) != 0) {
-			log_error("sigaction(SIGALRM) failed");
-			goto out;
-		}
 		sa.sa_handler = on_abandon;
 		sa.sa_flags = SA_RESTART;
 		if (sigaction(SIGUSR2, &sa, NULL) != 0) {
 			log_error("sigaction(SIGUSR2) failed");
 			goto out;
 		}
-		/* SA_RESTART: never cuts a request's reads or writes; the idle
-		 * tick ends the wait in accept() within a second. */
+		/* SA_RESTART: never cuts a request's reads or writes; it
+		 * still ends the wait for a connection (epoll_pwait and ppoll
+		 * are not restarted). */
 		sa.sa_handler = on_reopen;
 		if (sigaction(SIGUSR1, &sa, NULL) != 0) {
 			log_error("sigaction(SIGUSR1) failed");
@@ -435,10 +461,14 @@ worker_main(int listen_fd, struct pool_slot *slot, void *arg)
 		}
 	}
 	if (sigemptyset(&held) != 0 || sigaddset(&held, SIGTERM) != 0 ||
-	    sigaddset(&held, SIGALRM) != 0 || sigaddset(&held, SIGUSR1) != 0 ||
+	    sigaddset(&held, SIGUSR1) != 0 ||
 	    sigprocmask(SIG_BLOCK, &held, &waiting) != 0 ||
 	    sigprocmask(SIG_BLOCK, NULL, &held) != 0) {
 		log_error("sigprocmask failed");
+		goto out;
+	}
+	if (wait_init(listen_fd) != 0) {
+		log_error("cannot wait on the listening socket: %s", strerror(errno));
 		goto out;
 	}
 	/* No listening socket for libfcgi: wait_connection() accepts, and a
@@ -477,6 +507,7 @@ worker_main(int listen_fd, struct pool_slot *slot, void *arg)
 		}
 		counters_inc(&slot->counts.accepted, 1);
 		serve(&app, &fr, a, slot);
+		close_at_once_if_drained(&fr);
 		FCGX_Finish_r(&fr);
 		trim = arena_used(a) > TRIM_AFTER_BYTES;
 		arena_reset(a);
@@ -487,6 +518,8 @@ worker_main(int listen_fd, struct pool_slot *slot, void *arg)
 	status = 0;
 out:
 	FCGX_Free(&fr, 0);
+	if (wait_fd >= 0)
+		close(wait_fd);
 	arena_free(a);
 	db_free(app.db);
 	return status;
