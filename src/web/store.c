@@ -13,6 +13,7 @@
 #include "arena.h"
 #include "db.h"
 #include "log.h"
+#include "randpool.h"
 
 enum {
 	S_LIST_FIRST,        /* 3 filters x 3 directions, in this order */
@@ -750,17 +751,12 @@ exec_write(struct db *db, int stmt, const char *const *params, long *count)
 
 /* A random UUID (version 4) as text, into out. */
 static const char *
-random_uuid(char out[37])
+random_uuid(char out[UUID_TEXT_LEN + 1])
 {
 	unsigned char r[16];
 
 	randombytes_buf(r, sizeof(r));
-	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
-	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-	snprintf(out, 37,
-	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-	    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
-	    r[11], r[12], r[13], r[14], r[15]);
+	uuid_v4_text(r, out);
 	return out;
 }
 
@@ -769,7 +765,7 @@ store_create(struct db *db, const struct store_session *who, const char *title,
     const char *description, const char *token)
 {
 	const char *params[MAX_PARAMS];
-	char fresh[37];
+	char fresh[UUID_TEXT_LEN + 1];
 	PGresult *res = NULL;
 	enum td_status rc;
 
