@@ -70,7 +70,7 @@ room(struct buf *b, size_t n)
 }
 
 void
-buf_append(struct buf *b, const char *s, size_t n)
+buf_append_grow(struct buf *b, const char *s, size_t n)
 {
 	if (!room(b, n))
 		return;

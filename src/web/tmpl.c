@@ -381,22 +381,30 @@ struct op {
 	const char *ind;	/* OP_PARTIAL: whitespace before a standalone tag */
 	size_t indlen;
 	bool standalone;	/* OP_PARTIAL */
+	bool nl_end;		/* OP_TEXT: ends with a newline */
 	size_t seg, nseg;	/* name path in tmpl.segs; nseg 0 is "." */
 	size_t end;		/* sections: index of the op after the body */
 	size_t line;
 };
 
 /*
- * Where a single-name tag was found last time it rendered: the map `up`
- * levels below the top of the context stack, at pair index j, under key
- * pointer `key`. A list's rows are built by the same code, so the next
- * row's map has the name at the same index under the same literal: one
- * comparison instead of a search (names resolved once, not per row). A
+ * Where a single-name tag was found last time it rendered: the level `up`
+ * below the top of the context stack, and there either a map's pair j
+ * under key pointer `key`, or field j of a TV_RECORDS row read through
+ * field table `ft`. A list's rows are built by the same code, so the next
+ * row's map has the name at the same index under the same literal, and
+ * the next struct row has the same (static) table: one comparison instead
+ * of a search (names resolved once, not per row). `miss` is a table found
+ * not to hold the name (with its length), so a tag inside a row that
+ * names a page value skips the row's fields by a comparison too. A
  * worker writes these after fork: its private copy, a few KB.
  */
 struct op_cache {
-	const char *key;	/* NULL: nothing cached yet */
+	const char *key;		/* map hit; NULL: none */
+	const struct tv_field *ft;	/* record hit; NULL: none */
 	uint32_t up, j;
+	const struct tv_field *miss;	/* NULL: none */
+	size_t missn;
 };
 
 struct tmpl {
@@ -544,6 +552,7 @@ add_text(struct compiler *c, const char *s, size_t n)
 		return TD_ENOMEM;
 	op->str = s;
 	op->len = n;
+	op->nl_end = s[n - 1] == '\n';
 	return TD_OK;
 }
 
@@ -1149,18 +1158,14 @@ put_indent(struct buf *out, const struct indent *ind)
 	buf_append(out, ind->s, ind->n);
 }
 
-/* Inside an indented partial each line starts with the indentation. */
+/* Inside an indented partial each line starts with the indentation
+ * (render_ops copies text itself outside one). */
 static void
 emit_text(struct render *r, const char *s, size_t n)
 {
 	const char *nl;
 	size_t k;
 
-	if (r->ind == NULL) {
-		buf_append(r->out, s, n);
-		r->bol = s[n - 1] == '\n';
-		return;
-	}
 	while (n > 0) {
 		nl = memchr(s, '\n', n);
 		k = nl != NULL ? (size_t)(nl - s) + 1 : n;
@@ -1234,12 +1239,22 @@ field_value(struct render *r, const struct tv *rec, size_t j)
 	return &r->val;
 }
 
-/* Does level v of the context stack hold name k? */
+/* Does level v of the context stack hold name k? A row's table that
+ * lacks it is remembered in c, so the next row answers by a comparison. */
 static bool
-level_has(const struct tv *v, const struct seg *k)
+level_has(const struct tv *v, const struct seg *k, struct op_cache *c)
 {
-	return (v->type == TV_MAP && map_get(v, k) != NULL) ||
-	    (v->type == TV_RECORD && record_find(v, k) >= 0);
+	if (v->type == TV_MAP)
+		return map_get(v, k) != NULL;
+	if (v->type != TV_RECORD)
+		return false;
+	if (v->u.rec.f == c->miss && v->u.rec.nf == c->missn)
+		return false;
+	if (record_find(v, k) >= 0)
+		return true;
+	c->miss = v->u.rec.f;
+	c->missn = v->u.rec.nf;
+	return false;
 }
 
 static const struct tv *
@@ -1257,13 +1272,20 @@ resolve_slow(struct render *r, const struct tmpl *t, const struct op *op,
 		v = r->stack[i];
 		if (v->type == TV_MAP && (p = map_get(v, &seg[0])) != NULL)
 			break;
-		if (v->type == TV_RECORD && (j = record_find(v, &seg[0])) >= 0)
-			break;
+		if (v->type == TV_RECORD) {
+			if (v->u.rec.f == c->miss && v->u.rec.nf == c->missn)
+				continue;
+			if ((j = record_find(v, &seg[0])) >= 0)
+				break;
+			c->miss = v->u.rec.f;
+			c->missn = v->u.rec.nf;
+		}
 	}
 	if (p == NULL && j < 0)
 		return NULL;
 	if (op->nseg == 1) {
-		c->key = p != NULL ? p->key : v->u.rec.f[j].name;
+		c->key = p != NULL ? p->key : NULL;
+		c->ft = p != NULL ? NULL : v->u.rec.f;
 		c->up = (uint32_t)(r->sp - 1 - i);
 		c->j = (uint32_t)(p != NULL ? (size_t)(p - v->u.map.p) : (size_t)j);
 	}
@@ -1295,18 +1317,19 @@ resolve(struct render *r, const struct tmpl *t, const struct op *op)
 	 * none (segs is NULL). */
 	if (op->nseg == 0)
 		return r->sp > 0 ? r->stack[r->sp - 1] : NULL;
-	if (c->key != NULL && c->up < r->sp) {
+	if ((c->key != NULL || c->ft != NULL) && c->up < r->sp) {
 		d = r->sp - 1 - c->up;
 		m = r->stack[d];
 		if (m->type == TV_MAP)
-			hit = c->j < m->u.map.n && (p = &m->u.map.p[c->j])->key == c->key &&
+			hit = c->key != NULL && c->j < m->u.map.n &&
+			    (p = &m->u.map.p[c->j])->key == c->key &&
 			    p->klen == t->segs[op->seg].n;
 		else
-			hit = m->type == TV_RECORD && c->j < m->u.rec.nf &&
-			    m->u.rec.f[c->j].name == c->key;
+			hit = m->type == TV_RECORD && m->u.rec.f == c->ft &&
+			    c->j < m->u.rec.nf;
 		if (hit) {
 			for (i = d + 1; i < r->sp; i++)
-				if (level_has(r->stack[i], &t->segs[op->seg]))
+				if (level_has(r->stack[i], &t->segs[op->seg], c))
 					break;
 			if (i == r->sp)
 				return p != NULL ? p->val : field_value(r, m, c->j);
@@ -1352,6 +1375,20 @@ fmt_int(char *end, int64_t i)
 }
 
 static void
+emit_str(struct render *r, const char *s, size_t n, bool escape)
+{
+	if (n == 0)
+		return;
+	if (r->bol && r->ind != NULL)
+		put_indent(r->out, r->ind);
+	r->bol = false;
+	if (escape)
+		buf_append_html(r->out, s, n);
+	else
+		buf_append(r->out, s, n);
+}
+
+static void
 emit_value(struct render *r, const struct tv *v, bool escape)
 {
 	char num[24];		/* "-9223372036854775808" is 20 */
@@ -1378,15 +1415,79 @@ emit_value(struct render *r, const struct tv *v, bool escape)
 	default:
 		return;
 	}
-	if (n == 0)
-		return;
-	if (r->bol && r->ind != NULL)
-		put_indent(r->out, r->ind);
-	r->bol = false;
-	if (escape)
-		buf_append_html(r->out, s, n);
-	else
-		buf_append(r->out, s, n);
+	emit_str(r, s, n, escape);
+}
+
+/*
+ * The field a tag names in the row at the top of the stack, when the
+ * tag's cache says it found it there in a row of the same table: the
+ * common case inside a section over tv_records(), a comparison and a
+ * load instead of resolve(). Nothing is above the top, so nothing can
+ * shadow it. NULL: ask resolve().
+ */
+static inline const struct tv_field *
+top_field(const struct render *r, const struct op_cache *c, const char **base)
+{
+	const struct tv *m;
+
+	if (c->ft == NULL || c->up != 0 || r->sp == 0)
+		return NULL;
+	m = r->stack[r->sp - 1];
+	if (m->type != TV_RECORD || m->u.rec.f != c->ft || c->j >= m->u.rec.nf)
+		return NULL;
+	*base = m->u.rec.base;
+	return &c->ft[c->j];
+}
+
+/* emit_value() of a field, read straight from its row. */
+static void
+emit_field(struct render *r, const struct tv_field *f, const char *base,
+    bool escape)
+{
+	char num[24];
+	const char *s;
+	int64_t i;
+	bool b;
+
+	switch (f->type) {
+	case TVF_STR:
+		memcpy(&s, base + f->offset, sizeof(s));
+		if (s != NULL)
+			emit_str(r, s, strlen(s), escape);
+		break;
+	case TVF_INT:
+		memcpy(&i, base + f->offset, sizeof(i));
+		s = fmt_int(num + sizeof(num), i);
+		emit_str(r, s, (size_t)(num + sizeof(num) - s), false);
+		break;
+	case TVF_BOOL:
+		memcpy(&b, base + f->offset, sizeof(b));
+		emit_str(r, b ? "true" : "false", b ? 4 : 5, false);
+		break;
+	default:
+		break;
+	}
+}
+
+/* truthy() of a field: a NULL string is null, an int is truthy. */
+static bool
+field_truthy(const struct tv_field *f, const char *base)
+{
+	const char *s;
+	bool b;
+
+	switch (f->type) {
+	case TVF_STR:
+		memcpy(&s, base + f->offset, sizeof(s));
+		return s != NULL;
+	case TVF_INT:
+		return true;
+	case TVF_BOOL:
+		memcpy(&b, base + f->offset, sizeof(b));
+		return b;
+	default:
+		return false;
+	}
 }
 
 static enum td_status render_ops(struct render *, const struct tmpl *,
@@ -1396,11 +1497,23 @@ static enum td_status
 render_section(struct render *r, const struct tmpl *t, size_t i)
 {
 	const struct op *op = &t->ops[i];
-	const struct tv *v = resolve(r, t, op);
+	const struct tv_field *f;
+	const struct tv *v;
+	const char *base;
 	enum td_status st = TD_OK;
 	struct tv *row;
 	size_t k;
 
+	/* A row's flag (most are false): decided without resolve(). */
+	if ((f = top_field(r, &t->cache[i], &base)) != NULL) {
+		bool on = field_truthy(f, base);
+
+		if (op->kind == OP_INVERTED)
+			return on ? TD_OK : render_ops(r, t, i + 1, op->end);
+		if (!on)
+			return TD_OK;
+	}
+	v = resolve(r, t, op);
 	if (op->kind == OP_INVERTED) {
 		if (truthy(v))
 			return TD_OK;
@@ -1476,7 +1589,9 @@ static enum td_status
 render_ops(struct render *r, const struct tmpl *t, size_t from, size_t to)
 {
 	enum td_status st = TD_OK;
+	const struct tv_field *f;
 	const struct op *op;
+	const char *base;
 	size_t i;
 
 	/* A self-including partial must not exhaust the stack. */
@@ -1491,11 +1606,20 @@ render_ops(struct render *r, const struct tmpl *t, size_t from, size_t to)
 		op = &t->ops[i];
 		switch (op->kind) {
 		case OP_TEXT:
-			emit_text(r, op->str, op->len);
+			if (r->ind == NULL) {
+				buf_append(r->out, op->str, op->len);
+				r->bol = op->nl_end;
+			} else {
+				emit_text(r, op->str, op->len);
+			}
 			break;
 		case OP_VAR:
 		case OP_RAW:
-			emit_value(r, resolve(r, t, op), op->kind == OP_VAR);
+			if ((f = top_field(r, &t->cache[i], &base)) != NULL)
+				emit_field(r, f, base, op->kind == OP_VAR);
+			else
+				emit_value(r, resolve(r, t, op),
+				    op->kind == OP_VAR);
 			break;
 		case OP_SECTION:
 		case OP_INVERTED:
