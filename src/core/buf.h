@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 struct arena;
@@ -41,6 +42,8 @@ void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Append v in decimal (printf's "%" PRId64, without printf's cost). */
+void buf_put_i64(struct buf *b, int64_t v);
 /* Append s with HTML's five special characters escaped. */
 void buf_append_html(struct buf *b, const char *s, size_t n);
 /* Append s percent-encoded for a URL query component. */
