@@ -279,6 +279,48 @@ test_records_nested(void **state)
 		    "2(7i1n!;8i2ne;)[no2]|");
 }
 
+/* Static text is copied 16 bytes a step when the buffer has room to
+ * spare, else appended as usual: pieces of every length from 1 to 40,
+ * into a growing buffer and into one reserved to the exact size (the
+ * last pieces take the plain path). A row's ints are remembered as
+ * digits: the same value again, then others. */
+static void
+test_text_pieces_and_ints(void **state)
+{
+	struct fx *f = *state;
+	static const struct trow rows[] = { { 5, "", NULL, false }, { 5, "", NULL, false },
+	    { 50, "", NULL, false }, { -5, "", NULL, false }, { 0, "", NULL, false },
+	    { 0, "", NULL, false }, { INT64_MIN, "", NULL, false } };
+	char src[2048], want[2048];
+	size_t n, k, sl = 0, wl = 0;
+	struct tv *ctx = tv_map(f->a);
+	struct buf b;
+	int pass;
+
+	tv_set_str(ctx, "x", "|");
+	for (n = 1; n <= 40; n++) {
+		for (k = 0; k < n; k++)
+			src[sl++] = want[wl++] = (char)('a' + (n + k) % 26);
+		memcpy(src + sl, "{{x}}", 5);
+		sl += 5;
+		want[wl++] = '|';
+	}
+	src[sl] = want[wl] = '\0';
+	add(f, "pieces", src);
+	for (pass = 0; pass < 2; pass++) {
+		buf_init(&b, f->a);
+		if (pass == 1)
+			assert_true(buf_reserve(&b, wl));
+		assert_int_equal(tmpl_render(f->set, "pieces", ctx, &b), TD_OK);
+		assert_int_equal(b.len, wl);
+		assert_string_equal(b.data, want);
+	}
+	tv_set(ctx, "rows", trows(f, rows, sizeof(rows) / sizeof(rows[0])));
+	check(f, "{{#rows}}{{id}}/{{id}};{{/rows}}", ctx,
+	    "5/5;5/5;50/50;-5/-5;0/0;0/0;"
+	    "-9223372036854775808/-9223372036854775808;");
+}
+
 /* Each tag remembers where its name was found; the next render must not
  * trust that when the maps differ. */
 static void
@@ -1295,6 +1337,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_records_two_tables, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_records_missing_field, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_records_nested, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_text_pieces_and_ints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big_map, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_section_dotted_and_deep, setup, teardown),

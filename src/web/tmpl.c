@@ -34,6 +34,7 @@
 #define TMPL_MAX_FILES	1024		/* templates per directory */
 #define TMPL_MAX_NAME	255
 #define TMPL_MAX_DELIM	16
+#define TMPL_PAD	16		/* zero bytes after a template's source */
 
 /* ---- values ---- */
 
@@ -410,7 +411,8 @@ struct op_cache {
 struct tmpl {
 	char *name;
 	size_t namelen;
-	char *src;		/* private copy; ops and segs point into it */
+	char *src;		/* private copy, TMPL_PAD bytes over; ops and
+				 * segs point into it */
 	size_t srclen;
 	struct op *ops;
 	size_t nops, opcap;
@@ -890,12 +892,11 @@ tmpl_add(struct tmpl_set *set, const char *name, const char *src, size_t len,
 		set->cap = ncap;
 	}
 	if ((t.name = strndup(name, namelen)) == NULL ||
-	    (t.src = malloc(len + 1)) == NULL)
+	    (t.src = calloc(1, len + 1 + TMPL_PAD)) == NULL)
 		goto out;
 	t.namelen = namelen;
 	if (len > 0)
 		memcpy(t.src, src, len);
-	t.src[len] = '\0';
 	t.srclen = len;
 
 	c.t = &t;
@@ -1147,7 +1148,36 @@ struct render {
 	struct tv held[TMPL_MAX_DEPTH + 2];	/* what a level pushed that lives
 						 * nowhere else: the current row
 						 * of a TV_RECORDS, a copy of val */
+	/* The last int written and its digits: a row writes its id ten
+	 * times. num_n 0: none yet. */
+	int64_t num_v;
+	char num[24];
+	size_t num_n;
 };
+
+/*
+ * Static text appended 16 bytes a step when the buffer has room for it
+ * and 16 bytes more: the last step may read past the text, into the
+ * template's source after it or its TMPL_PAD, and write past it, into
+ * the room; then len and the NUL are set. No call to memcpy for the
+ * short pieces between a row's tags.
+ */
+static inline void
+put_text(struct buf *b, const char *s, size_t n)
+{
+	char *d;
+	size_t k;
+
+	if (b->failed || n + TMPL_PAD >= b->cap - b->len) {
+		buf_append(b, s, n);
+		return;
+	}
+	d = b->data + b->len;
+	for (k = 0; k < n; k += 16)
+		memcpy(d + k, s + k, 16);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
 
 static void
 put_indent(struct buf *out, const struct indent *ind)
@@ -1457,8 +1487,13 @@ emit_field(struct render *r, const struct tv_field *f, const char *base,
 		break;
 	case TVF_INT:
 		memcpy(&i, base + f->offset, sizeof(i));
-		s = fmt_int(num + sizeof(num), i);
-		emit_str(r, s, (size_t)(num + sizeof(num) - s), false);
+		if (r->num_n == 0 || i != r->num_v) {
+			s = fmt_int(num + sizeof(num), i);
+			r->num_n = (size_t)(num + sizeof(num) - s);
+			memcpy(r->num, s, r->num_n);
+			r->num_v = i;
+		}
+		emit_str(r, r->num, r->num_n, false);
 		break;
 	case TVF_BOOL:
 		memcpy(&b, base + f->offset, sizeof(b));
@@ -1598,16 +1633,14 @@ render_ops(struct render *r, const struct tmpl *t, size_t from, size_t to)
 	if (r->depth > TMPL_MAX_DEPTH)
 		return TD_EINVAL;
 	r->depth++;
+	/* A failed buffer takes no more text; the sections and partials
+	 * look at it, so a page past the arena's cap stops soon. */
 	for (i = from; i < to && st == TD_OK; i++) {
-		if (!buf_ok(r->out)) {
-			st = TD_ENOMEM;
-			break;
-		}
 		op = &t->ops[i];
 		switch (op->kind) {
 		case OP_TEXT:
 			if (r->ind == NULL) {
-				buf_append(r->out, op->str, op->len);
+				put_text(r->out, op->str, op->len);
 				r->bol = op->nl_end;
 			} else {
 				emit_text(r, op->str, op->len);
@@ -1625,9 +1658,13 @@ render_ops(struct render *r, const struct tmpl *t, size_t from, size_t to)
 		case OP_INVERTED:
 			st = render_section(r, t, i);
 			i = op->end - 1;
+			if (st == TD_OK && !buf_ok(r->out))
+				st = TD_ENOMEM;
 			break;
 		case OP_PARTIAL:
 			st = render_partial(r, op);
+			if (st == TD_OK && !buf_ok(r->out))
+				st = TD_ENOMEM;
 			break;
 		}
 	}
