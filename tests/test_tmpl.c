@@ -277,6 +277,17 @@ test_records_nested(void **state)
 	for (pass = 0; pass < 2; pass++)
 		render_to(f, "nest", ctx, "1(7i1!;8i2e;)<o11>|"
 		    "2(7i1n!;8i2ne;)[no2]|");
+	/* A row's field sections render their body in place (a scalar holds
+	 * no names) unless the body reads {{.}}, directly, nested, or in a
+	 * partial; the three rows take each path more than once. */
+	add(f, "dot", "<{{.}}>");
+	add(f, "fields", "{{#outer}}{{#name}}{{#done}}{{.}}{{/done}}{{/name}}"
+	    "{{#note}}{{> dot}}{{/note}}{{#done}}{{name}}{{/done}}"
+	    "{{^done}}{{^note}}-{{/note}}{{/done}}{{#id}}{{id}}{{/id}}|{{/outer}}");
+	for (pass = 0; pass < 3; pass++) {
+		tv_set(ctx, "outer", trows(f, outer, 2));
+		render_to(f, "fields", ctx, "trueo11|<n>2|");
+	}
 }
 
 /* Static text is copied 16 bytes a step when the buffer has room to

@@ -383,6 +383,8 @@ struct op {
 	size_t indlen;
 	bool standalone;	/* OP_PARTIAL */
 	bool nl_end;		/* OP_TEXT: ends with a newline */
+	bool uses_top;		/* OP_SECTION: its body has {{.}} or a
+				 * partial (which may), at any depth */
 	size_t seg, nseg;	/* name path in tmpl.segs; nseg 0 is "." */
 	size_t end;		/* sections: index of the op after the body */
 	size_t line;
@@ -649,6 +651,19 @@ add_path(struct compiler *c, struct op *op, const char *s, size_t n,
 	}
 }
 
+/* Does section op i's body read the value the section pushes? Only
+ * {{.}} can (names are never found in a scalar), or a partial. */
+static void
+mark_uses_top(struct tmpl *t, size_t i)
+{
+	size_t k;
+
+	for (k = i + 1; k < t->ops[i].end; k++)
+		if (t->ops[k].kind == OP_PARTIAL ||
+		    (t->ops[k].kind != OP_TEXT && t->ops[k].nseg == 0))
+			t->ops[i].uses_top = true;
+}
+
 /* Parse "<% %>" (already stripped of the '=' signs) into new delimiters. */
 static bool
 parse_delims(const char *s, size_t n, char *otag, size_t *olen, char *ctag,
@@ -807,6 +822,7 @@ compile(struct compiler *c)
 				    open[nopen].len), open[nopen].name,
 				    open[nopen].line);
 			t->ops[open[nopen].op].end = t->nops;
+			mark_uses_top(t, open[nopen].op);
 			continue;
 		case '>':
 			if ((op = add_op(c, OP_PARTIAL, line)) == NULL)
@@ -1656,6 +1672,16 @@ render_ops(struct render *r, const struct tmpl *t, size_t from, size_t to)
 			break;
 		case OP_SECTION:
 		case OP_INVERTED:
+			/* A section over a field of the row at the top: a
+			 * scalar, holding no names. Skip a body not to render;
+			 * else render it right here, in this loop, unless it
+			 * reads {{.}} (then the value must be pushed). */
+			if ((f = top_field(r, &t->cache[i], &base)) != NULL &&
+			    (op->kind == OP_INVERTED || !op->uses_top)) {
+				if (field_truthy(f, base) != (op->kind == OP_SECTION))
+					i = op->end - 1;
+				break;
+			}
 			st = render_section(r, t, i);
 			i = op->end - 1;
 			if (st == TD_OK && !buf_ok(r->out))
