@@ -332,6 +332,30 @@ test_text_pieces_and_ints(void **state)
 	    "-9223372036854775808/-9223372036854775808;");
 }
 
+/* A section over rows runs a program bound to the rows' table; in an
+ * indented partial it renders op by op (each line indented), and a
+ * standalone partial inside a row is indented after the row's text
+ * ended a line. */
+static void
+test_records_and_partials(void **state)
+{
+	struct fx *f = *state;
+	static const struct trow rows[] = { { 1, "a", NULL, false }, { 2, "b", "n", true } };
+	struct tv *ctx = tv_map(f->a);
+	int pass;
+
+	tv_set(ctx, "rows", trows(f, rows, 2));
+	add(f, "rowsp", "{{#rows}}\n{{name}}{{#done}}!{{/done}}\n{{/rows}}\n");
+	add(f, "line", "{{name}}\n{{id}}\n");
+	add(f, "outer_p", "<\n  {{> rowsp}}\n>");
+	add(f, "inrow", "{{#rows}}<{{id}}>\n  {{> line}}\n{{/rows}}");
+	for (pass = 0; pass < 2; pass++) {
+		render_to(f, "outer_p", ctx, "<\n  a\n  b!\n>");
+		render_to(f, "rowsp", ctx, "a\nb!\n");
+		render_to(f, "inrow", ctx, "<1>\n  a\n  1\n<2>\n  b\n  2\n");
+	}
+}
+
 /* Each tag remembers where its name was found; the next render must not
  * trust that when the maps differ. */
 static void
@@ -1349,6 +1373,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_records_missing_field, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_records_nested, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_text_pieces_and_ints, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_records_and_partials, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big_map, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_section_dotted_and_deep, setup, teardown),

@@ -408,6 +408,37 @@ struct op_cache {
 	uint32_t up, j;
 	const struct tv_field *miss;	/* NULL: none */
 	size_t missn;
+	struct row_prog *prog;		/* a section's, over tv_records() */
+};
+
+/*
+ * A section's body bound to one field table (row_prog_bind): what each
+ * row does, with every {{name}} the table has turned into its field's
+ * offset and a row's flag sections into jumps, so a row is a loop over
+ * these, no lookups. Anything else (a name from the page, a section over
+ * a page value, a partial) runs the template's own ops (RP_OPS) with the
+ * row on the stack, as without a program.
+ */
+enum rp_kind { RP_TEXT, RP_INT, RP_STR, RP_BOOL, RP_UNLESS, RP_OPS };
+
+struct rp_op {
+	enum rp_kind kind;
+	bool escape;		/* RP_STR: {{x}}, not {{{x}}} */
+	bool want;		/* RP_UNLESS: go on when truthy == want */
+	bool nl_end;		/* RP_TEXT */
+	enum tv_field_type ftype;	/* RP_UNLESS */
+	size_t off;		/* the field's offset in the row */
+	const char *s;		/* RP_TEXT */
+	size_t n;		/* RP_TEXT: length; RP_UNLESS: where to go
+				 * otherwise; RP_OPS: the ops' end */
+	size_t from;		/* RP_OPS */
+};
+
+struct row_prog {
+	const struct tv_field *ft;	/* bound to this table, nf long */
+	size_t nf;
+	struct rp_op *ops;
+	size_t n, cap;
 };
 
 struct tmpl {
@@ -451,6 +482,12 @@ tmpl_clear(struct tmpl *t)
 	free(t->src);
 	free(t->ops);
 	free(t->segs);
+	if (t->cache != NULL)
+		for (size_t i = 0; i < t->nops; i++)
+			if (t->cache[i].prog != NULL) {
+				free(t->cache[i].prog->ops);
+				free(t->cache[i].prog);
+			}
 	free(t->cache);
 	memset(t, 0, sizeof(*t));
 }
@@ -1544,6 +1581,203 @@ field_truthy(const struct tv_field *f, const char *base)
 static enum td_status render_ops(struct render *, const struct tmpl *,
     size_t, size_t);
 
+/* The index of the field named like op in table ft, or -1. */
+static long
+table_find(const struct tmpl *t, const struct op *op,
+    const struct tv_field *ft, size_t nf)
+{
+	const struct seg *k = &t->segs[op->seg];
+	size_t j;
+
+	if (op->nseg != 1)
+		return -1;
+	for (j = 0; j < nf; j++)
+		if (strncmp(ft[j].name, k->s, k->n) == 0 && ft[j].name[k->n] == '\0')
+			return (long)j;
+	return -1;
+}
+
+static struct rp_op *
+rp_add(struct row_prog *p, enum rp_kind kind)
+{
+	struct rp_op *o;
+
+	if (p->n == p->cap) {
+		size_t ncap = p->cap ? p->cap * 2 : 32;
+
+		if ((o = realloc(p->ops, ncap * sizeof(*o))) == NULL)
+			return NULL;
+		p->ops = o;
+		p->cap = ncap;
+	}
+	o = &p->ops[p->n++];
+	memset(o, 0, sizeof(*o));
+	o->kind = kind;
+	return o;
+}
+
+/* Bind ops [from, to) of t (a section's body) to p's table. */
+static bool
+rp_bind(struct row_prog *p, const struct tmpl *t, size_t from, size_t to)
+{
+	const struct op *op;
+	struct rp_op *o;
+	size_t k, at;
+	long j;
+
+	for (k = from; k < to; k++) {
+		op = &t->ops[k];
+		j = op->kind == OP_TEXT || op->kind == OP_PARTIAL ? -1 :
+		    table_find(t, op, p->ft, p->nf);
+		if (op->kind == OP_TEXT) {
+			if ((o = rp_add(p, RP_TEXT)) == NULL)
+				return false;
+			o->s = op->str;
+			o->n = op->len;
+			o->nl_end = op->nl_end;
+		} else if ((op->kind == OP_VAR || op->kind == OP_RAW) && j >= 0) {
+			const struct tv_field *f = &p->ft[j];
+
+			o = rp_add(p, f->type == TVF_INT ? RP_INT :
+			    f->type == TVF_BOOL ? RP_BOOL : RP_STR);
+			if (o == NULL)
+				return false;
+			if (f->type != TVF_INT && f->type != TVF_BOOL &&
+			    f->type != TVF_STR)
+				o->kind = RP_OPS;	/* an unknown type: as before */
+			o->off = f->offset;
+			o->escape = op->kind == OP_VAR;
+			o->from = k;
+			o->n = k + 1;
+		} else if ((op->kind == OP_SECTION || op->kind == OP_INVERTED) &&
+		    j >= 0 && (op->kind == OP_INVERTED || !op->uses_top)) {
+			/* A field: a scalar, no names; the body goes on in
+			 * place (render_ops does the same). */
+			if ((o = rp_add(p, RP_UNLESS)) == NULL)
+				return false;
+			o->off = p->ft[j].offset;
+			o->ftype = p->ft[j].type;
+			o->want = op->kind == OP_SECTION;
+			at = p->n - 1;
+			if (!rp_bind(p, t, k + 1, op->end))
+				return false;
+			p->ops[at].n = p->n;
+			k = op->end - 1;
+		} else {
+			if ((o = rp_add(p, RP_OPS)) == NULL)
+				return false;
+			o->from = k;
+			o->n = op->kind == OP_SECTION || op->kind == OP_INVERTED ?
+			    op->end : k + 1;
+			k = o->n - 1;
+		}
+	}
+	return true;
+}
+
+/* Section op i's program for rows of table ft (nf long), bound at its
+ * first use and again when the table changes; NULL without memory. */
+static const struct row_prog *
+row_prog(const struct tmpl *t, size_t i, const struct tv_field *ft, size_t nf)
+{
+	struct op_cache *c = &t->cache[i];
+	struct row_prog *p = c->prog;
+
+	if (p != NULL && p->ft == ft && p->nf == nf)
+		return p;
+	if (p == NULL && (p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	c->prog = p;
+	p->ft = ft;
+	p->nf = nf;
+	p->n = 0;
+	if (!rp_bind(p, t, i + 1, t->ops[i].end)) {
+		p->ft = NULL;		/* never matches: bound again next time */
+		return NULL;
+	}
+	return p;
+}
+
+/* Run p once per row of v (a TV_RECORDS), with the row on the stack. */
+static enum td_status
+run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
+    const struct tv *v)
+{
+	struct tv *row = &r->held[r->sp];
+	struct buf *out = r->out;
+	const struct rp_op *o;
+	enum td_status st = TD_OK;
+	const char *base, *s;
+	int64_t iv;
+	size_t k, q;
+	bool b;
+
+	*row = (struct tv){ .type = TV_RECORD };
+	row->u.rec = v->u.rec;
+	row->u.rec.n = 1;
+	r->stack[r->sp++] = row;
+	for (k = 0; k < v->u.rec.n && st == TD_OK; k++) {
+		base = v->u.rec.base + k * v->u.rec.size;
+		row->u.rec.base = base;
+		for (q = 0; q < p->n && st == TD_OK; q++) {
+			o = &p->ops[q];
+			switch (o->kind) {
+			case RP_TEXT:
+				put_text(out, o->s, o->n);
+				r->bol = o->nl_end;
+				break;
+			case RP_INT:
+				memcpy(&iv, base + o->off, sizeof(iv));
+				if (r->num_n == 0 || iv != r->num_v) {
+					char num[24];
+
+					s = fmt_int(num + sizeof(num), iv);
+					r->num_n = (size_t)(num + sizeof(num) - s);
+					memcpy(r->num, s, r->num_n);
+					r->num_v = iv;
+				}
+				buf_append(out, r->num, r->num_n);
+				r->bol = false;
+				break;
+			case RP_STR:
+				memcpy(&s, base + o->off, sizeof(s));
+				if (s != NULL && *s != '\0') {
+					if (o->escape)
+						buf_append_html(out, s, strlen(s));
+					else
+						buf_append(out, s, strlen(s));
+					r->bol = false;
+				}
+				break;
+			case RP_BOOL:
+				memcpy(&b, base + o->off, sizeof(b));
+				buf_append(out, b ? "true" : "false", b ? 4 : 5);
+				r->bol = false;
+				break;
+			case RP_UNLESS:
+				if (o->ftype == TVF_BOOL) {
+					memcpy(&b, base + o->off, sizeof(b));
+				} else if (o->ftype == TVF_STR) {
+					memcpy(&s, base + o->off, sizeof(s));
+					b = s != NULL;
+				} else {
+					b = o->ftype == TVF_INT;  /* field_truthy() */
+				}
+				if (b != o->want)
+					q = o->n - 1;
+				break;
+			case RP_OPS:
+				st = render_ops(r, t, o->from, o->n);
+				break;
+			}
+		}
+		if (st == TD_OK && !buf_ok(out))
+			st = TD_ENOMEM;
+	}
+	r->sp--;
+	return st;
+}
+
 static enum td_status
 render_section(struct render *r, const struct tmpl *t, size_t i)
 {
@@ -1573,6 +1807,12 @@ render_section(struct render *r, const struct tmpl *t, size_t i)
 	if (!truthy(v))
 		return TD_OK;
 	if (v->type == TV_RECORDS) {
+		const struct row_prog *p;
+
+		/* Outside an indented partial (put_text does not indent). */
+		if (r->ind == NULL &&
+		    (p = row_prog(t, i, v->u.rec.f, v->u.rec.nf)) != NULL)
+			return run_rows(r, t, p, v);
 		row = &r->held[r->sp];
 		*row = (struct tv){ .type = TV_RECORD };
 		row->u.rec = v->u.rec;
