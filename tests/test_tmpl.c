@@ -356,6 +356,34 @@ test_records_and_partials(void **state)
 	}
 }
 
+/* Inside rows, the page's values (names the rows' table lacks) are
+ * looked up once for all the rows: a string escaped or raw, sections
+ * over a flag, a map and a list (their bodies still see the row), and
+ * a name found nowhere (falsy, renders nothing). */
+static void
+test_records_page_values(void **state)
+{
+	struct fx *f = *state;
+	static const struct trow rows[] = { { 1, "a", NULL, false }, { 2, "b", NULL, true } };
+	struct tv *ctx = tv_map(f->a), *m = tv_map(f->a), *lst = tv_list(f->a);
+	int pass;
+
+	tv_set(ctx, "rows", trows(f, rows, 2));
+	tv_set_bool(ctx, "flag", true);
+	tv_set_bool(ctx, "off", false);
+	tv_set_str(ctx, "s", "S<");
+	tv_set_str(m, "x", "X");
+	tv_set(ctx, "m", m);
+	tv_push(lst, m1(f, "x", "1"));
+	tv_push(lst, m1(f, "x", "2"));
+	tv_set(ctx, "lst", lst);
+	add(f, "pagev", "{{#rows}}{{s}}{{{s}}}{{#flag}}F{{name}}{{/flag}}{{^off}}O{{/off}}"
+	    "{{#off}}no{{/off}}{{^flag}}no{{/flag}}{{#m}}{{x}}{{id}}{{/m}}{{#lst}}{{x}}{{/lst}}"
+	    "{{#nowhere}}N{{/nowhere}}{{^nowhere}}W{{/nowhere}}{{nowhere}};{{/rows}}");
+	for (pass = 0; pass < 2; pass++)
+		render_to(f, "pagev", ctx, "S&lt;S<FaOX112W;S&lt;S<FbOX212W;");
+}
+
 /* Each tag remembers where its name was found; the next render must not
  * trust that when the maps differ. */
 static void
@@ -1374,6 +1402,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_records_nested, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_text_pieces_and_ints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_records_and_partials, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_records_page_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big_map, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_section_dotted_and_deep, setup, teardown),

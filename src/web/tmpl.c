@@ -432,7 +432,15 @@ struct rp_op {
 	size_t n;		/* RP_TEXT: length; RP_UNLESS: where to go
 				 * otherwise; RP_OPS: the ops' end */
 	size_t from;		/* RP_OPS */
+	bool outer;		/* RP_OPS: one tag or section whose single
+				 * name the table lacks: the same for every
+				 * row of a run (it comes from below) */
 };
+
+/* run_rows: the page values looked up once for a run of rows, for the
+ * program's first RP_OUTER_MAX ops; rp_ask: ask at each row. */
+#define RP_OUTER_MAX 128
+static const struct tv rp_ask;
 
 struct row_prog {
 	const struct tv_field *ft;	/* bound to this table, nf long */
@@ -1666,6 +1674,8 @@ rp_bind(struct row_prog *p, const struct tmpl *t, size_t from, size_t to)
 		} else {
 			if ((o = rp_add(p, RP_OPS)) == NULL)
 				return false;
+			o->outer = op->kind != OP_TEXT && op->kind != OP_PARTIAL &&
+			    op->nseg == 1 && j < 0;
 			o->from = k;
 			o->n = op->kind == OP_SECTION || op->kind == OP_INVERTED ?
 			    op->end : k + 1;
@@ -1706,6 +1716,7 @@ run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
 	struct tv *row = &r->held[r->sp];
 	struct buf *out = r->out;
 	const struct rp_op *o;
+	const struct tv *outer[RP_OUTER_MAX];
 	enum td_status st = TD_OK;
 	const char *base, *s;
 	int64_t iv;
@@ -1715,7 +1726,18 @@ run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
 	*row = (struct tv){ .type = TV_RECORD };
 	row->u.rec = v->u.rec;
 	row->u.rec.n = 1;
+	row->u.rec.base = v->u.rec.base;
 	r->stack[r->sp++] = row;
+	/* The page's values the rows use, looked up once for the run (not a
+	 * record field's: resolve() keeps those in r->val, reused). */
+	for (q = 0; q < p->n && q < RP_OUTER_MAX; q++) {
+		outer[q] = &rp_ask;
+		if (p->ops[q].outer) {
+			outer[q] = resolve(r, t, &t->ops[p->ops[q].from]);
+			if (outer[q] == &r->val)
+				outer[q] = &rp_ask;
+		}
+	}
 	for (k = 0; k < v->u.rec.n && st == TD_OK; k++) {
 		base = v->u.rec.base + k * v->u.rec.size;
 		row->u.rec.base = base;
@@ -1767,6 +1789,18 @@ run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
 					q = o->n - 1;
 				break;
 			case RP_OPS:
+				if (o->outer && q < RP_OUTER_MAX && outer[q] != &rp_ask) {
+					const struct op *op = &t->ops[o->from];
+
+					if (op->kind == OP_VAR || op->kind == OP_RAW) {
+						emit_value(r, outer[q], op->kind == OP_VAR);
+						break;
+					}
+					/* A section renders as the template says;
+					 * whether it does is the run's answer. */
+					if (truthy(outer[q]) != (op->kind == OP_SECTION))
+						break;
+				}
 				st = render_ops(r, t, o->from, o->n);
 				break;
 			}
