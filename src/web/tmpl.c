@@ -1221,7 +1221,8 @@ struct render {
  * and 16 bytes more: the last step may read past the text, into the
  * template's source after it or its TMPL_PAD, and write past it, into
  * the room; then len and the NUL are set. No call to memcpy for the
- * short pieces between a row's tags.
+ * short pieces between a row's tags. (Also for a row's digits, from
+ * struct render's 24-byte num when 16 or fewer.)
  */
 static inline void
 put_text(struct buf *b, const char *s, size_t n)
@@ -1758,7 +1759,11 @@ run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
 					memcpy(r->num, s, r->num_n);
 					r->num_v = iv;
 				}
-				buf_append(out, r->num, r->num_n);
+				/* r->num is 24 bytes: 16 can be read. */
+				if (r->num_n <= 16)
+					put_text(out, r->num, r->num_n);
+				else
+					buf_append(out, r->num, r->num_n);
 				r->bol = false;
 				break;
 			case RP_STR:
