@@ -412,7 +412,7 @@ struct op_cache {
 };
 
 /*
- * A section's body bound to one field table (row_prog_bind): what each
+ * A section's body bound to one field table (row_prog()): what each
  * row does, with every {{name}} the table has turned into its field's
  * offset and a row's flag sections into jumps, so a row is a loop over
  * these, no lookups. Anything else (a name from the page, a section over
@@ -486,12 +486,14 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 static void
 tmpl_clear(struct tmpl *t)
 {
+	size_t i;
+
 	free(t->name);
 	free(t->src);
 	free(t->ops);
 	free(t->segs);
 	if (t->cache != NULL)
-		for (size_t i = 0; i < t->nops; i++)
+		for (i = 0; i < t->nops; i++)
 			if (t->cache[i].prog != NULL) {
 				free(t->cache[i].prog->ops);
 				free(t->cache[i].prog);
