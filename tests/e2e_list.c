@@ -537,6 +537,23 @@ test_page_weight(void **state)
 	assert_int_equal(occurrences(r.body, ", a line of text."), 16);
 	assert_int_equal(occurrences(r.body, "aria-pressed=\"true\""), 10);
 	assert_null(strstr(r.body, "class=\"flash"));
+	/* The add form's token (formatted by hand): a random UUID, version 4,
+	 * 8-4-4-4-12 lowercase hex digits. */
+	{
+		char *tok = http_form_value(r.body, "token");
+		size_t i;
+
+		assert_non_null(tok);
+		assert_int_equal(strlen(tok), 36);
+		for (i = 0; i < 36; i++)
+			if (i == 8 || i == 13 || i == 18 || i == 23)
+				assert_int_equal(tok[i], '-');
+			else
+				assert_non_null(strchr("0123456789abcdef", tok[i]));
+		assert_int_equal(tok[14], '4');
+		assert_non_null(strchr("89ab", tok[19]));
+		free(tok);
+	}
 	print_message("the list page with 50 todos: %zu bytes\n", r.body_len);
 	if (r.body_len > 30000)
 		fail_msg("the list page with 50 todos is %zu bytes, over 30,000", r.body_len);

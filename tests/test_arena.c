@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,6 +323,30 @@ test_buf_growth(void **state)
 	arena_free(a);
 }
 
+/* buf_put_i64 writes what printf's PRId64 writes. */
+static void
+test_buf_put_i64(void **state)
+{
+	static const int64_t v[] = { 0, 7, -7, 10, 1709307360691420, -1000000,
+	    INT64_MAX, INT64_MIN };
+	struct arena *a = arena_new(0);
+	struct buf b, want;
+	size_t i;
+
+	(void)state;
+	buf_init(&b, a);
+	buf_init(&want, a);
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		buf_put_i64(&b, v[i]);
+		buf_putc(&b, ',');
+		buf_printf(&want, "%" PRId64 ",", v[i]);
+	}
+	assert_true(buf_ok(&b));
+	assert_string_equal(b.data, want.data);
+	assert_int_equal(b.len, want.len);
+	arena_free(a);
+}
+
 static void
 test_buf_printf(void **state)
 {
@@ -606,6 +631,7 @@ main(void)
 		cmocka_unit_test(test_buf_reserve),
 		cmocka_unit_test(test_buf_urlenc),
 		cmocka_unit_test(test_buf_failed),
+		cmocka_unit_test(test_buf_put_i64),
 	};
 
 	return cmocka_run_group_tests_name("arena", tests, NULL, NULL);

@@ -166,6 +166,49 @@ test_arena_text(void **state)
 	arena_free(a);
 }
 
+/* reltime_text breaks the instant down once for its three forms: they
+ * must be what the three functions give one by one, for every branch
+ * (an offset of seconds shown in UTC, negative offsets, before 1970, a
+ * date more than a week back). */
+static void
+test_text_matches_parts(void **state)
+{
+	static const int32_t offs[] = { 0, 3600, -8 * 3600, -(3 * 3600 + 1800),
+	    5 * 3600 + 45 * 60, 561, -561 };
+	static const int64_t ago[] = { 0, 59 * S, 61 * S, 3599 * S, 5 * 3600 * S,
+	    30 * 3600 * S, 3 * 86400 * S, 8 * 86400 * S, 400 * 86400 * S,
+	    NOON_Z + 86400 * 365 * 3 * S };
+	struct arena *a = arena_new(0);
+	char iso[RELTIME_ISO_MAX], title[RELTIME_TITLE_MAX], rel_[RELTIME_REL_MAX];
+	struct reltime_text out;
+	size_t i, j;
+
+	(void)state;
+	assert_non_null(a);
+	for (i = 0; i < sizeof(offs) / sizeof(offs[0]); i++)
+		for (j = 0; j < sizeof(ago) / sizeof(ago[0]); j++) {
+			struct reltime_at t = { NOON_Z - ago[j] + 1234567, offs[i] };
+			struct reltime_at now = { NOON_Z, offs[i] };
+
+			assert_true(reltime_text(a, &t, &now, &out));
+			reltime_iso(&t, iso);
+			reltime_title(&t, title);
+			reltime_relative(&t, &now, rel_);
+			assert_string_equal(out.iso, iso);
+			assert_string_equal(out.title, title);
+			assert_string_equal(out.relative, rel_);
+		}
+	/* The seconds' offset: the ISO form in UTC, the title local. */
+	{
+		struct reltime_at t = { NOON_Z, 561 }, now = { NOON_Z, 561 };
+
+		assert_true(reltime_text(a, &t, &now, &out));
+		assert_string_equal(out.iso, "2026-11-29T12:00:00+00:00");
+		assert_string_equal(out.title, "29 Nov 2026, 12:09");
+	}
+	arena_free(a);
+}
+
 int
 main(void)
 {
@@ -176,6 +219,7 @@ main(void)
 		cmocka_unit_test(test_local_forms),
 		cmocka_unit_test(test_dst_change),
 		cmocka_unit_test(test_arena_text),
+		cmocka_unit_test(test_text_matches_parts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -163,6 +163,227 @@ test_records(void **state)
 	assert_null(tv_records(f->a, NULL, 1, sizeof(struct trow), trow_fields, 4));
 }
 
+/* Another kind of row: the same names at other places, one more. */
+struct trow2 {
+	const char *name;
+	bool done;
+	int64_t id;
+	const char *extra;
+};
+
+static const struct tv_field trow2_fields[] = {
+	{ "name", TVF_STR, offsetof(struct trow2, name) },
+	{ "done", TVF_BOOL, offsetof(struct trow2, done) },
+	{ "id", TVF_INT, offsetof(struct trow2, id) },
+	{ "extra", TVF_STR, offsetof(struct trow2, extra) },
+};
+
+static struct tv *
+trows2(struct fx *f, const struct trow2 *rows, size_t n)
+{
+	return tv_records(f->a, rows, n, sizeof(*rows), trow2_fields,
+	    sizeof(trow2_fields) / sizeof(trow2_fields[0]));
+}
+
+static void
+render_to(struct fx *f, const char *name, const struct tv *ctx,
+    const char *want)
+{
+	struct buf b;
+
+	buf_init(&b, f->a);
+	assert_int_equal(tmpl_render(f->set, name, ctx, &b), TD_OK);
+	assert_string_equal(b.len ? b.data : "", want);
+}
+
+/* A tag binds to a field's index in the row's table; the same template
+ * over rows of another table (the names elsewhere), over maps, then the
+ * first table again must each read the right field. */
+static void
+test_records_two_tables(void **state)
+{
+	struct fx *f = *state;
+	static const struct trow r1[] = { { 1, "a", "n1", true }, { 2, "b", NULL, false } };
+	static const struct trow2 r2[] = { { "x", false, 9, "e" }, { "y", true, 8, NULL } };
+	struct tv *ctx, *list, *m;
+	int pass;
+
+	add(f, "two", "{{#rows}}{{id}}{{name}}{{#done}}+{{/done}}{{^done}}-{{/done}}"
+	    "{{extra}}{{note}},{{/rows}}");
+	for (pass = 0; pass < 2; pass++) {
+		ctx = tv_map(f->a);
+		tv_set_str(ctx, "extra", "P");
+		tv_set_str(ctx, "note", "Q");
+		tv_set(ctx, "rows", trows(f, r1, 2));
+		render_to(f, "two", ctx, "1a+Pn1,2b-P,");
+		tv_set(ctx, "rows", trows2(f, r2, 2));
+		render_to(f, "two", ctx, "9x-eQ,8y+Q,");
+		list = tv_list(f->a);
+		m = tv_map(f->a);
+		tv_set_int(m, "id", 5);
+		tv_set_str(m, "extra", "m");
+		tv_push(list, m);
+		tv_set(ctx, "rows", list);
+		render_to(f, "two", ctx, "5-mQ,");
+	}
+}
+
+/* A name the row's table lacks comes from the page: remembered per table
+ * and per table length, so the same table with more fields is asked
+ * again, and a page without the name renders nothing. */
+static void
+test_records_missing_field(void **state)
+{
+	struct fx *f = *state;
+	static const struct trow rows[] = { { 1, "a", "own", false } };
+	struct tv *ctx;
+	int pass;
+
+	add(f, "miss", "{{#rows}}[{{note}}|{{gone}}|{{#note}}y{{/note}}]{{/rows}}");
+	for (pass = 0; pass < 2; pass++) {
+		ctx = tv_map(f->a);
+		tv_set_str(ctx, "note", "page");
+		/* Only id and name: note is not a field of these rows. */
+		tv_set(ctx, "rows", tv_records(f->a, rows, 1, sizeof(rows[0]),
+		    trow_fields, 2));
+		render_to(f, "miss", ctx, "[page||y]");
+		tv_set(ctx, "rows", trows(f, rows, 1));
+		render_to(f, "miss", ctx, "[own||y]");
+		ctx = tv_map(f->a);
+		tv_set(ctx, "rows", tv_records(f->a, rows, 1, sizeof(rows[0]),
+		    trow_fields, 2));
+		render_to(f, "miss", ctx, "[||]");
+	}
+}
+
+/* Sections inside a row: a flag's section, rows inside rows (the inner
+ * row's names shadow the outer's, a NULL field too; the outer's others
+ * still resolve), and a field used as a section's context. */
+static void
+test_records_nested(void **state)
+{
+	struct fx *f = *state;
+	static const struct trow outer[] = { { 1, "o1", NULL, true }, { 2, "o2", "n", false } };
+	static const struct trow2 inner[] = { { "i1", true, 7, NULL }, { "i2", false, 8, "e" } };
+	struct tv *ctx = tv_map(f->a);
+	int pass;
+
+	tv_set(ctx, "outer", trows(f, outer, 2));
+	tv_set(ctx, "inner", trows2(f, inner, 2));
+	tv_set_str(ctx, "extra", "P");
+	add(f, "nest", "{{#outer}}{{id}}({{#inner}}{{id}}{{name}}{{note}}{{extra}}"
+	    "{{#done}}!{{/done}};{{/inner}}){{#done}}<{{name}}{{id}}>{{/done}}"
+	    "{{^done}}{{#note}}[{{.}}{{name}}]{{/note}}{{/done}}|{{/outer}}");
+	for (pass = 0; pass < 2; pass++)
+		render_to(f, "nest", ctx, "1(7i1!;8i2e;)<o11>|"
+		    "2(7i1n!;8i2ne;)[no2]|");
+	/* A row's field sections render their body in place (a scalar holds
+	 * no names) unless the body reads {{.}}, directly, nested, or in a
+	 * partial; the three rows take each path more than once. */
+	add(f, "dot", "<{{.}}>");
+	add(f, "fields", "{{#outer}}{{#name}}{{#done}}{{.}}{{/done}}{{/name}}"
+	    "{{#note}}{{> dot}}{{/note}}{{#done}}{{name}}{{/done}}"
+	    "{{^done}}{{^note}}-{{/note}}{{/done}}{{#id}}{{id}}{{/id}}|{{/outer}}");
+	for (pass = 0; pass < 3; pass++) {
+		tv_set(ctx, "outer", trows(f, outer, 2));
+		render_to(f, "fields", ctx, "trueo11|<n>2|");
+	}
+}
+
+/* Static text is copied 16 bytes a step when the buffer has room to
+ * spare, else appended as usual: pieces of every length from 1 to 40,
+ * into a growing buffer and into one reserved to the exact size (the
+ * last pieces take the plain path). A row's ints are remembered as
+ * digits: the same value again, then others. */
+static void
+test_text_pieces_and_ints(void **state)
+{
+	struct fx *f = *state;
+	static const struct trow rows[] = { { 5, "", NULL, false }, { 5, "", NULL, false },
+	    { 50, "", NULL, false }, { -5, "", NULL, false }, { 0, "", NULL, false },
+	    { 0, "", NULL, false }, { INT64_MIN, "", NULL, false } };
+	char src[2048], want[2048];
+	size_t n, k, sl = 0, wl = 0;
+	struct tv *ctx = tv_map(f->a);
+	struct buf b;
+	int pass;
+
+	tv_set_str(ctx, "x", "|");
+	for (n = 1; n <= 40; n++) {
+		for (k = 0; k < n; k++)
+			src[sl++] = want[wl++] = (char)('a' + (n + k) % 26);
+		memcpy(src + sl, "{{x}}", 5);
+		sl += 5;
+		want[wl++] = '|';
+	}
+	src[sl] = want[wl] = '\0';
+	add(f, "pieces", src);
+	for (pass = 0; pass < 2; pass++) {
+		buf_init(&b, f->a);
+		if (pass == 1)
+			assert_true(buf_reserve(&b, wl));
+		assert_int_equal(tmpl_render(f->set, "pieces", ctx, &b), TD_OK);
+		assert_int_equal(b.len, wl);
+		assert_string_equal(b.data, want);
+	}
+	tv_set(ctx, "rows", trows(f, rows, sizeof(rows) / sizeof(rows[0])));
+	check(f, "{{#rows}}{{id}}/{{id}};{{/rows}}", ctx,
+	    "5/5;5/5;50/50;-5/-5;0/0;0/0;"
+	    "-9223372036854775808/-9223372036854775808;");
+}
+
+/* A section over rows runs a program bound to the rows' table; in an
+ * indented partial it renders op by op (each line indented), and a
+ * standalone partial inside a row is indented after the row's text
+ * ended a line. */
+static void
+test_records_and_partials(void **state)
+{
+	struct fx *f = *state;
+	static const struct trow rows[] = { { 1, "a", NULL, false }, { 2, "b", "n", true } };
+	struct tv *ctx = tv_map(f->a);
+	int pass;
+
+	tv_set(ctx, "rows", trows(f, rows, 2));
+	add(f, "rowsp", "{{#rows}}\n{{name}}{{#done}}!{{/done}}\n{{/rows}}\n");
+	add(f, "line", "{{name}}\n{{id}}\n");
+	add(f, "outer_p", "<\n  {{> rowsp}}\n>");
+	add(f, "inrow", "{{#rows}}<{{id}}>\n  {{> line}}\n{{/rows}}");
+	for (pass = 0; pass < 2; pass++) {
+		render_to(f, "outer_p", ctx, "<\n  a\n  b!\n>");
+		render_to(f, "rowsp", ctx, "a\nb!\n");
+		render_to(f, "inrow", ctx, "<1>\n  a\n  1\n<2>\n  b\n  2\n");
+	}
+}
+
+/* Inside rows, the page's values (names the rows' table lacks) are
+ * looked up once for all the rows: a string escaped or raw, sections
+ * over a flag, a map and a list (their bodies still see the row), and
+ * a name found nowhere (falsy, renders nothing). */
+static void
+test_records_page_values(void **state)
+{
+	struct fx *f = *state;
+	static const struct trow rows[] = { { 1, "a", NULL, false }, { 2, "b", NULL, true } };
+	struct tv *ctx = tv_map(f->a), *m = tv_map(f->a), *lst = tv_list(f->a);
+	int pass;
+
+	tv_set(ctx, "rows", trows(f, rows, 2));
+	tv_set_bool(ctx, "flag", true);
+	tv_set_bool(ctx, "off", false);
+	tv_set_str(ctx, "s", "S<");
+	tv_set_str(m, "x", "X");
+	tv_set(ctx, "m", m);
+	tv_push(lst, m1(f, "x", "1"));
+	tv_push(lst, m1(f, "x", "2"));
+	tv_set(ctx, "lst", lst);
+	add(f, "pagev", "{{#rows}}{{s}}{{{s}}}{{#flag}}F{{name}}{{/flag}}{{^off}}O{{/off}}"
+	    "{{#off}}no{{/off}}{{^flag}}no{{/flag}}{{#m}}{{x}}{{id}}{{/m}}{{#lst}}{{x}}{{/lst}}"
+	    "{{#nowhere}}N{{/nowhere}}{{^nowhere}}W{{/nowhere}}{{nowhere}};{{/rows}}");
+	for (pass = 0; pass < 2; pass++)
+		render_to(f, "pagev", ctx, "S&lt;S<FaOX112W;S&lt;S<FbOX212W;");
+}
+
 /* Each tag remembers where its name was found; the next render must not
  * trust that when the maps differ. */
 static void
@@ -1176,6 +1397,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_no_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lookup_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_records_two_tables, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_records_missing_field, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_records_nested, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_text_pieces_and_ints, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_records_and_partials, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_records_page_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big_map, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_section_dotted_and_deep, setup, teardown),

@@ -70,7 +70,7 @@ room(struct buf *b, size_t n)
 }
 
 void
-buf_append(struct buf *b, const char *s, size_t n)
+buf_append_grow(struct buf *b, const char *s, size_t n)
 {
 	if (!room(b, n))
 		return;
@@ -112,6 +112,21 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
+void
+buf_put_i64(struct buf *b, int64_t v)
+{
+	char num[24], *p = num + sizeof(num);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	buf_append(b, p, (size_t)(num + sizeof(num) - p));
+}
+
 /* 1-based index into html_rep for the five bytes HTML escaping changes. */
 static const unsigned char html_esc[256] = {
 	['&'] = 1, ['<'] = 2, ['>'] = 3, ['"'] = 4, ['\''] = 5,
@@ -136,17 +151,28 @@ plain_run(const unsigned char *p, const unsigned char *e)
 	    gt = _mm_set1_epi8('>'), quot = _mm_set1_epi8('"'),
 	    apos = _mm_set1_epi8('\'');
 
-	while (e - p >= 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-		int m = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
-		    _mm_or_si128(_mm_cmpeq_epi8(v, amp), _mm_cmpeq_epi8(v, lt)),
-		    _mm_or_si128(_mm_cmpeq_epi8(v, gt), _mm_cmpeq_epi8(v, quot))),
-		    _mm_cmpeq_epi8(v, apos)));
+	const unsigned char *start = p;
+	__m128i v;
+	int m;
 
-		if (m != 0)
+#define HTML_SPECIALS(v) _mm_movemask_epi8(_mm_or_si128(_mm_or_si128( \
+	    _mm_or_si128(_mm_cmpeq_epi8(v, amp), _mm_cmpeq_epi8(v, lt)), \
+	    _mm_or_si128(_mm_cmpeq_epi8(v, gt), _mm_cmpeq_epi8(v, quot))), \
+	    _mm_cmpeq_epi8(v, apos)))
+	while (e - p >= 16) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		if ((m = HTML_SPECIALS(v)) != 0)
 			return p + __builtin_ctz((unsigned)m);
 		p += 16;
 	}
+	/* The tail of a run of 16 or more: the last 16 bytes at once (those
+	 * before p are plain already), not byte by byte. */
+	if (p < e && e - start >= 16) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)(e - 16));
+		m = HTML_SPECIALS(v);
+		return m != 0 ? e - 16 + __builtin_ctz((unsigned)m) : e;
+	}
+#undef HTML_SPECIALS
 #endif
 	while (e - p >= 4 && (html_esc[p[0]] | html_esc[p[1]] |
 	    html_esc[p[2]] | html_esc[p[3]]) == 0)

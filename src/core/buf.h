@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 struct arena;
 
@@ -21,11 +23,27 @@ void buf_init(struct buf *b, struct arena *a);
 /* Make room for n more bytes now, so later appends need not grow it.
  * False (and the buffer failed) when the arena cannot give them. */
 bool buf_reserve(struct buf *b, size_t n);
-void buf_append(struct buf *b, const char *s, size_t n);
+/* The growing half of buf_append(), out of line. */
+void buf_append_grow(struct buf *b, const char *s, size_t n);
+/* Inline: a page appends some 2,000 pieces, nearly all into room the
+ * buffer already has (cap > len whenever cap != 0). */
+static inline void
+buf_append(struct buf *b, const char *s, size_t n)
+{
+	if (!b->failed && n < b->cap - b->len) {
+		memcpy(b->data + b->len, s, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+	} else {
+		buf_append_grow(b, s, n);
+	}
+}
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Append v in decimal (printf's "%" PRId64, without printf's cost). */
+void buf_put_i64(struct buf *b, int64_t v);
 /* Append s with HTML's five special characters escaped. */
 void buf_append_html(struct buf *b, const char *s, size_t n);
 /* Append s percent-encoded for a URL query component. */

@@ -99,14 +99,6 @@ putu(char *p, uint64_t v)
 	return p;
 }
 
-static char *
-puts_(char *p, const char *s)
-{
-	size_t n = strlen(s);
-
-	memcpy(p, s, n);
-	return p + n;
-}
 
 /* "29 Nov 2026" */
 static char *
@@ -119,20 +111,14 @@ put_date(char *p, const struct civil *c)
 	return put4(p + 4, c->year);
 }
 
-void
-reltime_iso(const struct reltime_at *t, char out[RELTIME_ISO_MAX])
+/* The ISO form of local time c at offset off_s (whole minutes). */
+static void
+put_iso(const struct civil *cv, int32_t off_s, char out[RELTIME_ISO_MAX])
 {
-	struct reltime_at at = *t;
-	struct civil c;
-	unsigned off;
+	const struct civil c = *cv;
+	unsigned off = (unsigned)(off_s < 0 ? -(int64_t)off_s : off_s);
 	char *p = out;
 
-	/* HTML's offsets are whole minutes; old local mean times are not
-	 * (Paris was +00:09:21): those are shown in UTC. */
-	if (at.off_s % 60 != 0)
-		at.off_s = 0;
-	local_civil(&at, &c);
-	off = (unsigned)(at.off_s < 0 ? -(int64_t)at.off_s : at.off_s);
 	p = put4(p, c.year);
 	*p++ = '-';
 	p = put2(p, c.month);
@@ -144,10 +130,49 @@ reltime_iso(const struct reltime_at *t, char out[RELTIME_ISO_MAX])
 	p = put2(p, c.min);
 	*p++ = ':';
 	p = put2(p, c.sec);
-	*p++ = at.off_s < 0 ? '-' : '+';
+	*p++ = off_s < 0 ? '-' : '+';
 	p = put2(p, off / 3600 % 100);
 	*p++ = ':';
 	p = put2(p, off / 60 % 60);
+	*p = '\0';
+}
+
+/* HTML's offsets are whole minutes; old local mean times are not (Paris
+ * was +00:09:21): those are shown in UTC. c: t's local time, or NULL. */
+static void
+iso_of(const struct reltime_at *t, const struct civil *c,
+    char out[RELTIME_ISO_MAX])
+{
+	struct reltime_at at = *t;
+	struct civil own;
+
+	if (at.off_s % 60 != 0) {
+		at.off_s = 0;
+		c = NULL;
+	}
+	if (c == NULL) {
+		local_civil(&at, &own);
+		c = &own;
+	}
+	put_iso(c, at.off_s, out);
+}
+
+void
+reltime_iso(const struct reltime_at *t, char out[RELTIME_ISO_MAX])
+{
+	iso_of(t, NULL, out);
+}
+
+static void
+put_title(const struct civil *c, char out[RELTIME_TITLE_MAX])
+{
+	char *p = put_date(out, c);
+
+	*p++ = ',';
+	*p++ = ' ';
+	p = put2(p, c->hour);
+	*p++ = ':';
+	p = put2(p, c->min);
 	*p = '\0';
 }
 
@@ -155,66 +180,74 @@ void
 reltime_title(const struct reltime_at *t, char out[RELTIME_TITLE_MAX])
 {
 	struct civil c;
-	char *p;
 
 	local_civil(t, &c);
-	p = put_date(out, &c);
-	*p++ = ',';
-	*p++ = ' ';
-	p = put2(p, c.hour);
-	*p++ = ':';
-	p = put2(p, c.min);
-	*p = '\0';
+	put_title(&c, out);
 }
 
 /* "N unit ago", "N units ago" */
 static void
-put_ago(char *p, int64_t n, const char *unit)
+put_ago(char *p, int64_t n, const char *unit, size_t ulen)
 {
 	p = putu(p, (uint64_t)n);
 	*p++ = ' ';
-	p = puts_(p, unit);
+	memcpy(p, unit, ulen);
+	p += ulen;
 	if (n != 1)
 		*p++ = 's';
 	memcpy(p, " ago", 5);
+}
+
+/* c: t's local time, or NULL (then computed when needed). */
+static void
+relative_of(const struct reltime_at *t, const struct civil *c,
+    const struct reltime_at *now, char out[RELTIME_REL_MAX])
+{
+	int64_t secs = floor_div(now->us - t->us, 1000000), days;
+	struct civil own;
+
+	if (secs < 60) {
+		memcpy(out, "just now", 9);
+	} else if (secs < 3600) {
+		put_ago(out, secs / 60, "minute", 6);
+	} else if (secs < 86400 || (days = local_day(now) - local_day(t)) < 1) {
+		/* (24 h or more, yet the same local date: a DST day of 25 h) */
+		put_ago(out, secs / 3600, "hour", 4);
+	} else if (days == 1) {
+		memcpy(out, "yesterday", 10);
+	} else if (days < 7) {
+		put_ago(out, days, "day", 3);
+	} else {
+		if (c == NULL) {
+			local_civil(t, &own);
+			c = &own;
+		}
+		*put_date(out, c) = '\0';
+	}
 }
 
 void
 reltime_relative(const struct reltime_at *t, const struct reltime_at *now,
     char out[RELTIME_REL_MAX])
 {
-	int64_t secs = floor_div(now->us - t->us, 1000000), days;
-	struct civil c;
-
-	if (secs < 60) {
-		memcpy(out, "just now", 9);
-	} else if (secs < 3600) {
-		put_ago(out, secs / 60, "minute");
-	} else if (secs < 86400 || (days = local_day(now) - local_day(t)) < 1) {
-		/* (24 h or more, yet the same local date: a DST day of 25 h) */
-		put_ago(out, secs / 3600, "hour");
-	} else if (days == 1) {
-		memcpy(out, "yesterday", 10);
-	} else if (days < 7) {
-		put_ago(out, days, "day");
-	} else {
-		local_civil(t, &c);
-		*put_date(out, &c) = '\0';
-	}
+	relative_of(t, NULL, now, out);
 }
 
 int
 reltime_text(struct arena *a, const struct reltime_at *t,
     const struct reltime_at *now, struct reltime_text *out)
 {
-	/* One allocation for the three. */
+	/* One allocation for the three, and t's local time broken down
+	 * once for them (a page has 50 rows). */
 	char *s = arena_alloc(a, RELTIME_ISO_MAX + RELTIME_TITLE_MAX + RELTIME_REL_MAX);
+	struct civil c;
 
 	if (s == NULL)
 		return 0;
-	reltime_iso(t, s);
-	reltime_title(t, s + RELTIME_ISO_MAX);
-	reltime_relative(t, now, s + RELTIME_ISO_MAX + RELTIME_TITLE_MAX);
+	local_civil(t, &c);
+	iso_of(t, &c, s);
+	put_title(&c, s + RELTIME_ISO_MAX);
+	relative_of(t, &c, now, s + RELTIME_ISO_MAX + RELTIME_TITLE_MAX);
 	out->iso = s;
 	out->title = s + RELTIME_ISO_MAX;
 	out->relative = s + RELTIME_ISO_MAX + RELTIME_TITLE_MAX;

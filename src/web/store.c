@@ -639,7 +639,9 @@ store_search(struct db *db, struct arena *a, const struct store_session *who,
 			goto out;
 		}
 		t->id = bin_i64(res, i, 7);
-		t->title = copy_value(a, res, i, 8);
+		/* Not NULL (checked above): no third libpq call for it. */
+		t->title = arena_strndup(a, PQgetvalue(res, i, 8),
+		    (size_t)PQgetlength(res, i, 8));
 		t->description = copy_value(a, res, i, 9);
 		t->completed = PQgetvalue(res, i, 10)[0] != 0;
 		t->created_us = bin_i64(res, i, 11) + PG_EPOCH_US;

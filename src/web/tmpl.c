@@ -34,6 +34,7 @@
 #define TMPL_MAX_FILES	1024		/* templates per directory */
 #define TMPL_MAX_NAME	255
 #define TMPL_MAX_DELIM	16
+#define TMPL_PAD	16		/* zero bytes after a template's source */
 
 /* ---- values ---- */
 
@@ -381,28 +382,78 @@ struct op {
 	const char *ind;	/* OP_PARTIAL: whitespace before a standalone tag */
 	size_t indlen;
 	bool standalone;	/* OP_PARTIAL */
+	bool nl_end;		/* OP_TEXT: ends with a newline */
+	bool uses_top;		/* OP_SECTION: its body has {{.}} or a
+				 * partial (which may), at any depth */
 	size_t seg, nseg;	/* name path in tmpl.segs; nseg 0 is "." */
 	size_t end;		/* sections: index of the op after the body */
 	size_t line;
 };
 
 /*
- * Where a single-name tag was found last time it rendered: the map `up`
- * levels below the top of the context stack, at pair index j, under key
- * pointer `key`. A list's rows are built by the same code, so the next
- * row's map has the name at the same index under the same literal: one
- * comparison instead of a search (names resolved once, not per row). A
+ * Where a single-name tag was found last time it rendered: the level `up`
+ * below the top of the context stack, and there either a map's pair j
+ * under key pointer `key`, or field j of a TV_RECORDS row read through
+ * field table `ft`. A list's rows are built by the same code, so the next
+ * row's map has the name at the same index under the same literal, and
+ * the next struct row has the same (static) table: one comparison instead
+ * of a search (names resolved once, not per row). `miss` is a table found
+ * not to hold the name (with its length), so a tag inside a row that
+ * names a page value skips the row's fields by a comparison too. A
  * worker writes these after fork: its private copy, a few KB.
  */
 struct op_cache {
-	const char *key;	/* NULL: nothing cached yet */
+	const char *key;		/* map hit; NULL: none */
+	const struct tv_field *ft;	/* record hit; NULL: none */
 	uint32_t up, j;
+	const struct tv_field *miss;	/* NULL: none */
+	size_t missn;
+	struct row_prog *prog;		/* a section's, over tv_records() */
+};
+
+/*
+ * A section's body bound to one field table (row_prog()): what each
+ * row does, with every {{name}} the table has turned into its field's
+ * offset and a row's flag sections into jumps, so a row is a loop over
+ * these, no lookups. Anything else (a name from the page, a section over
+ * a page value, a partial) runs the template's own ops (RP_OPS) with the
+ * row on the stack, as without a program.
+ */
+enum rp_kind { RP_TEXT, RP_INT, RP_STR, RP_BOOL, RP_UNLESS, RP_OPS };
+
+struct rp_op {
+	enum rp_kind kind;
+	bool escape;		/* RP_STR: {{x}}, not {{{x}}} */
+	bool want;		/* RP_UNLESS: go on when truthy == want */
+	bool nl_end;		/* RP_TEXT */
+	enum tv_field_type ftype;	/* RP_UNLESS */
+	size_t off;		/* the field's offset in the row */
+	const char *s;		/* RP_TEXT */
+	size_t n;		/* RP_TEXT: length; RP_UNLESS: where to go
+				 * otherwise; RP_OPS: the ops' end */
+	size_t from;		/* RP_OPS */
+	bool outer;		/* RP_OPS: one tag or section whose single
+				 * name the table lacks: the same for every
+				 * row of a run (it comes from below) */
+};
+
+/* run_rows: the page values looked up once for a run of rows, for the
+ * program's first RP_OUTER_MAX ops; rp_ask: ask at each row. */
+#define RP_OUTER_MAX 128
+static const struct tv rp_ask;
+
+struct row_prog {
+	const struct tv_field *ft;	/* bound to this table, nf long */
+	size_t nf;
+	struct rp_op *ops;
+	size_t n, cap;
 };
 
 struct tmpl {
 	char *name;
 	size_t namelen;
-	char *src;		/* private copy; ops and segs point into it */
+	char *src;		/* private copy, TMPL_PAD bytes over; ops and
+				 * segs point into it */
 	size_t srclen;
 	struct op *ops;
 	size_t nops, opcap;
@@ -435,10 +486,18 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 static void
 tmpl_clear(struct tmpl *t)
 {
+	size_t i;
+
 	free(t->name);
 	free(t->src);
 	free(t->ops);
 	free(t->segs);
+	if (t->cache != NULL)
+		for (i = 0; i < t->nops; i++)
+			if (t->cache[i].prog != NULL) {
+				free(t->cache[i].prog->ops);
+				free(t->cache[i].prog);
+			}
 	free(t->cache);
 	memset(t, 0, sizeof(*t));
 }
@@ -544,6 +603,7 @@ add_text(struct compiler *c, const char *s, size_t n)
 		return TD_ENOMEM;
 	op->str = s;
 	op->len = n;
+	op->nl_end = s[n - 1] == '\n';
 	return TD_OK;
 }
 
@@ -636,6 +696,19 @@ add_path(struct compiler *c, struct op *op, const char *s, size_t n,
 			return TD_OK;
 		p = dot + 1;
 	}
+}
+
+/* Does section op i's body read the value the section pushes? Only
+ * {{.}} can (names are never found in a scalar), or a partial. */
+static void
+mark_uses_top(struct tmpl *t, size_t i)
+{
+	size_t k;
+
+	for (k = i + 1; k < t->ops[i].end; k++)
+		if (t->ops[k].kind == OP_PARTIAL ||
+		    (t->ops[k].kind != OP_TEXT && t->ops[k].nseg == 0))
+			t->ops[i].uses_top = true;
 }
 
 /* Parse "<% %>" (already stripped of the '=' signs) into new delimiters. */
@@ -796,6 +869,7 @@ compile(struct compiler *c)
 				    open[nopen].len), open[nopen].name,
 				    open[nopen].line);
 			t->ops[open[nopen].op].end = t->nops;
+			mark_uses_top(t, open[nopen].op);
 			continue;
 		case '>':
 			if ((op = add_op(c, OP_PARTIAL, line)) == NULL)
@@ -881,12 +955,11 @@ tmpl_add(struct tmpl_set *set, const char *name, const char *src, size_t len,
 		set->cap = ncap;
 	}
 	if ((t.name = strndup(name, namelen)) == NULL ||
-	    (t.src = malloc(len + 1)) == NULL)
+	    (t.src = calloc(1, len + 1 + TMPL_PAD)) == NULL)
 		goto out;
 	t.namelen = namelen;
 	if (len > 0)
 		memcpy(t.src, src, len);
-	t.src[len] = '\0';
 	t.srclen = len;
 
 	c.t = &t;
@@ -1138,7 +1211,37 @@ struct render {
 	struct tv held[TMPL_MAX_DEPTH + 2];	/* what a level pushed that lives
 						 * nowhere else: the current row
 						 * of a TV_RECORDS, a copy of val */
+	/* The last int written and its digits: a row writes its id ten
+	 * times. num_n 0: none yet. */
+	int64_t num_v;
+	char num[24];
+	size_t num_n;
 };
+
+/*
+ * Static text appended 16 bytes a step when the buffer has room for it
+ * and 16 bytes more: the last step may read past the text, into the
+ * template's source after it or its TMPL_PAD, and write past it, into
+ * the room; then len and the NUL are set. No call to memcpy for the
+ * short pieces between a row's tags. (Also for a row's digits, from
+ * struct render's 24-byte num when 16 or fewer.)
+ */
+static inline void
+put_text(struct buf *b, const char *s, size_t n)
+{
+	char *d;
+	size_t k;
+
+	if (b->failed || n + TMPL_PAD >= b->cap - b->len) {
+		buf_append(b, s, n);
+		return;
+	}
+	d = b->data + b->len;
+	for (k = 0; k < n; k += 16)
+		memcpy(d + k, s + k, 16);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
 
 static void
 put_indent(struct buf *out, const struct indent *ind)
@@ -1149,18 +1252,14 @@ put_indent(struct buf *out, const struct indent *ind)
 	buf_append(out, ind->s, ind->n);
 }
 
-/* Inside an indented partial each line starts with the indentation. */
+/* Inside an indented partial each line starts with the indentation
+ * (render_ops copies text itself outside one). */
 static void
 emit_text(struct render *r, const char *s, size_t n)
 {
 	const char *nl;
 	size_t k;
 
-	if (r->ind == NULL) {
-		buf_append(r->out, s, n);
-		r->bol = s[n - 1] == '\n';
-		return;
-	}
 	while (n > 0) {
 		nl = memchr(s, '\n', n);
 		k = nl != NULL ? (size_t)(nl - s) + 1 : n;
@@ -1234,12 +1333,22 @@ field_value(struct render *r, const struct tv *rec, size_t j)
 	return &r->val;
 }
 
-/* Does level v of the context stack hold name k? */
+/* Does level v of the context stack hold name k? A row's table that
+ * lacks it is remembered in c, so the next row answers by a comparison. */
 static bool
-level_has(const struct tv *v, const struct seg *k)
+level_has(const struct tv *v, const struct seg *k, struct op_cache *c)
 {
-	return (v->type == TV_MAP && map_get(v, k) != NULL) ||
-	    (v->type == TV_RECORD && record_find(v, k) >= 0);
+	if (v->type == TV_MAP)
+		return map_get(v, k) != NULL;
+	if (v->type != TV_RECORD)
+		return false;
+	if (v->u.rec.f == c->miss && v->u.rec.nf == c->missn)
+		return false;
+	if (record_find(v, k) >= 0)
+		return true;
+	c->miss = v->u.rec.f;
+	c->missn = v->u.rec.nf;
+	return false;
 }
 
 static const struct tv *
@@ -1257,13 +1366,20 @@ resolve_slow(struct render *r, const struct tmpl *t, const struct op *op,
 		v = r->stack[i];
 		if (v->type == TV_MAP && (p = map_get(v, &seg[0])) != NULL)
 			break;
-		if (v->type == TV_RECORD && (j = record_find(v, &seg[0])) >= 0)
-			break;
+		if (v->type == TV_RECORD) {
+			if (v->u.rec.f == c->miss && v->u.rec.nf == c->missn)
+				continue;
+			if ((j = record_find(v, &seg[0])) >= 0)
+				break;
+			c->miss = v->u.rec.f;
+			c->missn = v->u.rec.nf;
+		}
 	}
 	if (p == NULL && j < 0)
 		return NULL;
 	if (op->nseg == 1) {
-		c->key = p != NULL ? p->key : v->u.rec.f[j].name;
+		c->key = p != NULL ? p->key : NULL;
+		c->ft = p != NULL ? NULL : v->u.rec.f;
 		c->up = (uint32_t)(r->sp - 1 - i);
 		c->j = (uint32_t)(p != NULL ? (size_t)(p - v->u.map.p) : (size_t)j);
 	}
@@ -1295,18 +1411,19 @@ resolve(struct render *r, const struct tmpl *t, const struct op *op)
 	 * none (segs is NULL). */
 	if (op->nseg == 0)
 		return r->sp > 0 ? r->stack[r->sp - 1] : NULL;
-	if (c->key != NULL && c->up < r->sp) {
+	if ((c->key != NULL || c->ft != NULL) && c->up < r->sp) {
 		d = r->sp - 1 - c->up;
 		m = r->stack[d];
 		if (m->type == TV_MAP)
-			hit = c->j < m->u.map.n && (p = &m->u.map.p[c->j])->key == c->key &&
+			hit = c->key != NULL && c->j < m->u.map.n &&
+			    (p = &m->u.map.p[c->j])->key == c->key &&
 			    p->klen == t->segs[op->seg].n;
 		else
-			hit = m->type == TV_RECORD && c->j < m->u.rec.nf &&
-			    m->u.rec.f[c->j].name == c->key;
+			hit = m->type == TV_RECORD && m->u.rec.f == c->ft &&
+			    c->j < m->u.rec.nf;
 		if (hit) {
 			for (i = d + 1; i < r->sp; i++)
-				if (level_has(r->stack[i], &t->segs[op->seg]))
+				if (level_has(r->stack[i], &t->segs[op->seg], c))
 					break;
 			if (i == r->sp)
 				return p != NULL ? p->val : field_value(r, m, c->j);
@@ -1352,6 +1469,20 @@ fmt_int(char *end, int64_t i)
 }
 
 static void
+emit_str(struct render *r, const char *s, size_t n, bool escape)
+{
+	if (n == 0)
+		return;
+	if (r->bol && r->ind != NULL)
+		put_indent(r->out, r->ind);
+	r->bol = false;
+	if (escape)
+		buf_append_html(r->out, s, n);
+	else
+		buf_append(r->out, s, n);
+}
+
+static void
 emit_value(struct render *r, const struct tv *v, bool escape)
 {
 	char num[24];		/* "-9223372036854775808" is 20 */
@@ -1378,29 +1509,337 @@ emit_value(struct render *r, const struct tv *v, bool escape)
 	default:
 		return;
 	}
-	if (n == 0)
-		return;
-	if (r->bol && r->ind != NULL)
-		put_indent(r->out, r->ind);
-	r->bol = false;
-	if (escape)
-		buf_append_html(r->out, s, n);
-	else
-		buf_append(r->out, s, n);
+	emit_str(r, s, n, escape);
+}
+
+/*
+ * The field a tag names in the row at the top of the stack, when the
+ * tag's cache says it found it there in a row of the same table: the
+ * common case inside a section over tv_records(), a comparison and a
+ * load instead of resolve(). Nothing is above the top, so nothing can
+ * shadow it. NULL: ask resolve().
+ */
+static inline const struct tv_field *
+top_field(const struct render *r, const struct op_cache *c, const char **base)
+{
+	const struct tv *m;
+
+	if (c->ft == NULL || c->up != 0 || r->sp == 0)
+		return NULL;
+	m = r->stack[r->sp - 1];
+	if (m->type != TV_RECORD || m->u.rec.f != c->ft || c->j >= m->u.rec.nf)
+		return NULL;
+	*base = m->u.rec.base;
+	return &c->ft[c->j];
+}
+
+/* emit_value() of a field, read straight from its row. */
+static void
+emit_field(struct render *r, const struct tv_field *f, const char *base,
+    bool escape)
+{
+	char num[24];
+	const char *s;
+	int64_t i;
+	bool b;
+
+	switch (f->type) {
+	case TVF_STR:
+		memcpy(&s, base + f->offset, sizeof(s));
+		if (s != NULL)
+			emit_str(r, s, strlen(s), escape);
+		break;
+	case TVF_INT:
+		memcpy(&i, base + f->offset, sizeof(i));
+		if (r->num_n == 0 || i != r->num_v) {
+			s = fmt_int(num + sizeof(num), i);
+			r->num_n = (size_t)(num + sizeof(num) - s);
+			memcpy(r->num, s, r->num_n);
+			r->num_v = i;
+		}
+		emit_str(r, r->num, r->num_n, false);
+		break;
+	case TVF_BOOL:
+		memcpy(&b, base + f->offset, sizeof(b));
+		emit_str(r, b ? "true" : "false", b ? 4 : 5, false);
+		break;
+	default:
+		break;
+	}
+}
+
+/* truthy() of a field: a NULL string is null, an int is truthy. */
+static bool
+field_truthy(const struct tv_field *f, const char *base)
+{
+	const char *s;
+	bool b;
+
+	switch (f->type) {
+	case TVF_STR:
+		memcpy(&s, base + f->offset, sizeof(s));
+		return s != NULL;
+	case TVF_INT:
+		return true;
+	case TVF_BOOL:
+		memcpy(&b, base + f->offset, sizeof(b));
+		return b;
+	default:
+		return false;
+	}
 }
 
 static enum td_status render_ops(struct render *, const struct tmpl *,
     size_t, size_t);
 
+/* The index of the field named like op in table ft, or -1. */
+static long
+table_find(const struct tmpl *t, const struct op *op,
+    const struct tv_field *ft, size_t nf)
+{
+	const struct seg *k = &t->segs[op->seg];
+	size_t j;
+
+	if (op->nseg != 1)
+		return -1;
+	for (j = 0; j < nf; j++)
+		if (strncmp(ft[j].name, k->s, k->n) == 0 && ft[j].name[k->n] == '\0')
+			return (long)j;
+	return -1;
+}
+
+static struct rp_op *
+rp_add(struct row_prog *p, enum rp_kind kind)
+{
+	struct rp_op *o;
+
+	if (p->n == p->cap) {
+		size_t ncap = p->cap ? p->cap * 2 : 32;
+
+		if ((o = realloc(p->ops, ncap * sizeof(*o))) == NULL)
+			return NULL;
+		p->ops = o;
+		p->cap = ncap;
+	}
+	o = &p->ops[p->n++];
+	memset(o, 0, sizeof(*o));
+	o->kind = kind;
+	return o;
+}
+
+/* Bind ops [from, to) of t (a section's body) to p's table. */
+static bool
+rp_bind(struct row_prog *p, const struct tmpl *t, size_t from, size_t to)
+{
+	const struct op *op;
+	struct rp_op *o;
+	size_t k, at;
+	long j;
+
+	for (k = from; k < to; k++) {
+		op = &t->ops[k];
+		j = op->kind == OP_TEXT || op->kind == OP_PARTIAL ? -1 :
+		    table_find(t, op, p->ft, p->nf);
+		if (op->kind == OP_TEXT) {
+			if ((o = rp_add(p, RP_TEXT)) == NULL)
+				return false;
+			o->s = op->str;
+			o->n = op->len;
+			o->nl_end = op->nl_end;
+		} else if ((op->kind == OP_VAR || op->kind == OP_RAW) && j >= 0) {
+			const struct tv_field *f = &p->ft[j];
+
+			o = rp_add(p, f->type == TVF_INT ? RP_INT :
+			    f->type == TVF_BOOL ? RP_BOOL : RP_STR);
+			if (o == NULL)
+				return false;
+			if (f->type != TVF_INT && f->type != TVF_BOOL &&
+			    f->type != TVF_STR)
+				o->kind = RP_OPS;	/* an unknown type: as before */
+			o->off = f->offset;
+			o->escape = op->kind == OP_VAR;
+			o->from = k;
+			o->n = k + 1;
+		} else if ((op->kind == OP_SECTION || op->kind == OP_INVERTED) &&
+		    j >= 0 && (op->kind == OP_INVERTED || !op->uses_top)) {
+			/* A field: a scalar, no names; the body goes on in
+			 * place (render_ops does the same). */
+			if ((o = rp_add(p, RP_UNLESS)) == NULL)
+				return false;
+			o->off = p->ft[j].offset;
+			o->ftype = p->ft[j].type;
+			o->want = op->kind == OP_SECTION;
+			at = p->n - 1;
+			if (!rp_bind(p, t, k + 1, op->end))
+				return false;
+			p->ops[at].n = p->n;
+			k = op->end - 1;
+		} else {
+			if ((o = rp_add(p, RP_OPS)) == NULL)
+				return false;
+			o->outer = op->kind != OP_TEXT && op->kind != OP_PARTIAL &&
+			    op->nseg == 1 && j < 0;
+			o->from = k;
+			o->n = op->kind == OP_SECTION || op->kind == OP_INVERTED ?
+			    op->end : k + 1;
+			k = o->n - 1;
+		}
+	}
+	return true;
+}
+
+/* Section op i's program for rows of table ft (nf long), bound at its
+ * first use and again when the table changes; NULL without memory. */
+static const struct row_prog *
+row_prog(const struct tmpl *t, size_t i, const struct tv_field *ft, size_t nf)
+{
+	struct op_cache *c = &t->cache[i];
+	struct row_prog *p = c->prog;
+
+	if (p != NULL && p->ft == ft && p->nf == nf)
+		return p;
+	if (p == NULL && (p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	c->prog = p;
+	p->ft = ft;
+	p->nf = nf;
+	p->n = 0;
+	if (!rp_bind(p, t, i + 1, t->ops[i].end)) {
+		p->ft = NULL;		/* never matches: bound again next time */
+		return NULL;
+	}
+	return p;
+}
+
+/* Run p once per row of v (a TV_RECORDS), with the row on the stack. */
+static enum td_status
+run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
+    const struct tv *v)
+{
+	struct tv *row = &r->held[r->sp];
+	struct buf *out = r->out;
+	const struct rp_op *o;
+	const struct tv *outer[RP_OUTER_MAX];
+	enum td_status st = TD_OK;
+	const char *base, *s;
+	int64_t iv;
+	size_t k, q;
+	bool b;
+
+	*row = (struct tv){ .type = TV_RECORD };
+	row->u.rec = v->u.rec;
+	row->u.rec.n = 1;
+	row->u.rec.base = v->u.rec.base;
+	r->stack[r->sp++] = row;
+	/* The page's values the rows use, looked up once for the run (not a
+	 * record field's: resolve() keeps those in r->val, reused). */
+	for (q = 0; q < p->n && q < RP_OUTER_MAX; q++) {
+		outer[q] = &rp_ask;
+		if (p->ops[q].outer) {
+			outer[q] = resolve(r, t, &t->ops[p->ops[q].from]);
+			if (outer[q] == &r->val)
+				outer[q] = &rp_ask;
+		}
+	}
+	for (k = 0; k < v->u.rec.n && st == TD_OK; k++) {
+		base = v->u.rec.base + k * v->u.rec.size;
+		row->u.rec.base = base;
+		for (q = 0; q < p->n && st == TD_OK; q++) {
+			o = &p->ops[q];
+			switch (o->kind) {
+			case RP_TEXT:
+				put_text(out, o->s, o->n);
+				r->bol = o->nl_end;
+				break;
+			case RP_INT:
+				memcpy(&iv, base + o->off, sizeof(iv));
+				if (r->num_n == 0 || iv != r->num_v) {
+					char num[24];
+
+					s = fmt_int(num + sizeof(num), iv);
+					r->num_n = (size_t)(num + sizeof(num) - s);
+					memcpy(r->num, s, r->num_n);
+					r->num_v = iv;
+				}
+				/* r->num is 24 bytes: 16 can be read. */
+				if (r->num_n <= 16)
+					put_text(out, r->num, r->num_n);
+				else
+					buf_append(out, r->num, r->num_n);
+				r->bol = false;
+				break;
+			case RP_STR:
+				memcpy(&s, base + o->off, sizeof(s));
+				if (s != NULL && *s != '\0') {
+					if (o->escape)
+						buf_append_html(out, s, strlen(s));
+					else
+						buf_append(out, s, strlen(s));
+					r->bol = false;
+				}
+				break;
+			case RP_BOOL:
+				memcpy(&b, base + o->off, sizeof(b));
+				buf_append(out, b ? "true" : "false", b ? 4 : 5);
+				r->bol = false;
+				break;
+			case RP_UNLESS:
+				if (o->ftype == TVF_BOOL) {
+					memcpy(&b, base + o->off, sizeof(b));
+				} else if (o->ftype == TVF_STR) {
+					memcpy(&s, base + o->off, sizeof(s));
+					b = s != NULL;
+				} else {
+					b = o->ftype == TVF_INT;  /* field_truthy() */
+				}
+				if (b != o->want)
+					q = o->n - 1;
+				break;
+			case RP_OPS:
+				if (o->outer && q < RP_OUTER_MAX && outer[q] != &rp_ask) {
+					const struct op *op = &t->ops[o->from];
+
+					if (op->kind == OP_VAR || op->kind == OP_RAW) {
+						emit_value(r, outer[q], op->kind == OP_VAR);
+						break;
+					}
+					/* A section renders as the template says;
+					 * whether it does is the run's answer. */
+					if (truthy(outer[q]) != (op->kind == OP_SECTION))
+						break;
+				}
+				st = render_ops(r, t, o->from, o->n);
+				break;
+			}
+		}
+		if (st == TD_OK && !buf_ok(out))
+			st = TD_ENOMEM;
+	}
+	r->sp--;
+	return st;
+}
+
 static enum td_status
 render_section(struct render *r, const struct tmpl *t, size_t i)
 {
 	const struct op *op = &t->ops[i];
-	const struct tv *v = resolve(r, t, op);
+	const struct tv_field *f;
+	const struct tv *v;
+	const char *base;
 	enum td_status st = TD_OK;
 	struct tv *row;
 	size_t k;
 
+	/* A row's flag (most are false): decided without resolve(). */
+	if ((f = top_field(r, &t->cache[i], &base)) != NULL) {
+		bool on = field_truthy(f, base);
+
+		if (op->kind == OP_INVERTED)
+			return on ? TD_OK : render_ops(r, t, i + 1, op->end);
+		if (!on)
+			return TD_OK;
+	}
+	v = resolve(r, t, op);
 	if (op->kind == OP_INVERTED) {
 		if (truthy(v))
 			return TD_OK;
@@ -1409,6 +1848,12 @@ render_section(struct render *r, const struct tmpl *t, size_t i)
 	if (!truthy(v))
 		return TD_OK;
 	if (v->type == TV_RECORDS) {
+		const struct row_prog *p;
+
+		/* Outside an indented partial (put_text does not indent). */
+		if (r->ind == NULL &&
+		    (p = row_prog(t, i, v->u.rec.f, v->u.rec.nf)) != NULL)
+			return run_rows(r, t, p, v);
 		row = &r->held[r->sp];
 		*row = (struct tv){ .type = TV_RECORD };
 		row->u.rec = v->u.rec;
@@ -1476,34 +1921,57 @@ static enum td_status
 render_ops(struct render *r, const struct tmpl *t, size_t from, size_t to)
 {
 	enum td_status st = TD_OK;
+	const struct tv_field *f;
 	const struct op *op;
+	const char *base;
 	size_t i;
 
 	/* A self-including partial must not exhaust the stack. */
 	if (r->depth > TMPL_MAX_DEPTH)
 		return TD_EINVAL;
 	r->depth++;
+	/* A failed buffer takes no more text; the sections and partials
+	 * look at it, so a page past the arena's cap stops soon. */
 	for (i = from; i < to && st == TD_OK; i++) {
-		if (!buf_ok(r->out)) {
-			st = TD_ENOMEM;
-			break;
-		}
 		op = &t->ops[i];
 		switch (op->kind) {
 		case OP_TEXT:
-			emit_text(r, op->str, op->len);
+			if (r->ind == NULL) {
+				put_text(r->out, op->str, op->len);
+				r->bol = op->nl_end;
+			} else {
+				emit_text(r, op->str, op->len);
+			}
 			break;
 		case OP_VAR:
 		case OP_RAW:
-			emit_value(r, resolve(r, t, op), op->kind == OP_VAR);
+			if ((f = top_field(r, &t->cache[i], &base)) != NULL)
+				emit_field(r, f, base, op->kind == OP_VAR);
+			else
+				emit_value(r, resolve(r, t, op),
+				    op->kind == OP_VAR);
 			break;
 		case OP_SECTION:
 		case OP_INVERTED:
+			/* A section over a field of the row at the top: a
+			 * scalar, holding no names. Skip a body not to render;
+			 * else render it right here, in this loop, unless it
+			 * reads {{.}} (then the value must be pushed). */
+			if ((f = top_field(r, &t->cache[i], &base)) != NULL &&
+			    (op->kind == OP_INVERTED || !op->uses_top)) {
+				if (field_truthy(f, base) != (op->kind == OP_SECTION))
+					i = op->end - 1;
+				break;
+			}
 			st = render_section(r, t, i);
 			i = op->end - 1;
+			if (st == TD_OK && !buf_ok(r->out))
+				st = TD_ENOMEM;
 			break;
 		case OP_PARTIAL:
 			st = render_partial(r, op);
+			if (st == TD_OK && !buf_ok(r->out))
+				st = TD_ENOMEM;
 			break;
 		}
 	}
