@@ -316,7 +316,7 @@ test_error_page_replaces(void **state)
 {
 	static struct config cfg;
 	struct tmpl_set *set = tmpl_set_new();
-	struct app app = { &cfg, set, NULL };
+	struct app app = { .cfg = &cfg, .tmpl = set, .db = NULL };
 	struct ctx c = { 0 };
 	struct response r;
 	char err[128];

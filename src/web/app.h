@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "randpool.h"
 #include "session.h"
 #include "status.h"
 #include "store.h"
@@ -32,6 +33,7 @@ struct app {
 	const struct config *cfg;
 	const struct tmpl_set *tmpl;   /* compiled before fork, read-only */
 	struct db *db;                 /* this worker's connection */
+	struct randpool rand;          /* this worker's, made after fork */
 };
 
 /* Everything a handler sees. */

@@ -316,28 +316,15 @@ validate(struct ctx *c, struct todo_input *in)
 	return in->title_error == NULL && in->description_error == NULL;
 }
 
-/* The add form's one-time token: a random UUID (version 4). */
+/* The add form's one-time token: a random UUID (version 4), from the
+ * worker's randpool (one getrandom(2) per 256 tokens). */
 static const char *
-new_token(struct arena *a)
+new_token(struct ctx *c)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char r[16];
-	char *s, *p;
-	int i;
+	char *s = arena_alloc(c->arena, UUID_TEXT_LEN + 1);
 
-	randombytes_buf(r, sizeof(r));
-	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
-	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-	/* 8-4-4-4-12 hex digits, by hand (snprintf was 8k a page). */
-	if ((s = p = arena_alloc(a, 37)) == NULL)
-		return NULL;
-	for (i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			*p++ = '-';
-		*p++ = hex[r[i] >> 4];
-		*p++ = hex[r[i] & 15];
-	}
-	*p = '\0';
+	if (s != NULL)
+		randpool_uuid(&c->app->rand, s);
 	return s;
 }
 
@@ -494,7 +481,7 @@ render_list(struct ctx *c, const struct list_state *st,
 	tv_set_str(v, "return_to", self);
 	if (strcmp(self, "/todos") != 0)     /* the edit page's default */
 		tv_set_str(v, "return_to_enc", enc.data);
-	tv_set_str(v, "token", new_token(c->arena));
+	tv_set_str(v, "token", new_token(c));
 	set_form_fields(v, "new", in);
 	/* Show a pending confirmation once (then clear its cookie), and put
 	 * the focus on exactly one control: the one the action leads back to

@@ -418,7 +418,7 @@ int
 worker_main(int listen_fd, struct pool_slot *slot, void *arg)
 {
 	struct worker_env *env = arg;
-	struct app app = { env->cfg, env->tmpl, NULL };
+	struct app app = { .cfg = env->cfg, .tmpl = env->tmpl, .db = NULL };
 	const struct db_stmt *stmts;
 	struct arena *a = NULL;
 	FCGX_Request fr;
@@ -431,6 +431,8 @@ worker_main(int listen_fd, struct pool_slot *slot, void *arg)
 		log_error("libsodium failed to initialise");
 		return 1;
 	}
+	/* Made here, after fork: no two workers draw the same bytes. */
+	randpool_init(&app.rand);
 	stmts = store_statements(&nstmts);
 	/* The connection is opened lazily by the first request, after fork:
 	 * a PGconn is never shared between processes. */
