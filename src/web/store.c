@@ -510,17 +510,20 @@ enum { BOOLOID = 16, INT8OID = 20, INT4OID = 23, TEXTOID = 25,
 /* PostgreSQL's timestamps count from 2000-01-01, Unix's from 1970. */
 #define PG_EPOCH_US INT64_C(946684800000000)
 
-static uint64_t
+/* (memcpy and a byte swap: one load and a bswap, inlined) */
+static inline uint64_t
 be_u64(const char *v)
 {
-	const unsigned char *p = (const unsigned char *)v;
+	uint64_t x;
 
-	return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 |
-	    (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
-	    (uint64_t)p[6] << 8 | p[7];
+	memcpy(&x, v, sizeof(x));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	x = __builtin_bswap64(x);
+#endif
+	return x;
 }
 
-static int64_t
+static inline int64_t
 bin_i64(const PGresult *res, int row, int col)
 {
 	return (int64_t)be_u64(PQgetvalue(res, row, col));
@@ -659,13 +662,16 @@ store_search(struct db *db, struct arena *a, const struct store_session *who,
 	extra = rows - 1 > STORE_PAGE_SIZE;
 	out->has_older = dir == PAGE_NEWER ? more : extra;
 	out->has_newer = dir == PAGE_NEWER ? extra : more;
-	out->items = arena_calloc(a, (size_t)rows, sizeof(*out->items));
+	/* Not zeroed: each row is written whole below (a compound literal
+	 * zeroes the fields a list page leaves unset). */
+	out->items = arena_alloc(a, (size_t)rows * sizeof(*out->items));
 	if (out->items == NULL || out->email == NULL) {
 		rc = TD_ENOMEM;
 		goto out;
 	}
 	for (i = 0, n = 0; i < rows; i++) {
 		struct todo *t = &out->items[n];
+		const char *desc = NULL;
 		size_t tl, dl;
 		char *s;
 
@@ -690,15 +696,18 @@ store_search(struct db *db, struct arena *a, const struct store_session *who,
 		}
 		memcpy(s, PQgetvalue(res, i, 1), tl);
 		s[tl] = '\0';
-		t->title = s;
 		if (dl > 0 || !PQgetisnull(res, i, 2)) {
 			memcpy(s + tl + 1, PQgetvalue(res, i, 2), dl);
 			s[tl + 1 + dl] = '\0';
-			t->description = s + tl + 1;
+			desc = s + tl + 1;
 		}
-		t->id = bin_i64(res, i, 0);
-		t->completed = PQgetvalue(res, i, 3)[0] != 0;
-		t->created_us = bin_i64(res, i, 4) + PG_EPOCH_US;
+		*t = (struct todo){
+			.id = bin_i64(res, i, 0),
+			.title = s,
+			.description = desc,
+			.completed = PQgetvalue(res, i, 3)[0] != 0,
+			.created_us = bin_i64(res, i, 4) + PG_EPOCH_US,
+		};
 		t->created_off = (int32_t)((bin_i64(res, i, 5) + PG_EPOCH_US -
 		    t->created_us) / 1000000);
 		n++;
