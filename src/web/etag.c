@@ -273,8 +273,9 @@ etag_list_page(char out[ETAG_SIZE], const char *csrf, const char *view,
 		 * now. */
 		h_u64(&h, (uint64_t)t->id);
 		h_u64(&h, (uint64_t)t->created_us);
-		h_u64(&h, (uint64_t)(int64_t)t->created_off << 1 | t->completed);
-		h_u64(&h, reltime_relative_key(&at, now));
+		/* the offset's 32 bits, completed, the key's 24 bits */
+		h_u64(&h, (uint64_t)(uint32_t)t->created_off << 1 | t->completed |
+		    (uint64_t)reltime_relative_key(&at, now) << 33);
 		h_str(&h, t->title);
 		h_str(&h, t->description);
 	}

@@ -70,11 +70,16 @@ local_day(const struct reltime_at *t)
 	return floor_div(local_secs(t), 86400);
 }
 
-static char *
+/* Two digits by table: a page writes ~16 pairs a row. */
+static const char pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+static inline char *
 put2(char *p, unsigned v)
 {
-	p[0] = (char)('0' + v / 10 % 10);
-	p[1] = (char)('0' + v % 10);
+	memcpy(p, pairs + 2 * (v % 100), 2);
 	return p + 2;
 }
 
@@ -260,14 +265,14 @@ relative_of(const struct reltime_at *t, const struct civil *c,
 	}
 }
 
-uint64_t
+uint32_t
 reltime_relative_key(const struct reltime_at *t, const struct reltime_at *now)
 {
 	int64_t n;
 	enum rel_kind k = relative_kind(t, now, &n);
 
-	/* n < 2^56: at most days of a 64-bit microsecond range. */
-	return (uint64_t)k << 56 | (uint64_t)n;
+	/* n < 60 minutes, < 48 hours (a DST day, offsets), < 7 days. */
+	return (uint32_t)k << 16 | (uint32_t)(n & 0xffff);
 }
 
 void

@@ -33,8 +33,8 @@ void reltime_relative(const struct reltime_at *t, const struct reltime_at *now,
     char out[RELTIME_REL_MAX]);
 /* A number standing for reltime_relative's words: for one t, two nows give
  * the same number exactly when they give the same words (a date's words
- * follow from t). Cheaper to digest than the words (etag.c). */
-uint64_t reltime_relative_key(const struct reltime_at *t, const struct reltime_at *now);
+ * follow from t). Below 2^24. Cheaper to digest than the words (etag.c). */
+uint32_t reltime_relative_key(const struct reltime_at *t, const struct reltime_at *now);
 
 /* The three in the arena; false when out of memory. */
 struct reltime_text {

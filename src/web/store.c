@@ -599,9 +599,10 @@ page_values(const PGresult *res, int row, int col, int64_t v[PAGE_VALUES],
 }
 
 enum td_status
-store_search(struct db *db, struct arena *a, const struct store_session *who,
+store_search_check(struct db *db, struct arena *a, const struct store_session *who,
     const char *q, enum todo_filter f, enum page_dir dir,
-    const struct page_cursor *cur, struct todo_page *out)
+    const struct page_cursor *cur, struct todo_page *out, store_page_fn fn,
+    void *ctx, bool *done)
 {
 	static const Oid types[] = { INT8OID, TEXTOID, TEXTOID, BOOLOID,
 		TIMESTAMPTZOID, TIMESTAMPOID, INT8ARRAYOID };
@@ -613,8 +614,9 @@ store_search(struct db *db, struct arena *a, const struct store_session *who,
 	enum td_status rc;
 	int rows, i, n, pr, stmt;
 	bool extra, more, search = q != NULL && *q != '\0';
-	size_t kept;
+	size_t kept, k;
 
+	*done = false;
 	memset(out, 0, sizeof(*out));
 	with_session(params, who);
 	if (dir != PAGE_FIRST) {
@@ -648,7 +650,7 @@ store_search(struct db *db, struct arena *a, const struct store_session *who,
 		rc = TD_EDB;
 		goto out;
 	}
-	out->email = arena_strndup(a, PQgetvalue(res, pr, 1), (size_t)PQgetlength(res, pr, 1));
+	out->email = PQgetvalue(res, pr, 1);
 	out->active = pv[PV_ACTIVE];
 	out->completed = pv[PV_COMPLETED];
 	more = pv[PV_MORE] != 0;
@@ -665,45 +667,34 @@ store_search(struct db *db, struct arena *a, const struct store_session *who,
 	/* Not zeroed: each row is written whole below (a compound literal
 	 * zeroes the fields a list page leaves unset). */
 	out->items = arena_alloc(a, (size_t)rows * sizeof(*out->items));
-	if (out->items == NULL || out->email == NULL) {
+	if (out->items == NULL) {
 		rc = TD_ENOMEM;
 		goto out;
 	}
 	for (i = 0, n = 0; i < rows; i++) {
 		struct todo *t = &out->items[n];
-		const char *desc = NULL;
-		size_t tl, dl;
-		char *s;
+		const char *title, *desc;
 
 		if (i == pr)
 			continue;
 		/* The fixed-width values' lengths say they are there (NULL has
-		 * length 0); an empty text is told from NULL by asking. */
-		tl = (size_t)PQgetlength(res, i, 1);
-		dl = (size_t)PQgetlength(res, i, 2);
+		 * length 0); an empty text is told from NULL by asking. The
+		 * strings point into the answer until copied below. */
+		title = PQgetvalue(res, i, 1);
+		desc = PQgetvalue(res, i, 2);
 		if (PQgetlength(res, i, 0) != 8 || PQgetlength(res, i, 3) != 1 ||
 		    PQgetlength(res, i, 4) != 8 || PQgetlength(res, i, 5) != 8 ||
-		    (tl == 0 && PQgetisnull(res, i, 1))) {
+		    (title[0] == '\0' && PQgetisnull(res, i, 1))) {
 			log_error("store: %s answered a todo with NULLs",
 			    statements[stmt].name);
 			rc = TD_EDB;
 			goto out;
 		}
-		/* Title and description in one allocation. */
-		if ((s = arena_alloc(a, tl + dl + 2)) == NULL) {
-			rc = TD_ENOMEM;
-			goto out;
-		}
-		memcpy(s, PQgetvalue(res, i, 1), tl);
-		s[tl] = '\0';
-		if (dl > 0 || !PQgetisnull(res, i, 2)) {
-			memcpy(s + tl + 1, PQgetvalue(res, i, 2), dl);
-			s[tl + 1 + dl] = '\0';
-			desc = s + tl + 1;
-		}
+		if (desc[0] == '\0' && PQgetisnull(res, i, 2))
+			desc = NULL;
 		*t = (struct todo){
 			.id = bin_i64(res, i, 0),
-			.title = s,
+			.title = title,
 			.description = desc,
 			.completed = PQgetvalue(res, i, 3)[0] != 0,
 			.created_us = bin_i64(res, i, 4) + PG_EPOCH_US,
@@ -731,9 +722,42 @@ store_search(struct db *db, struct arena *a, const struct store_session *who,
 		out->before -= (int64_t)out->n;
 	if (out->before < 0)
 		out->before = 0;
+	if (fn != NULL && fn(ctx, out)) {
+		*done = true;
+		goto out;
+	}
+	/* Copied out of the answer: the email, each title and description
+	 * (one allocation a todo). */
+	out->email = arena_strdup(a, out->email);
+	for (k = 0; k < out->n; k++) {
+		struct todo *t = &out->items[k];
+		size_t tl = strlen(t->title), dl = t->description ? strlen(t->description) : 0;
+		char *c = arena_alloc(a, tl + dl + 2);
+
+		if (c == NULL || out->email == NULL) {
+			rc = TD_ENOMEM;
+			goto out;
+		}
+		memcpy(c, t->title, tl + 1);
+		t->title = c;
+		if (t->description != NULL) {
+			memcpy(c + tl + 1, t->description, dl + 1);
+			t->description = c + tl + 1;
+		}
+	}
 out:
 	PQclear(res);
 	return rc;
+}
+
+enum td_status
+store_search(struct db *db, struct arena *a, const struct store_session *who,
+    const char *q, enum todo_filter f, enum page_dir dir,
+    const struct page_cursor *cur, struct todo_page *out)
+{
+	bool done;
+
+	return store_search_check(db, a, who, q, f, dir, cur, out, NULL, NULL, &done);
 }
 
 enum td_status

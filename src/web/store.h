@@ -83,6 +83,16 @@ enum td_status store_list(struct db *db, struct arena *a,
 enum td_status store_search(struct db *db, struct arena *a,
     const struct store_session *who, const char *q, enum todo_filter f,
     enum page_dir dir, const struct page_cursor *cur, struct todo_page *out);
+/* A look at the page before its strings are copied into the arena (the
+ * list page's ETag: a 304 needs no copies). fn gets the page with its
+ * email, titles and descriptions in the database's answer, valid during
+ * the call only; true: that is all (*done, and out's strings are gone),
+ * false: store_search goes on as without it. */
+typedef bool (*store_page_fn)(void *ctx, const struct todo_page *page);
+enum td_status store_search_check(struct db *db, struct arena *a,
+    const struct store_session *who, const char *q, enum todo_filter f,
+    enum page_dir dir, const struct page_cursor *cur, struct todo_page *out,
+    store_page_fn fn, void *ctx, bool *done);
 /* *now_off: the person's UTC offset now, for times relative to now. */
 enum td_status store_get(struct db *db, struct arena *a,
     const struct store_session *who, int64_t id, struct todo *out,

@@ -419,6 +419,27 @@ list_not_modified(struct ctx *c, const char *self, const struct todo_page *page,
 	return false;
 }
 
+/* store_search_check's look at a plain list page before its strings are
+ * copied: answered 304 (list_not_modified), or on to render. A page that
+ * redirects (nearest_page) gets no tag, as before. */
+struct list_fresh {
+	struct ctx *c;
+	const struct list_state *st;
+	const char *self;
+	struct reltime_at *now;
+};
+
+static bool
+list_fresh(void *ctx, const struct todo_page *page)
+{
+	struct list_fresh *k = ctx;
+
+	if (nearest_page(k->c, k->st, page) != NULL)
+		return false;
+	k->now->off_s = page->now_off;
+	return list_not_modified(k->c, k->self, page, k->now);
+}
+
 /* "Results for “q”", the empty message, the search form's values. */
 static void
 set_search_values(struct ctx *c, struct tv *v, const struct list_state *st)
@@ -455,22 +476,26 @@ render_list(struct ctx *c, const struct list_state *st,
 	struct tv *v;
 	const char *self, *to;
 	struct buf enc;
+	struct list_fresh fresh;
 	enum td_status rc;
+	bool done;
 	size_t i;
 
-	if ((rc = store_search(c->app->db, c->arena, c->who, st->q, st->filter,
-	    st->dir, &st->cursor, &page)) != TD_OK) {
+	self = list_url(c->arena, st->filter, st->dir, &st->cursor, st->q);
+	fresh = (struct list_fresh){ c, st, self, &now };
+	if ((rc = store_search_check(c->app->db, c->arena, c->who, st->q, st->filter,
+	    st->dir, &st->cursor, &page, in == NULL ? list_fresh : NULL, &fresh,
+	    &done)) != TD_OK) {
 		app_fail(c, rc);
 		return;
 	}
+	if (done)                   /* 304 */
+		return;
 	if (in == NULL && (to = nearest_page(c, st, &page)) != NULL) {
 		app_redirect(c, NULL, to);
 		return;
 	}
 	now.off_s = page.now_off;
-	self = list_url(c->arena, st->filter, st->dir, &st->cursor, st->q);
-	if (in == NULL && list_not_modified(c, self, &page, &now))
-		return;
 	buf_init(&enc, c->arena);
 	buf_append_urlenc(&enc, self, strlen(self));
 	if ((v = app_page_values(c, labels[st->filter])) == NULL || !buf_ok(&enc)) {
