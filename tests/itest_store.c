@@ -2228,7 +2228,7 @@ test_search_check(void **state)
 	create_ok(sdb, "older");
 	assert_int_equal(store_create(sdb, &me, "newest", "its text", NULL), TD_OK);
 	assert_int_equal(store_search_check(sdb, arena, &me, NULL, FILTER_ALL, PAGE_FIRST,
-	    NULL, &p, look, &s, &done), TD_OK);
+	    NULL, &p, look, &s, &done, NULL), TD_OK);
 	assert_true(done);
 	assert_int_equal(s.calls, 1);
 	assert_int_equal(s.n, 2);
@@ -2236,7 +2236,7 @@ test_search_check(void **state)
 
 	s = (struct seen){ 0, false, 0, "", NULL };
 	assert_int_equal(store_search_check(sdb, arena, &me, NULL, FILTER_ALL, PAGE_FIRST,
-	    NULL, &p, look, &s, &done), TD_OK);
+	    NULL, &p, look, &s, &done, NULL), TD_OK);
 	assert_false(done);
 	assert_int_equal(s.calls, 1);
 	list(sdb, FILTER_ALL, PAGE_FIRST, NULL, &q);
@@ -2249,10 +2249,30 @@ test_search_check(void **state)
 	assert_string_equal(p.items[1].title, "older");
 	/* copied out of the answer, which is gone */
 	assert_ptr_not_equal(p.items[0].title, s.first_ptr);
+	/* Kept: not copied, valid until the answer is freed; none kept
+	 * after a look that ends it. */
+	{
+		void *answer = &s;
+
+		s = (struct seen){ 0, false, 0, "", NULL };
+		assert_int_equal(store_search_check(sdb, arena, &me, NULL, FILTER_ALL,
+		    PAGE_FIRST, NULL, &p, look, &s, &done, &answer), TD_OK);
+		assert_non_null(answer);
+		assert_ptr_equal(p.items[0].title, s.first_ptr);
+		assert_string_equal(p.items[0].title, "newest");
+		assert_string_equal(p.items[0].description, "its text");
+		store_answer_free(answer);
+		s.answer = true;
+		assert_int_equal(store_search_check(sdb, arena, &me, NULL, FILTER_ALL,
+		    PAGE_FIRST, NULL, &p, look, &s, &done, &answer), TD_OK);
+		assert_true(done);
+		assert_null(answer);
+		store_answer_free(NULL);
+	}
 	/* another person: their own list, empty */
 	s.calls = 0;
 	assert_int_equal(store_search_check(sdb, arena, &other, NULL, FILTER_ALL,
-	    PAGE_FIRST, NULL, &p, look, &s, &done), TD_OK);
+	    PAGE_FIRST, NULL, &p, look, &s, &done, NULL), TD_OK);
 	assert_int_equal(s.calls, 1);
 	assert_int_equal(p.n, 0);
 }

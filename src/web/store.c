@@ -602,7 +602,7 @@ enum td_status
 store_search_check(struct db *db, struct arena *a, const struct store_session *who,
     const char *q, enum todo_filter f, enum page_dir dir,
     const struct page_cursor *cur, struct todo_page *out, store_page_fn fn,
-    void *ctx, bool *done)
+    void *ctx, bool *done, void **keep)
 {
 	static const Oid types[] = { INT8OID, TEXTOID, TEXTOID, BOOLOID,
 		TIMESTAMPTZOID, TIMESTAMPOID, INT8ARRAYOID };
@@ -617,6 +617,8 @@ store_search_check(struct db *db, struct arena *a, const struct store_session *w
 	size_t kept, k;
 
 	*done = false;
+	if (keep != NULL)
+		*keep = NULL;
 	memset(out, 0, sizeof(*out));
 	with_session(params, who);
 	if (dir != PAGE_FIRST) {
@@ -726,6 +728,10 @@ store_search_check(struct db *db, struct arena *a, const struct store_session *w
 		*done = true;
 		goto out;
 	}
+	if (keep != NULL) {         /* the caller frees the answer */
+		*keep = res;
+		return TD_OK;
+	}
 	/* Copied out of the answer: the email, each title and description
 	 * (one allocation a todo). */
 	out->email = arena_strdup(a, out->email);
@@ -757,7 +763,13 @@ store_search(struct db *db, struct arena *a, const struct store_session *who,
 {
 	bool done;
 
-	return store_search_check(db, a, who, q, f, dir, cur, out, NULL, NULL, &done);
+	return store_search_check(db, a, who, q, f, dir, cur, out, NULL, NULL, &done, NULL);
+}
+
+void
+store_answer_free(void *answer)
+{
+	PQclear(answer);
 }
 
 enum td_status
