@@ -2192,6 +2192,91 @@ test_time_zone(void **state)
 	assert_string_equal(acct.time_zone, "America/St_Johns");
 }
 
+/* store_search_check's look: the page before its strings are copied
+ * (the list page's 304 digests it there), then either the end (done) or
+ * the same page as store_list's, its strings copied out of the answer. */
+struct seen {
+	int calls;
+	bool answer;
+	size_t n;
+	char first[64];
+	const char *first_ptr;
+};
+
+static bool
+look(void *ctx, const struct todo_page *page)
+{
+	struct seen *s = ctx;
+
+	s->calls++;
+	s->n = page->n;
+	if (page->n > 0) {
+		snprintf(s->first, sizeof(s->first), "%s", page->items[0].title);
+		s->first_ptr = page->items[0].title;
+	}
+	return s->answer;
+}
+
+static void
+test_search_check(void **state)
+{
+	struct seen s = { 0, true, 0, "", NULL };
+	struct todo_page p, q;
+	bool done = false;
+
+	(void)state;
+	create_ok(sdb, "older");
+	assert_int_equal(store_create(sdb, &me, "newest", "its text", NULL), TD_OK);
+	assert_int_equal(store_search_check(sdb, arena, &me, NULL, FILTER_ALL, PAGE_FIRST,
+	    NULL, &p, look, &s, &done, NULL), TD_OK);
+	assert_true(done);
+	assert_int_equal(s.calls, 1);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.first, "newest");
+
+	s = (struct seen){ 0, false, 0, "", NULL };
+	assert_int_equal(store_search_check(sdb, arena, &me, NULL, FILTER_ALL, PAGE_FIRST,
+	    NULL, &p, look, &s, &done, NULL), TD_OK);
+	assert_false(done);
+	assert_int_equal(s.calls, 1);
+	list(sdb, FILTER_ALL, PAGE_FIRST, NULL, &q);
+	assert_int_equal(p.n, q.n);
+	assert_string_equal(p.email, q.email);
+	assert_int_equal(p.active, q.active);
+	assert_string_equal(p.items[0].title, "newest");
+	assert_string_equal(p.items[0].description, "its text");
+	assert_null(p.items[1].description);
+	assert_string_equal(p.items[1].title, "older");
+	/* copied out of the answer, which is gone */
+	assert_ptr_not_equal(p.items[0].title, s.first_ptr);
+	/* Kept: not copied, valid until the answer is freed; none kept
+	 * after a look that ends it. */
+	{
+		void *answer = &s;
+
+		s = (struct seen){ 0, false, 0, "", NULL };
+		assert_int_equal(store_search_check(sdb, arena, &me, NULL, FILTER_ALL,
+		    PAGE_FIRST, NULL, &p, look, &s, &done, &answer), TD_OK);
+		assert_non_null(answer);
+		assert_ptr_equal(p.items[0].title, s.first_ptr);
+		assert_string_equal(p.items[0].title, "newest");
+		assert_string_equal(p.items[0].description, "its text");
+		store_answer_free(answer);
+		s.answer = true;
+		assert_int_equal(store_search_check(sdb, arena, &me, NULL, FILTER_ALL,
+		    PAGE_FIRST, NULL, &p, look, &s, &done, &answer), TD_OK);
+		assert_true(done);
+		assert_null(answer);
+		store_answer_free(NULL);
+	}
+	/* another person: their own list, empty */
+	s.calls = 0;
+	assert_int_equal(store_search_check(sdb, arena, &other, NULL, FILTER_ALL,
+	    PAGE_FIRST, NULL, &p, look, &s, &done, NULL), TD_OK);
+	assert_int_equal(s.calls, 1);
+	assert_int_equal(p.n, 0);
+}
+
 int
 main(void)
 {
@@ -2232,6 +2317,7 @@ main(void)
 		T(test_search_matches),
 		T(test_pager_position),
 		T(test_time_zone),
+		T(test_search_check),
 #undef T
 	};
 

@@ -209,6 +209,44 @@ test_text_matches_parts(void **state)
 	arena_free(a);
 }
 
+/* The key etag.c digests in place of the words: along a walk of now
+ * (uneven steps, over 9 days, with offsets that differ between t and now as
+ * across a DST change), it changes exactly when the words do. */
+static void
+test_relative_key(void **state)
+{
+	static const int32_t offs[][2] = { { 0, 0 }, { 3600, 7200 }, { -16200, -16200 },
+		{ 7200, 3600 }, { 19800, 20700 } };
+	char prev[RELTIME_REL_MAX], cur[RELTIME_REL_MAX];
+	uint32_t pk, ck;
+	size_t i;
+	int64_t d;
+	int changes;
+
+	(void)state;
+	for (i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		struct reltime_at t = { NOON_Z + 1234567, offs[i][0] };
+		struct reltime_at now = { t.us - 120 * S, offs[i][1] };
+
+		reltime_relative(&t, &now, prev);
+		pk = reltime_relative_key(&t, &now);
+		changes = 0;
+		for (d = 1; now.us < t.us + 9 * 86400 * S; d = d % 13 + 1) {
+			now.us += d * 7 * S;
+			reltime_relative(&t, &now, cur);
+			ck = reltime_relative_key(&t, &now);
+			assert_int_equal(ck == pk, strcmp(cur, prev) == 0);
+			assert_true(ck < 1u << 24);
+			changes += ck != pk;
+			memcpy(prev, cur, sizeof(prev));
+			pk = ck;
+		}
+		/* minutes 1-59 (a step may skip one), hours, yesterday, days 2-6,
+		 * the date */
+		assert_true(changes > 70);
+	}
+}
+
 int
 main(void)
 {
@@ -220,6 +258,7 @@ main(void)
 		cmocka_unit_test(test_dst_change),
 		cmocka_unit_test(test_arena_text),
 		cmocka_unit_test(test_text_matches_parts),
+		cmocka_unit_test(test_relative_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

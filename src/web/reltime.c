@@ -70,11 +70,16 @@ local_day(const struct reltime_at *t)
 	return floor_div(local_secs(t), 86400);
 }
 
-static char *
+/* Two digits by table: a page writes ~16 pairs a row. */
+static const char pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+static inline char *
 put2(char *p, unsigned v)
 {
-	p[0] = (char)('0' + v / 10 % 10);
-	p[1] = (char)('0' + v % 10);
+	memcpy(p, pairs + 2 * (v % 100), 2);
 	return p + 2;
 }
 
@@ -198,32 +203,76 @@ put_ago(char *p, int64_t n, const char *unit, size_t ulen)
 	memcpy(p, " ago", 5);
 }
 
-/* c: t's local time, or NULL (then computed when needed). */
+/* Which wording t gets against now (enum rel_kind), and its number. */
+enum rel_kind { REL_NOW, REL_MINUTES, REL_HOURS, REL_YESTERDAY, REL_DAYS, REL_DATE };
+
+static enum rel_kind
+relative_kind(const struct reltime_at *t, const struct reltime_at *now, int64_t *n)
+{
+	int64_t secs = floor_div(now->us - t->us, 1000000), days;
+
+	*n = 0;
+	if (secs < 60)
+		return REL_NOW;
+	if (secs < 3600) {
+		*n = secs / 60;
+		return REL_MINUTES;
+	}
+	if (secs < 86400 || (days = local_day(now) - local_day(t)) < 1) {
+		/* (24 h or more, yet the same local date: a DST day of 25 h) */
+		*n = secs / 3600;
+		return REL_HOURS;
+	}
+	if (days == 1)
+		return REL_YESTERDAY;
+	if (days < 7) {
+		*n = days;
+		return REL_DAYS;
+	}
+	return REL_DATE;
+}
+
 static void
 relative_of(const struct reltime_at *t, const struct civil *c,
     const struct reltime_at *now, char out[RELTIME_REL_MAX])
 {
-	int64_t secs = floor_div(now->us - t->us, 1000000), days;
 	struct civil own;
+	int64_t n;
 
-	if (secs < 60) {
+	switch (relative_kind(t, now, &n)) {
+	case REL_NOW:
 		memcpy(out, "just now", 9);
-	} else if (secs < 3600) {
-		put_ago(out, secs / 60, "minute", 6);
-	} else if (secs < 86400 || (days = local_day(now) - local_day(t)) < 1) {
-		/* (24 h or more, yet the same local date: a DST day of 25 h) */
-		put_ago(out, secs / 3600, "hour", 4);
-	} else if (days == 1) {
+		break;
+	case REL_MINUTES:
+		put_ago(out, n, "minute", 6);
+		break;
+	case REL_HOURS:
+		put_ago(out, n, "hour", 4);
+		break;
+	case REL_YESTERDAY:
 		memcpy(out, "yesterday", 10);
-	} else if (days < 7) {
-		put_ago(out, days, "day", 3);
-	} else {
+		break;
+	case REL_DAYS:
+		put_ago(out, n, "day", 3);
+		break;
+	case REL_DATE:
 		if (c == NULL) {
 			local_civil(t, &own);
 			c = &own;
 		}
 		*put_date(out, c) = '\0';
+		break;
 	}
+}
+
+uint32_t
+reltime_relative_key(const struct reltime_at *t, const struct reltime_at *now)
+{
+	int64_t n;
+	enum rel_kind k = relative_kind(t, now, &n);
+
+	/* n < 60 minutes, < 48 hours (a DST day, offsets), < 7 days. */
+	return (uint32_t)k << 16 | (uint32_t)(n & 0xffff);
 }
 
 void

@@ -31,6 +31,10 @@ void reltime_title(const struct reltime_at *t, char out[RELTIME_TITLE_MAX]);
  * "N days ago" (< 7), then the local date "29 Nov 2026". */
 void reltime_relative(const struct reltime_at *t, const struct reltime_at *now,
     char out[RELTIME_REL_MAX]);
+/* A number standing for reltime_relative's words: for one t, two nows give
+ * the same number exactly when they give the same words (a date's words
+ * follow from t). Below 2^24. Cheaper to digest than the words (etag.c). */
+uint32_t reltime_relative_key(const struct reltime_at *t, const struct reltime_at *now);
 
 /* The three in the arena; false when out of memory. */
 struct reltime_text {

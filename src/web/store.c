@@ -78,22 +78,25 @@ enum {
 #define TZ_OFFSET_IN(zone, ts) \
 	"(extract(epoch FROM (" ts ") AT TIME ZONE " zone ") - extract(epoch FROM " ts "))::integer"
 #define TZ_OFFSET(ts) TZ_OFFSET_IN("u.time_zone", ts)
-/* A page's answer: one page row, columns 0-6 (the person, their counts,
- * whether a page lies on the other side of the cursor, how many rows lie
- * before the page, the matches of a search (NULL for the list: the counts
- * give it), the zone's offset now), then a row per todo, columns 7-12 (its
- * own, and its wall time in the person's zone: a timestamp, from which C
- * takes the offset). Each kind leaves the other's columns NULL: the page's
- * values are not repeated on 51 rows for PostgreSQL to send and libpq to
- * parse. */
+/* A page's answer: one page row, then a row per todo, in the same seven
+ * columns. A todo row: its id, title, description, completed, created_at,
+ * and its wall time in the person's zone (a timestamp, from which C takes
+ * the offset); column 6 NULL. The page row: the person's email as its
+ * title, and the page's values packed into column 6, an int8[] of
+ * PAGE_VALUES (their counts, whether a page lies on the other side of
+ * the cursor, how many rows lie before the page, the matches of a search
+ * (NULL for the list: the counts give it), the zone's offset now); the
+ * rest NULL. The page's values are not repeated on 51 rows, and no todo
+ * row carries a column per page value (13 columns had 7 NULLs a row):
+ * fewer cells for PostgreSQL to send and libpq to parse. */
 #define PAGE_ROW(more, before, total) \
-	"SELECT me.email, coalesce(c.active, 0), coalesce(c.completed, 0), (" more ")::boolean, " \
-	"(" before ")::bigint, (" total ")::bigint, " TZ_OFFSET_IN("me.time_zone", "now()") ", " \
-	"NULL::bigint, NULL::text, NULL::text, NULL::boolean, NULL::timestamptz, NULL::timestamp "
+	"SELECT NULL::bigint, me.email, NULL::text, NULL::boolean, NULL::timestamptz, " \
+	"NULL::timestamp, ARRAY[coalesce(c.active, 0), coalesce(c.completed, 0), " \
+	"(" more ")::boolean::integer, (" before ")::bigint, (" total ")::bigint, " \
+	TZ_OFFSET_IN("me.time_zone", "now()") "]::bigint[] "
 #define TODO_ROW \
-	"SELECT NULL::text, NULL::bigint, NULL::bigint, NULL::boolean, NULL::bigint, NULL::bigint, " \
-	"NULL::integer, t.id, t.title, t.description, t.completed, t.created_at, " \
-	"t.created_at AT TIME ZONE me.time_zone "
+	"SELECT t.id, t.title, t.description, t.completed, t.created_at, " \
+	"t.created_at AT TIME ZONE me.time_zone, NULL::bigint[] "
 
 /* One statement per filter and direction: each gets a plan that uses the
  * right index, which one statement with OR-ed conditions would not. The
@@ -503,33 +506,35 @@ int32_value(const PGresult *res, int row, int col)
 
 /* Type OIDs (pg_type.h, stable across releases). */
 enum { BOOLOID = 16, INT8OID = 20, INT4OID = 23, TEXTOID = 25,
-	TIMESTAMPOID = 1114, TIMESTAMPTZOID = 1184 };
+	TIMESTAMPOID = 1114, TIMESTAMPTZOID = 1184, INT8ARRAYOID = 1016 };
 /* PostgreSQL's timestamps count from 2000-01-01, Unix's from 1970. */
 #define PG_EPOCH_US INT64_C(946684800000000)
 
-static uint64_t
+/* (memcpy and a byte swap: one load and a bswap, inlined) */
+static inline uint64_t
 be_u64(const char *v)
 {
-	const unsigned char *p = (const unsigned char *)v;
+	uint64_t x;
 
-	return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 |
-	    (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
-	    (uint64_t)p[6] << 8 | p[7];
+	memcpy(&x, v, sizeof(x));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	x = __builtin_bswap64(x);
+#endif
+	return x;
 }
 
-static int64_t
+static inline int64_t
 bin_i64(const PGresult *res, int row, int col)
 {
 	return (int64_t)be_u64(PQgetvalue(res, row, col));
 }
 
-static int32_t
-bin_i32(const PGresult *res, int row, int col)
+static uint32_t
+be_u32(const char *v)
 {
-	const unsigned char *p = (const unsigned char *)PQgetvalue(res, row, col);
+	const unsigned char *p = (const unsigned char *)v;
 
-	return (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3]);
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 /* Does the answer have the columns (and types) the decoding below reads?
@@ -558,22 +563,62 @@ newest_first(const void *x, const void *y)
 	return a->id < b->id ? 1 : a->id > b->id ? -1 : 0;
 }
 
-enum td_status
-store_search(struct db *db, struct arena *a, const struct store_session *who,
-    const char *q, enum todo_filter f, enum page_dir dir,
-    const struct page_cursor *cur, struct todo_page *out)
+/* The page row's int8[] (PAGE_ROW), binary (array_send): dimensions,
+ * flags, element type, then per dimension its length and lower bound,
+ * then each element as a length (-1: NULL) and its 8 bytes. */
+enum { PV_ACTIVE, PV_COMPLETED, PV_MORE, PV_BEFORE, PV_TOTAL, PV_NOW_OFF, PAGE_VALUES };
+
+static bool
+page_values(const PGresult *res, int row, int col, int64_t v[PAGE_VALUES],
+    bool null[PAGE_VALUES])
 {
-	static const Oid types[] = { TEXTOID, INT8OID, INT8OID, BOOLOID, INT8OID,
-		INT8OID, INT4OID, INT8OID, TEXTOID, TEXTOID, BOOLOID, TIMESTAMPTZOID,
-		TIMESTAMPOID };
+	const char *p = PQgetvalue(res, row, col);
+	int len = PQgetlength(res, row, col), i;
+
+	if (len < 20 || be_u32(p) != 1 || be_u32(p + 8) != INT8OID ||
+	    be_u32(p + 12) != PAGE_VALUES)
+		return false;
+	p += 20;
+	len -= 20;
+	for (i = 0; i < PAGE_VALUES; i++) {
+		if (len < 4)
+			return false;
+		null[i] = be_u32(p) == UINT32_MAX;
+		v[i] = 0;
+		if (!null[i]) {
+			if (be_u32(p) != 8 || len < 12)
+				return false;
+			v[i] = (int64_t)be_u64(p + 4);
+			p += 8;
+			len -= 8;
+		}
+		p += 4;
+		len -= 4;
+	}
+	return len == 0;
+}
+
+enum td_status
+store_search_check(struct db *db, struct arena *a, const struct store_session *who,
+    const char *q, enum todo_filter f, enum page_dir dir,
+    const struct page_cursor *cur, struct todo_page *out, store_page_fn fn,
+    void *ctx, bool *done, void **keep)
+{
+	static const Oid types[] = { INT8OID, TEXTOID, TEXTOID, BOOLOID,
+		TIMESTAMPTZOID, TIMESTAMPOID, INT8ARRAYOID };
 	char ts[48], id[24];
 	const char *params[MAX_PARAMS];
+	int64_t pv[PAGE_VALUES];
+	bool pnull[PAGE_VALUES];
 	PGresult *res = NULL;
 	enum td_status rc;
 	int rows, i, n, pr, stmt;
 	bool extra, more, search = q != NULL && *q != '\0';
-	size_t kept;
+	size_t kept, k;
 
+	*done = false;
+	if (keep != NULL)
+		*keep = NULL;
 	memset(out, 0, sizeof(*out));
 	with_session(params, who);
 	if (dir != PAGE_FIRST) {
@@ -596,61 +641,68 @@ store_search(struct db *db, struct arena *a, const struct store_session *who,
 		rc = TD_ENOSESSION;
 		goto out;
 	}
-	for (pr = 0; pr < rows && !PQgetisnull(res, pr, 7); pr++)
+	for (pr = 0; pr < rows && PQgetisnull(res, pr, 6); pr++)
 		;
 	if (!has_types(res, types, (int)(sizeof(types) / sizeof(types[0]))) || pr == rows ||
-	    PQgetisnull(res, pr, 0) || PQgetisnull(res, pr, 1) || PQgetisnull(res, pr, 2) ||
-	    PQgetisnull(res, pr, 3) || PQgetisnull(res, pr, 4) || PQgetisnull(res, pr, 6)) {
+	    PQgetisnull(res, pr, 1) || !page_values(res, pr, 6, pv, pnull) ||
+	    pnull[PV_ACTIVE] || pnull[PV_COMPLETED] || pnull[PV_MORE] ||
+	    pnull[PV_BEFORE] || pnull[PV_NOW_OFF]) {
 		log_error("store: %s answered without its page row or with unexpected columns",
 		    statements[stmt].name);
 		rc = TD_EDB;
 		goto out;
 	}
-	out->email = copy_value(a, res, pr, 0);
-	out->active = bin_i64(res, pr, 1);
-	out->completed = bin_i64(res, pr, 2);
-	more = PQgetvalue(res, pr, 3)[0] != 0;
-	out->before = bin_i64(res, pr, 4);
-	if (!PQgetisnull(res, pr, 5))
-		out->total = bin_i64(res, pr, 5);
+	out->email = PQgetvalue(res, pr, 1);
+	out->active = pv[PV_ACTIVE];
+	out->completed = pv[PV_COMPLETED];
+	more = pv[PV_MORE] != 0;
+	out->before = pv[PV_BEFORE];
+	if (!pnull[PV_TOTAL])
+		out->total = pv[PV_TOTAL];
 	else
 		out->total = f == FILTER_ALL ? out->active + out->completed :
 		    f == FILTER_ACTIVE ? out->active : out->completed;
-	out->now_off = bin_i32(res, pr, 6);
+	out->now_off = (int32_t)pv[PV_NOW_OFF];
 	extra = rows - 1 > STORE_PAGE_SIZE;
 	out->has_older = dir == PAGE_NEWER ? more : extra;
 	out->has_newer = dir == PAGE_NEWER ? extra : more;
-	out->items = arena_calloc(a, (size_t)rows, sizeof(*out->items));
-	if (out->items == NULL || out->email == NULL) {
+	/* Not zeroed: each row is written whole below (a compound literal
+	 * zeroes the fields a list page leaves unset). */
+	out->items = arena_alloc(a, (size_t)rows * sizeof(*out->items));
+	if (out->items == NULL) {
 		rc = TD_ENOMEM;
 		goto out;
 	}
 	for (i = 0, n = 0; i < rows; i++) {
 		struct todo *t = &out->items[n];
+		const char *title, *desc;
 
 		if (i == pr)
 			continue;
-		if (PQgetisnull(res, i, 7) || PQgetisnull(res, i, 8) ||
-		    PQgetisnull(res, i, 10) || PQgetisnull(res, i, 11) ||
-		    PQgetisnull(res, i, 12)) {
+		/* The fixed-width values' lengths say they are there (NULL has
+		 * length 0); an empty text is told from NULL by asking. The
+		 * strings point into the answer until copied below. */
+		title = PQgetvalue(res, i, 1);
+		desc = PQgetvalue(res, i, 2);
+		if (PQgetlength(res, i, 0) != 8 || PQgetlength(res, i, 3) != 1 ||
+		    PQgetlength(res, i, 4) != 8 || PQgetlength(res, i, 5) != 8 ||
+		    (title[0] == '\0' && PQgetisnull(res, i, 1))) {
 			log_error("store: %s answered a todo with NULLs",
 			    statements[stmt].name);
 			rc = TD_EDB;
 			goto out;
 		}
-		t->id = bin_i64(res, i, 7);
-		/* Not NULL (checked above): no third libpq call for it. */
-		t->title = arena_strndup(a, PQgetvalue(res, i, 8),
-		    (size_t)PQgetlength(res, i, 8));
-		t->description = copy_value(a, res, i, 9);
-		t->completed = PQgetvalue(res, i, 10)[0] != 0;
-		t->created_us = bin_i64(res, i, 11) + PG_EPOCH_US;
-		t->created_off = (int32_t)((bin_i64(res, i, 12) + PG_EPOCH_US -
+		if (desc[0] == '\0' && PQgetisnull(res, i, 2))
+			desc = NULL;
+		*t = (struct todo){
+			.id = bin_i64(res, i, 0),
+			.title = title,
+			.description = desc,
+			.completed = PQgetvalue(res, i, 3)[0] != 0,
+			.created_us = bin_i64(res, i, 4) + PG_EPOCH_US,
+		};
+		t->created_off = (int32_t)((bin_i64(res, i, 5) + PG_EPOCH_US -
 		    t->created_us) / 1000000);
-		if (t->title == NULL || (t->description == NULL && !PQgetisnull(res, i, 9))) {
-			rc = TD_ENOMEM;
-			goto out;
-		}
 		n++;
 	}
 	rows = n;
@@ -672,9 +724,52 @@ store_search(struct db *db, struct arena *a, const struct store_session *who,
 		out->before -= (int64_t)out->n;
 	if (out->before < 0)
 		out->before = 0;
+	if (fn != NULL && fn(ctx, out)) {
+		*done = true;
+		goto out;
+	}
+	if (keep != NULL) {         /* the caller frees the answer */
+		*keep = res;
+		return TD_OK;
+	}
+	/* Copied out of the answer: the email, each title and description
+	 * (one allocation a todo). */
+	out->email = arena_strdup(a, out->email);
+	for (k = 0; k < out->n; k++) {
+		struct todo *t = &out->items[k];
+		size_t tl = strlen(t->title), dl = t->description ? strlen(t->description) : 0;
+		char *c = arena_alloc(a, tl + dl + 2);
+
+		if (c == NULL || out->email == NULL) {
+			rc = TD_ENOMEM;
+			goto out;
+		}
+		memcpy(c, t->title, tl + 1);
+		t->title = c;
+		if (t->description != NULL) {
+			memcpy(c + tl + 1, t->description, dl + 1);
+			t->description = c + tl + 1;
+		}
+	}
 out:
 	PQclear(res);
 	return rc;
+}
+
+enum td_status
+store_search(struct db *db, struct arena *a, const struct store_session *who,
+    const char *q, enum todo_filter f, enum page_dir dir,
+    const struct page_cursor *cur, struct todo_page *out)
+{
+	bool done;
+
+	return store_search_check(db, a, who, q, f, dir, cur, out, NULL, NULL, &done, NULL);
+}
+
+void
+store_answer_free(void *answer)
+{
+	PQclear(answer);
 }
 
 enum td_status

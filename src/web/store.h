@@ -83,6 +83,20 @@ enum td_status store_list(struct db *db, struct arena *a,
 enum td_status store_search(struct db *db, struct arena *a,
     const struct store_session *who, const char *q, enum todo_filter f,
     enum page_dir dir, const struct page_cursor *cur, struct todo_page *out);
+/* A look at the page before its strings are copied into the arena (the
+ * list page's ETag: a 304 needs no copies). fn (or NULL) gets the page
+ * with its email, titles and descriptions in the database's answer;
+ * true: that is all (*done, and out's strings are gone), false: on as
+ * store_search. keep NULL: the strings are copied into the arena; else
+ * they are not, and stay valid until store_answer_free(*keep) (the page
+ * rendered at once: no copies). */
+typedef bool (*store_page_fn)(void *ctx, const struct todo_page *page);
+enum td_status store_search_check(struct db *db, struct arena *a,
+    const struct store_session *who, const char *q, enum todo_filter f,
+    enum page_dir dir, const struct page_cursor *cur, struct todo_page *out,
+    store_page_fn fn, void *ctx, bool *done, void **keep);
+/* NULL is nothing to free. */
+void store_answer_free(void *answer);
 /* *now_off: the person's UTC offset now, for times relative to now. */
 enum td_status store_get(struct db *db, struct arena *a,
     const struct store_session *who, int64_t id, struct todo *out,

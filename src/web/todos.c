@@ -419,6 +419,27 @@ list_not_modified(struct ctx *c, const char *self, const struct todo_page *page,
 	return false;
 }
 
+/* store_search_check's look at a plain list page before its strings are
+ * copied: answered 304 (list_not_modified), or on to render. A page that
+ * redirects (nearest_page) gets no tag, as before. */
+struct list_fresh {
+	struct ctx *c;
+	const struct list_state *st;
+	const char *self;
+	struct reltime_at *now;
+};
+
+static bool
+list_fresh(void *ctx, const struct todo_page *page)
+{
+	struct list_fresh *k = ctx;
+
+	if (nearest_page(k->c, k->st, page) != NULL)
+		return false;
+	k->now->off_s = page->now_off;
+	return list_not_modified(k->c, k->self, page, k->now);
+}
+
 /* "Results for “q”", the empty message, the search form's values. */
 static void
 set_search_values(struct ctx *c, struct tv *v, const struct list_state *st)
@@ -436,10 +457,11 @@ set_search_values(struct ctx *c, struct tv *v, const struct list_state *st)
 	    list_url(c->arena, FILTER_COMPLETED, PAGE_FIRST, NULL, st->q));
 }
 
-/* The list page; in != NULL re-shows a rejected add form (422). */
+/* render_list's page from store_search_check's. */
 static void
-render_list(struct ctx *c, const struct list_state *st,
-    const struct todo_input *in, int status)
+render_page(struct ctx *c, const struct list_state *st,
+    const struct todo_input *in, int status, const struct todo_page *pagep,
+    const char *self, struct reltime_at now)
 {
 	static const char *const empty[] = {
 		"Nothing to do yet. Add your first todo above.",
@@ -447,30 +469,20 @@ render_list(struct ctx *c, const struct list_state *st,
 		"No completed todos yet.",
 	};
 	static const char *const labels[] = { "All", "Active", "Completed" };
-	struct todo_page page;
+	const struct todo_page page = *pagep;
 	struct flash f = { NULL, -1, 0, 0, NULL };
 	int64_t focus_row = 0, undo_row = 0;
-	struct reltime_at now = { now_us(), 0 };
 	struct row_view *rows;
 	struct tv *v;
-	const char *self, *to;
+	const char *to;
 	struct buf enc;
-	enum td_status rc;
 	size_t i;
 
-	if ((rc = store_search(c->app->db, c->arena, c->who, st->q, st->filter,
-	    st->dir, &st->cursor, &page)) != TD_OK) {
-		app_fail(c, rc);
-		return;
-	}
 	if (in == NULL && (to = nearest_page(c, st, &page)) != NULL) {
 		app_redirect(c, NULL, to);
 		return;
 	}
 	now.off_s = page.now_off;
-	self = list_url(c->arena, st->filter, st->dir, &st->cursor, st->q);
-	if (in == NULL && list_not_modified(c, self, &page, &now))
-		return;
 	buf_init(&enc, c->arena);
 	buf_append_urlenc(&enc, self, strlen(self));
 	if ((v = app_page_values(c, labels[st->filter])) == NULL || !buf_ok(&enc)) {
@@ -506,7 +518,8 @@ render_list(struct ctx *c, const struct list_state *st,
 	if (f.code != NULL && strncmp(f.code, "all", 3) == 0)
 		tv_set_bool(v, "focus_toggle_all", true);
 	set_search_values(c, v, st);
-	if ((rows = arena_calloc(c->arena, page.n + 1, sizeof(*rows))) == NULL) {
+	/* Each row is written whole below. */
+	if ((rows = arena_alloc(c->arena, (page.n + 1) * sizeof(*rows))) == NULL) {
 		app_fail(c, TD_ENOMEM);
 		return;
 	}
@@ -572,6 +585,34 @@ render_list(struct ctx *c, const struct list_state *st,
 		tv_set_bool(v, "has_pages", true);
 	}
 	app_render(c, status, "list", v);
+}
+
+/* The list page; in != NULL re-shows a rejected add form (422). */
+static void
+render_list(struct ctx *c, const struct list_state *st,
+    const struct todo_input *in, int status)
+{
+	struct todo_page page;
+	struct reltime_at now = { now_us(), 0 };
+	struct list_fresh fresh;
+	const char *self;
+	enum td_status rc;
+	void *answer;
+	bool done;
+
+	self = list_url(c->arena, st->filter, st->dir, &st->cursor, st->q);
+	fresh = (struct list_fresh){ c, st, self, &now };
+	/* The page's strings stay in the answer until it is rendered. */
+	if ((rc = store_search_check(c->app->db, c->arena, c->who, st->q, st->filter,
+	    st->dir, &st->cursor, &page, in == NULL ? list_fresh : NULL, &fresh,
+	    &done, &answer)) != TD_OK) {
+		app_fail(c, rc);
+		return;
+	}
+	if (done)                   /* 304 */
+		return;
+	render_page(c, st, in, status, &page, self, now);
+	store_answer_free(answer);
 }
 
 /* ---- handlers ---- */
