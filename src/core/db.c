@@ -322,9 +322,13 @@ cancel_statement(struct db *db)
 		return;
 	pid = fork();
 	if (pid == 0) {
+		int sent;
+
 		signal(SIGALRM, SIG_DFL);
 		alarm(CANCEL_CHILD_S);
-		_exit(PQcancel(cancel, err, sizeof(err)) == 1 ? 0 : 1);
+		sent = PQcancel(cancel, err, sizeof(err)) == 1;
+		PQfreeCancel(cancel);   /* the child's copy: valgrind's exit check */
+		_exit(sent ? 0 : 1);
 	}
 	if (pid < 0)
 		log_warn("cannot fork to cancel a statement: %s", strerror(errno));
