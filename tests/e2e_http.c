@@ -684,6 +684,101 @@ test_head_request(void **state)
 	http_resp_free(&r);
 }
 
+/* Bytes in nginx's error log now (TODO_E2E_NGINX_LOG): where a test's
+ * own lines start. */
+static long
+nginx_log_size(void)
+{
+	const char *path = getenv("TODO_E2E_NGINX_LOG");
+	struct stat st;
+
+	assert_non_null(path);
+	assert_int_equal(stat(path, &st), 0);
+	return (long)st.st_size;
+}
+
+/* nginx's error log from byte from on must hold no word on the upstream
+ * (a record after the end, a premature close, an unexpected record). */
+static void
+expect_no_upstream_errors(long from)
+{
+	const char *path = getenv("TODO_E2E_NGINX_LOG");
+	char line[2048];
+	FILE *f;
+
+	assert_non_null(path);
+	assert_non_null(f = fopen(path, "r"));
+	assert_int_equal(fseek(f, from, SEEK_SET), 0);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, "upstream") != NULL || strstr(line, "FastCGI") != NULL)
+			fail_msg("nginx: %s", line);
+	fclose(f);
+}
+
+/* Content-Length, present and equal to the body's length. */
+static void
+expect_whole(const struct http_resp *r)
+{
+	const char *cl = header(r, "Content-Length");
+
+	assert_non_null(cl);
+	assert_int_equal(strtoul(cl, NULL, 10), r->body_len);
+}
+
+/*
+ * The worker ends each request in the writev of its answer's last bytes
+ * (response_wire_*), and libfcgi must not end it again: every kind of
+ * answer arrives whole and nginx finds nothing amiss in the records (an
+ * end missing or sent twice is an upstream error in its log).
+ */
+static void
+test_answers_arrive_whole(void **state)
+{
+	char etag[128], hdr[256];
+	struct http_resp r;
+	long from = nginx_log_size();
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		get("/todos", NULL, &r);                    /* a page */
+		assert_int_equal(r.status, 200);
+		expect_whole(&r);
+		assert_non_null(strstr(r.body, "</html>"));
+		assert_non_null(http_header(&r, "ETag", etag, sizeof(etag)));
+		http_resp_free(&r);
+
+		snprintf(hdr, sizeof(hdr), "If-None-Match: %s\r\n", etag);
+		get("/todos", hdr, &r);                     /* a 304 */
+		assert_int_equal(r.status, 304);
+		assert_int_equal(r.body_len, 0);
+		http_resp_free(&r);
+
+		post("/todos", "title=arrives+whole", NULL, &r);  /* a 303 */
+		assert_int_equal(r.status, 303);
+		assert_non_null(header(&r, "Location"));
+		http_resp_free(&r);
+
+		assert_int_equal(raw_as("HEAD", "/todos", "", "", &r), 0);
+		assert_int_equal(r.status, 200);
+		assert_int_equal(r.body_len, 0);
+		assert_non_null(header(&r, "Content-Length"));
+		http_resp_free(&r);
+
+		get("/nope", NULL, &r);                     /* an error page */
+		assert_int_equal(r.status, 404);
+		expect_whole(&r);
+		http_resp_free(&r);
+
+		get("/healthz", NULL, &r);
+		assert_int_equal(r.status, 200);
+		http_resp_free(&r);
+	}
+	/* nginx logs as it goes; a moment for the last answer's close. */
+	sleep_ms(200);
+	expect_no_upstream_errors(from);
+}
+
 static void
 test_cross_site_posts_refused(void **state)
 {
@@ -1909,6 +2004,7 @@ main(void)
 		cmocka_unit_test(test_pagination),
 		cmocka_unit_test(test_not_found_and_methods),
 		cmocka_unit_test(test_head_request),
+		cmocka_unit_test(test_answers_arrive_whole),
 		cmocka_unit_test(test_cross_site_posts_refused),
 		cmocka_unit_test(test_bad_encodings),
 		cmocka_unit_test(test_oversized_bodies),

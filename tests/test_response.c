@@ -5,8 +5,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <fastcgi.h>
+#include <fcgiapp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "arena.h"
@@ -400,6 +406,379 @@ test_reasons(void **state)
 	    "\r\n");
 }
 
+/* ---- the FastCGI records (response_wire_*) ----
+ * Over a SOCK_SEQPACKET pair each writev(2) arrives as one message, so
+ * the tests see how many writes an answer took and what each held. */
+
+static int wire_fds[2] = { -1, -1 };
+static struct arena *big;
+
+static int
+wire_setup(void **state)
+{
+	(void)state;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, wire_fds) != 0)
+		return -1;
+	big = arena_new(1024 * 1024);
+	return big == NULL ? -1 : 0;
+}
+
+static int
+wire_teardown(void **state)
+{
+	(void)state;
+	if (wire_fds[0] >= 0)
+		close(wire_fds[0]);
+	if (wire_fds[1] >= 0)
+		close(wire_fds[1]);
+	wire_fds[0] = wire_fds[1] = -1;
+	arena_free(big);
+	big = NULL;
+	return 0;
+}
+
+static unsigned char msg[400000];
+
+/* The next write's bytes; 0 when none is waiting. */
+static size_t
+next_message(void)
+{
+	ssize_t n = recv(wire_fds[1], msg, sizeof(msg), MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	assert_true(n > 0);
+	return (size_t)n;
+}
+
+#define WIRE_ID	0x0102	/* both bytes of the id matter */
+
+/* msg[0..len) must be FCGI_STDOUT records (id WIRE_ID, no padding, each
+ * full but the last) holding want[0..n), then with end the end of the
+ * request: an empty FCGI_STDOUT and FCGI_END_REQUEST complete, status 0.
+ * Returns the number of non-empty records. */
+static int
+expect_records(size_t len, const char *want, size_t n, bool end)
+{
+	static const unsigned char fin[] = {
+		1, FCGI_STDOUT, 0x01, 0x02, 0, 0, 0, 0,
+		1, FCGI_END_REQUEST, 0x01, 0x02, 0, 8, 0, 0,
+		0, 0, 0, 0, FCGI_REQUEST_COMPLETE, 0, 0, 0,
+	};
+	size_t at = 0, got = 0, clen;
+	int records = 0;
+
+	while (got < n) {
+		assert_true(len - at >= FCGI_HEADER_LEN);
+		assert_int_equal(msg[at], FCGI_VERSION_1);
+		assert_int_equal(msg[at + 1], FCGI_STDOUT);
+		assert_int_equal(msg[at + 2], 0x01);
+		assert_int_equal(msg[at + 3], 0x02);
+		clen = (size_t)msg[at + 4] << 8 | msg[at + 5];
+		assert_int_equal(msg[at + 6], 0);
+		assert_true(clen > 0 && clen <= n - got);
+		if (got + clen < n)
+			assert_int_equal(clen, FCGI_MAX_LENGTH);
+		at += FCGI_HEADER_LEN;
+		assert_true(len - at >= clen);
+		assert_memory_equal(msg + at, want + got, clen);
+		at += clen;
+		got += clen;
+		records++;
+	}
+	if (end) {
+		assert_int_equal(len - at, sizeof(fin));
+		assert_memory_equal(msg + at, fin, sizeof(fin));
+	} else {
+		assert_int_equal(len, at);
+	}
+	return records;
+}
+
+/* What response_send writes, through the plain sink, for comparison. */
+static const char *
+plain(struct response *r, bool head, size_t *n)
+{
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(response_send(r, head, sink_write, &out), TD_OK);
+	*n = out.len;
+	return out.data;
+}
+
+static void
+test_wire_page_one_write(void **state)
+{
+	struct response r;
+	struct response_wire w;
+	const char *want;
+	size_t i, n;
+
+	(void)state;
+	response_init(&r, big);
+	response_header(&r, "Content-Type", "text/html; charset=utf-8");
+	for (i = 0; i < 2700; i++)
+		buf_puts(&r.body, "<p>page</p");
+	want = plain(&r, false, &n);
+	response_wire_init(&w, &r, wire_fds[0], WIRE_ID);
+	assert_int_equal(response_send(&r, false, response_wire_write, &w), TD_OK);
+	/* Held, not sent: the page goes with the end of the request. */
+	assert_int_equal(next_message(), 0);
+	assert_int_equal(response_wire_end(&w), 0);
+	assert_int_equal(expect_records(next_message(), want, n, true), 1);
+	assert_int_equal(next_message(), 0);
+	assert_false(w.failed);
+}
+
+static void
+test_wire_small_answers(void **state)
+{
+	struct response r;
+	struct response_wire w;
+	const char *want;
+	size_t n;
+	int kind;
+
+	(void)state;
+	/* A 303, a 304, a HEAD, an error page: one write each. */
+	for (kind = 0; kind < 4; kind++) {
+		response_init(&r, big);
+		switch (kind) {
+		case 0: response_redirect(&r, 303, "/todos"); break;
+		case 1: response_not_modified(&r, "\"abc\""); break;
+		case 2: buf_puts(&r.body, "a body HEAD leaves out"); break;
+		case 3:
+			r.status = 404;
+			response_header(&r, "Content-Type", "text/html");
+			buf_puts(&r.body, "<h1>404</h1>");
+			break;
+		}
+		want = plain(&r, kind == 2, &n);
+		response_wire_init(&w, &r, wire_fds[0], WIRE_ID);
+		assert_int_equal(response_send(&r, kind == 2, response_wire_write, &w), TD_OK);
+		assert_int_equal(next_message(), 0);
+		assert_int_equal(response_wire_end(&w), 0);
+		assert_int_equal(expect_records(next_message(), want, n, true), 1);
+		assert_int_equal(next_message(), 0);
+	}
+}
+
+static void
+test_wire_big_body(void **state)
+{
+	struct response r;
+	struct response_wire w;
+	const char *want;
+	size_t i, n;
+
+	(void)state;
+	/* Three records of at most 65535 bytes, still one write. */
+	response_init(&r, big);
+	for (i = 0; i < 15000; i++)
+		buf_puts(&r.body, "0123456789");
+	want = plain(&r, false, &n);
+	response_wire_init(&w, &r, wire_fds[0], WIRE_ID);
+	assert_int_equal(response_send(&r, false, response_wire_write, &w), TD_OK);
+	assert_int_equal(response_wire_end(&w), 0);
+	assert_int_equal(expect_records(next_message(), want, n, true), 3);
+	assert_int_equal(next_message(), 0);
+}
+
+static void
+test_wire_streamed(void **state)
+{
+	struct response r;
+	struct response_wire w;
+	char want[20000];
+	size_t i, hn, n;
+
+	(void)state;
+	response_init(&r, big);
+	response_wire_init(&w, &r, wire_fds[0], WIRE_ID);
+	response_set_writer(&r, false, response_wire_write, &w);
+	response_header(&r, "Content-Type", "text/csv");
+	assert_int_equal(response_stream_start(&r), TD_OK);
+	/* The head is held until the first chunk. */
+	assert_int_equal(next_message(), 0);
+	hn = (size_t)snprintf(want, sizeof(want),
+	    "Status: 200 OK\r\nContent-Type: text/csv\r\n\r\n");
+	for (i = 0; i < 1000; i++)
+		buf_puts(&r.body, "row,1,two\n");
+	memcpy(want + hn, r.body.data, r.body.len);
+	n = hn + r.body.len;
+	/* A chunk goes at once (its buffer is reused), without the end. */
+	assert_int_equal(response_stream_body(&r), TD_OK);
+	assert_int_equal(expect_records(next_message(), want, n, false), 1);
+	assert_int_equal(next_message(), 0);
+	/* The last one goes with the end of the request. */
+	buf_puts(&r.body, "last\n");
+	assert_int_equal(response_send(&r, false, response_wire_write, &w), TD_OK);
+	assert_int_equal(next_message(), 0);
+	assert_int_equal(response_wire_end(&w), 0);
+	assert_int_equal(expect_records(next_message(), "last\n", 5, true), 1);
+	assert_int_equal(next_message(), 0);
+}
+
+static void
+test_wire_cut(void **state)
+{
+	static const unsigned char bad[FCGI_HEADER_LEN] = { 0 };
+	struct response r;
+	struct response_wire w;
+
+	(void)state;
+	response_init(&r, big);
+	response_wire_init(&w, &r, wire_fds[0], WIRE_ID);
+	response_set_writer(&r, false, response_wire_write, &w);
+	assert_int_equal(response_stream_start(&r), TD_OK);
+	buf_puts(&r.body, "held, never sent");
+	response_stream_cut(&r);
+	assert_int_equal(response_send(&r, false, response_wire_write, &w), TD_OK);
+	/* A version-0 record, and neither the held head nor an end. */
+	assert_int_equal(response_wire_cut(&w), 0);
+	assert_int_equal(next_message(), sizeof(bad));
+	assert_memory_equal(msg, bad, sizeof(bad));
+	assert_int_equal(next_message(), 0);
+}
+
+static void
+test_wire_failure(void **state)
+{
+	struct response r;
+	struct response_wire w;
+	size_t i;
+
+	(void)state;
+	/* nginx gone: the end's write fails and says why. */
+	close(wire_fds[1]);
+	wire_fds[1] = -1;
+	response_init(&r, big);
+	for (i = 0; i < 1000; i++)
+		buf_puts(&r.body, "0123456789");
+	response_wire_init(&w, &r, wire_fds[0], WIRE_ID);
+	assert_int_equal(response_send(&r, false, response_wire_write, &w), TD_OK);
+	assert_int_equal(response_wire_end(&w), -1);
+	assert_true(w.failed);
+	assert_int_equal(w.err, EPIPE);
+	/* Nothing more is tried. */
+	assert_int_equal(response_wire_write(&w, "x", 1), -1);
+	assert_int_equal(response_wire_end(&w), -1);
+}
+
+/* The records a request's start sends (FCGX_Accept_r reads them): an
+ * FCGI_BEGIN_REQUEST (responder, flags), no parameters, no body. */
+static void
+send_request_start(int fd, bool keep)
+{
+	const unsigned char rec[] = {
+		1, FCGI_BEGIN_REQUEST, 0x01, 0x02, 0, 8, 0, 0,
+		0, FCGI_RESPONDER, keep ? FCGI_KEEP_CONN : 0, 0, 0, 0, 0, 0,
+		1, FCGI_PARAMS, 0x01, 0x02, 0, 0, 0, 0,
+		1, FCGI_STDIN, 0x01, 0x02, 0, 0, 0, 0,
+	};
+
+	assert_int_equal(write(fd, rec, sizeof(rec)), (ssize_t)sizeof(rec));
+}
+
+/* All the peer reads until the connection's end, into msg. */
+static size_t
+read_to_eof(int fd)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while ((n = read(fd, msg + len, sizeof(msg) - len)) > 0)
+		len += (size_t)n;
+	assert_int_equal(n, 0);
+	return len;
+}
+
+static void
+test_wire_libfcgi_ends_nothing(void **state)
+{
+	struct response r;
+	struct response_wire w;
+	FCGX_Request fr;
+	const char *want;
+	size_t i, n;
+	int fds[2];
+
+	(void)state;
+	assert_int_equal(FCGX_Init(), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+	send_request_start(fds[1], false);
+	/* As the worker: the connection is its own, libfcgi reads it. */
+	assert_int_equal(FCGX_InitRequest(&fr, -1, 0), 0);
+	fr.ipcFd = fds[0];
+	fr.keepConnection = 1;
+	assert_int_equal(FCGX_Accept_r(&fr), 0);
+	assert_int_equal(fr.requestId, WIRE_ID);
+	response_init(&r, big);
+	for (i = 0; i < 3000; i++)
+		buf_puts(&r.body, "<p>page</p");
+	want = plain(&r, false, &n);
+	response_wire_init(&w, &r, fr.ipcFd, fr.requestId);
+	assert_int_equal(response_send(&r, false, response_wire_write, &w), TD_OK);
+	assert_int_equal(response_wire_end(&w), 0);
+	response_wire_done(&w, &fr);
+	/* libfcgi's end of the request writes nothing more: the peer reads
+	 * the records and one end, then the close (not kept: no
+	 * FCGI_KEEP_CONN; detached: a plain close). */
+	FCGX_Detach(&fr);
+	FCGX_Finish_r(&fr);
+	assert_int_equal(fr.ipcFd, -1);
+	expect_records(read_to_eof(fds[1]), want, n, true);
+	close(fds[1]);
+}
+
+static void
+test_wire_kept_connection(void **state)
+{
+	struct response r;
+	struct response_wire w;
+	FCGX_Request fr;
+	const char *want;
+	size_t n;
+	int fds[2], round;
+
+	(void)state;
+	/* nginx asks to keep the connection (FCGI_KEEP_CONN): kept after a
+	 * whole answer; closed after a failed write. */
+	assert_int_equal(FCGX_Init(), 0);
+	for (round = 0; round < 2; round++) {
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+		send_request_start(fds[1], true);
+		assert_int_equal(FCGX_InitRequest(&fr, -1, 0), 0);
+		fr.ipcFd = fds[0];
+		fr.keepConnection = 1;
+		assert_int_equal(FCGX_Accept_r(&fr), 0);
+		response_init(&r, big);
+		response_redirect(&r, 303, "/todos");
+		want = plain(&r, false, &n);
+		response_wire_init(&w, &r, fr.ipcFd, fr.requestId);
+		assert_int_equal(response_send(&r, false, response_wire_write, &w), TD_OK);
+		if (round == 1) {
+			shutdown(fds[1], SHUT_RD);   /* the peer reads no more */
+			close(fds[1]);
+			assert_int_equal(response_wire_end(&w), -1);
+		} else {
+			assert_int_equal(response_wire_end(&w), 0);
+		}
+		response_wire_done(&w, &fr);
+		FCGX_Finish_r(&fr);
+		if (round == 0) {
+			assert_int_equal(fr.ipcFd, fds[0]);
+			/* One answer and its end, nothing after. */
+			shutdown(fds[0], SHUT_WR);
+			expect_records(read_to_eof(fds[1]), want, n, true);
+			close(fds[0]);
+			close(fds[1]);
+		} else {
+			assert_int_equal(fr.ipcFd, -1);
+		}
+		FCGX_Free(&fr, 0);
+	}
+}
+
 int
 main(void)
 {
@@ -415,7 +794,18 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_clear_headers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_page_replaces, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reasons, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wire_page_one_write, wire_setup, wire_teardown),
+		cmocka_unit_test_setup_teardown(test_wire_small_answers, wire_setup, wire_teardown),
+		cmocka_unit_test_setup_teardown(test_wire_big_body, wire_setup, wire_teardown),
+		cmocka_unit_test_setup_teardown(test_wire_streamed, wire_setup, wire_teardown),
+		cmocka_unit_test_setup_teardown(test_wire_cut, wire_setup, wire_teardown),
+		cmocka_unit_test_setup_teardown(test_wire_failure, wire_setup, wire_teardown),
+		cmocka_unit_test_setup_teardown(test_wire_libfcgi_ends_nothing, wire_setup, wire_teardown),
+		cmocka_unit_test_setup_teardown(test_wire_kept_connection, wire_setup, wire_teardown),
 	};
+
+	/* A write to a closed socket fails with EPIPE, as in the worker. */
+	signal(SIGPIPE, SIG_IGN);
 
 	return cmocka_run_group_tests_name("response", tests, NULL, NULL);
 }

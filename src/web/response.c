@@ -1,9 +1,14 @@
 /* response.c - see response.h. */
 #include "response.h"
 
+#include <errno.h>
+#include <fastcgi.h>
+#include <fcgiapp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/uio.h>
 
 #include "arena.h"
 #include "log.h"
@@ -254,4 +259,189 @@ response_send(struct response *r, bool head, response_write_fn write_fn,
 	if (!head && r->status != 304 && r->body.len > 0 && write_fn(ctx, r->body.data, r->body.len) != 0)
 		return TD_ESYSTEM;
 	return TD_OK;
+}
+
+/* ---- the FastCGI records ---- */
+
+/* Records of a writev: 8 x 64 KB, so a body the arena holds (not
+ * streamed) leaves in one writev, and iov[] stays on the stack. */
+#define WIRE_RECORDS	8
+
+void
+response_wire_init(struct response_wire *w, const struct response *r, int fd,
+    int request_id)
+{
+	w->fd = fd;
+	w->request_id = request_id;
+	w->r = r;
+	w->held = NULL;
+	w->held_len = 0;
+	w->failed = false;
+	w->err = 0;
+	w->n = 0;
+}
+
+static void
+record_header(unsigned char *h, int type, int id, size_t len)
+{
+	h[0] = FCGI_VERSION_1;
+	h[1] = (unsigned char)type;
+	h[2] = (unsigned char)(id >> 8);
+	h[3] = (unsigned char)id;
+	h[4] = (unsigned char)(len >> 8);
+	h[5] = (unsigned char)len;
+	h[6] = 0;                  /* no padding */
+	h[7] = 0;
+}
+
+static int
+writev_all(struct response_wire *w, struct iovec *iov, int cnt)
+{
+	ssize_t n;
+
+	while (cnt > 0) {
+		if ((n = writev(w->fd, iov, cnt)) < 0) {
+			if (errno == EINTR)
+				continue;
+			w->failed = true;
+			w->err = errno;
+			return -1;
+		}
+		while (cnt > 0 && (size_t)n >= iov->iov_len) {
+			n -= (ssize_t)iov->iov_len;
+			iov++;
+			cnt--;
+		}
+		if (cnt > 0) {
+			iov->iov_base = (char *)iov->iov_base + n;
+			iov->iov_len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
+/* a then b as FCGI_STDOUT records of up to 65535 bytes; end: the end of
+ * the request after them, in the last writev. */
+static int
+wire_send(struct response_wire *w, const char *a, size_t an, const char *b,
+    size_t bn, bool end)
+{
+	unsigned char hdr[WIRE_RECORDS][FCGI_HEADER_LEN];
+	/* An empty FCGI_STDOUT (end of the stream), FCGI_END_REQUEST with
+	 * application status 0 and FCGI_REQUEST_COMPLETE. */
+	unsigned char fin[FCGI_HEADER_LEN + sizeof(FCGI_EndRequestRecord)] = { 0 };
+	struct iovec iov[WIRE_RECORDS * 3 + 1];
+	size_t take, h, t;
+	int cnt, k;
+
+	if (w->failed)
+		return -1;
+	do {
+		for (cnt = 0, k = 0; k < WIRE_RECORDS && an + bn > 0; k++) {
+			take = an + bn > FCGI_MAX_LENGTH ? FCGI_MAX_LENGTH : an + bn;
+			h = an < take ? an : take;
+			t = take - h;
+			record_header(hdr[k], FCGI_STDOUT, w->request_id, take);
+			iov[cnt++] = (struct iovec){ hdr[k], FCGI_HEADER_LEN };
+			if (h > 0) {
+				iov[cnt++] = (struct iovec){ (void *)(uintptr_t)a, h };
+				a += h;
+				an -= h;
+			}
+			if (t > 0) {
+				iov[cnt++] = (struct iovec){ (void *)(uintptr_t)b, t };
+				b += t;
+				bn -= t;
+			}
+		}
+		if (end && an + bn == 0) {
+			record_header(fin, FCGI_STDOUT, w->request_id, 0);
+			record_header(fin + FCGI_HEADER_LEN, FCGI_END_REQUEST,
+			    w->request_id, sizeof(FCGI_EndRequestBody));
+			fin[FCGI_HEADER_LEN * 2 + 4] = FCGI_REQUEST_COMPLETE;
+			iov[cnt++] = (struct iovec){ fin, sizeof(fin) };
+		}
+		if (cnt > 0 && writev_all(w, iov, cnt) != 0)
+			return -1;
+	} while (an + bn > 0);
+	return 0;
+}
+
+int
+response_wire_write(void *ctx, const char *data, size_t n)
+{
+	struct response_wire *w = ctx;
+	int rc;
+
+	if (w->failed)
+		return -1;
+	if (w->held != NULL) {
+		rc = wire_send(w, w->head, w->n, w->held, w->held_len, false);
+		w->n = 0;
+		w->held = NULL;
+		w->held_len = 0;
+		if (rc != 0)
+			return -1;
+	}
+	if (n <= sizeof(w->head) - w->n) {
+		memcpy(w->head + w->n, data, n);
+		w->n += n;
+		return 0;
+	}
+	/* Not streamed: the piece is the headers or the body, which stay in
+	 * the arena to the end (response_send's status line always fits). */
+	if (w->r != NULL && !w->r->streamed) {
+		w->held = data;
+		w->held_len = n;
+		return 0;
+	}
+	rc = wire_send(w, w->head, w->n, data, n, false);
+	w->n = 0;
+	return rc;
+}
+
+int
+response_wire_end(struct response_wire *w)
+{
+	int rc = wire_send(w, w->head, w->n, w->held, w->held_len, true);
+
+	w->n = 0;
+	w->held = NULL;
+	w->held_len = 0;
+	return rc;
+}
+
+int
+response_wire_cut(struct response_wire *w)
+{
+	unsigned char bad[FCGI_HEADER_LEN] = { 0 };
+	struct iovec iov = { bad, sizeof(bad) };
+
+	w->n = 0;
+	w->held = NULL;
+	w->held_len = 0;
+	if (w->failed)
+		return -1;
+	return writev_all(w, &iov, 1);
+}
+
+/* libfcgi 2.4.2 (fcgiapp.c): FCGX_Finish_r closes err, then out, with
+ * FCGX_FClose, which for a stream already closed (wasFCloseCalled) writes
+ * nothing and returns EOF if the stream has an error; EOF from either
+ * closes the connection. These are FCGX_Stream's public fields. */
+void
+response_wire_done(const struct response_wire *w, struct FCGX_Request *fr)
+{
+	FCGX_Stream *s[2] = { fr->out, fr->err };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (s[i] == NULL)
+			continue;
+		s[i]->wasFCloseCalled = 1;
+		s[i]->isClosed = 1;
+		s[i]->rdNext = s[i]->stop = s[i]->wrNext;
+	}
+	if (w->failed && fr->out != NULL && fr->out->FCGI_errno == 0)
+		fr->out->FCGI_errno = w->err != 0 ? w->err : EIO;
 }

@@ -2,7 +2,9 @@
  * request's arena and written in one piece as a FastCGI (CGI-style)
  * response: "Status: 200 OK\r\nName: value\r\n...\r\n\r\nbody".
  * A body of any size (an export) is sent instead as it is made, in
- * chunks through the same buffer (response_stream_*). */
+ * chunks through the same buffer (response_stream_*). The worker's writer
+ * (response_wire_*) frames it as FastCGI records and ends the request in
+ * the same writev(2) as the answer's last bytes. */
 #ifndef TODO_RESPONSE_H
 #define TODO_RESPONSE_H
 
@@ -13,6 +15,7 @@
 #include "status.h"
 
 struct arena;
+struct FCGX_Request;
 
 /* The worker's writer: returns 0 or -1. */
 typedef int (*response_write_fn)(void *ctx, const char *data, size_t n);
@@ -76,5 +79,42 @@ enum td_status response_stream_body(struct response *r);
  * ending the request, so that nginx drops the client's (no last chunk):
  * a cut body never reads as a whole one. */
 void response_stream_cut(struct response *r);
+
+/* ---- the FastCGI records (the worker's writer) ----
+ * libfcgi's output stream cuts an answer into 8 KB records, a write(2)
+ * each, and ends the request (an empty FCGI_STDOUT and FCGI_END_REQUEST)
+ * in a write of its own: nginx woke for each. The wire holds what a
+ * response writes (up to head[] copied; a bigger piece of a response not
+ * streamed, its body, by pointer: the arena keeps it to the end) and
+ * sends it with the end of the request in one writev. A streamed body's
+ * chunks go at once (their buffer is reused), in records of up to 64 KB.
+ * The worker must then keep libfcgi from ending the request again. */
+struct response_wire {
+	int fd;                    /* the connection to nginx */
+	int request_id;
+	const struct response *r;  /* r->streamed: nothing may be held */
+	const char *held;          /* a piece by pointer, after head[] */
+	size_t held_len;
+	bool failed;               /* a write failed: errno in err */
+	int err;
+	size_t n;                  /* bytes in head[] */
+	char head[4096];
+};
+
+void response_wire_init(struct response_wire *w, const struct response *r,
+    int fd, int request_id);
+/* A response_write_fn (ctx: the wire): returns 0 or -1 (a write failed). */
+int response_wire_write(void *ctx, const char *data, size_t n);
+/* Sends what is held and the end of the request (an empty FCGI_STDOUT,
+ * FCGI_END_REQUEST complete), the end in the last writev. 0 or -1. */
+int response_wire_end(struct response_wire *w);
+/* A streamed body that cannot be finished: what is held is dropped and
+ * a record nginx must refuse (version 0) is sent, so that it drops the
+ * client's connection rather than end the body as if whole. 0 or -1. */
+int response_wire_cut(struct response_wire *w);
+/* After response_wire_end or _cut: FCGX_Finish_r must not end the request
+ * again. A failed write is left as the output stream's error, so that it
+ * closes the connection (even one nginx asked to keep). */
+void response_wire_done(const struct response_wire *w, struct FCGX_Request *fr);
 
 #endif

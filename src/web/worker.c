@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <fastcgi.h>
 #include <fcgiapp.h>
 #include <malloc.h>
 #include <poll.h>
@@ -13,7 +12,6 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,114 +39,6 @@ read_stdin(void *ctx, char *buf, size_t n)
 	if (got < 0 || FCGX_GetError(in) != 0)
 		return -1;
 	return got;
-}
-
-static int
-write_stdout(void *ctx, const char *data, size_t n)
-{
-	FCGX_Stream *out = ctx;
-
-	while (n > 0) {
-		int chunk = n > 65536 ? 65536 : (int)n;
-
-		if (FCGX_PutStr(data, chunk, out) != chunk)
-			return -1;
-		data += chunk;
-		n -= (size_t)chunk;
-	}
-	return 0;
-}
-
-/*
- * The response leaves in one FastCGI record and one writev(2) when it has
- * a body bigger than its head (a page): libfcgi's stream would cut a page
- * into 8 KB records, a write(2) each, and nginx reads each one. The head
- * (status line and headers) is gathered first; when no big body follows
- * it goes through libfcgi, whose FCGX_Finish_r sends it with the end of
- * the stream in one write.
- */
-struct gather {
-	FCGX_Request *fr;
-	size_t n;
-	char head[4096];
-};
-
-static int
-writev_all(int fd, struct iovec *iov, int cnt)
-{
-	ssize_t w;
-
-	while (cnt > 0) {
-		if ((w = writev(fd, iov, cnt)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		while (cnt > 0 && (size_t)w >= iov->iov_len) {
-			w -= (ssize_t)iov->iov_len;
-			iov++;
-			cnt--;
-		}
-		if (cnt > 0) {
-			iov->iov_base = (char *)iov->iov_base + w;
-			iov->iov_len -= (size_t)w;
-		}
-	}
-	return 0;
-}
-
-/* head then body as FCGI_STDOUT records of at most 65535 bytes, after
- * whatever libfcgi holds (so the order stays). */
-static int
-send_records(FCGX_Request *fr, const char *head, size_t hn, const char *body, size_t bn)
-{
-	if (FCGX_FFlush(fr->out) != 0 || fr->ipcFd < 0)
-		return -1;
-	while (hn + bn > 0) {
-		size_t take = hn + bn > 65535 ? 65535 : hn + bn;
-		size_t h = hn < take ? hn : take, b = take - h;
-		unsigned char rec[FCGI_HEADER_LEN] = { FCGI_VERSION_1, FCGI_STDOUT,
-			(unsigned char)(fr->requestId >> 8), (unsigned char)fr->requestId,
-			(unsigned char)(take >> 8), (unsigned char)take, 0, 0 };
-		struct iovec iov[3] = {
-			{ rec, sizeof(rec) },
-			{ (void *)(uintptr_t)head, h },
-			{ (void *)(uintptr_t)body, b },
-		};
-
-		if (writev_all(fr->ipcFd, iov, 3) != 0)
-			return -1;
-		head += h;
-		hn -= h;
-		body += b;
-		bn -= b;
-	}
-	return 0;
-}
-
-static int
-write_gathered(void *ctx, const char *data, size_t n)
-{
-	struct gather *g = ctx;
-	int rc;
-
-	if (n <= sizeof(g->head) - g->n) {
-		memcpy(g->head + g->n, data, n);
-		g->n += n;
-		return 0;
-	}
-	rc = send_records(g->fr, g->head, g->n, data, n);
-	g->n = 0;
-	return rc;
-}
-
-static int
-flush_gathered(struct gather *g)
-{
-	int rc = g->n > 0 ? write_stdout(g->fr->out, g->head, g->n) : 0;
-
-	g->n = 0;
-	return rc;
 }
 
 /* A request whose arena grew past this (an export, not a list page) has
@@ -182,7 +72,7 @@ static const char oom_body[] =
     "500: this page needs more memory than one request may use.\r\n";
 
 static int
-send_oom_page(FCGX_Stream *out)
+send_oom_page(struct response_wire *w)
 {
 	char head[160];
 	int n;
@@ -193,8 +83,8 @@ send_oom_page(FCGX_Stream *out)
 	    sizeof(oom_body) - 1);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return -1;
-	return write_stdout(out, head, (size_t)n) == 0 &&
-	    write_stdout(out, oom_body, sizeof(oom_body) - 1) == 0 ? 0 : -1;
+	return response_wire_write(w, head, (size_t)n) == 0 &&
+	    response_wire_write(w, oom_body, sizeof(oom_body) - 1) == 0 ? 0 : -1;
 }
 
 static void
@@ -209,7 +99,7 @@ serve(struct app *app, FCGX_Request *fr, struct arena *a, struct pool_slot *slot
 	struct counters_request done;
 	struct response resp;
 	struct request req;
-	struct gather gather;
+	struct response_wire wire;
 	char line[128];
 	int status, route = ROUTE_NONE;
 	enum td_status rc;
@@ -222,41 +112,38 @@ serve(struct app *app, FCGX_Request *fr, struct arena *a, struct pool_slot *slot
 	    (size_t)app->cfg->max_body, &status);
 	log_set_request_id(req.request_id);
 	head = req.method != NULL && strcmp(req.method, "HEAD") == 0;
-	gather.fr = fr;
-	gather.n = 0;
+	response_wire_init(&wire, &resp, fr->ipcFd, fr->requestId);
 	/* A handler may stream its body (response_stream_start). */
-	response_set_writer(&resp, head, write_gathered, &gather);
+	response_set_writer(&resp, head, response_wire_write, &wire);
 	if (rc != TD_OK) {
 		log_info("rejected request %s: %d %s", line, status, td_strerror(rc));
 		app_error(app, a, &resp, status, parse_error_message(status));
 	} else {
 		route = app_handle(app, &req, &resp, a);
 	}
-	rc = response_send(&resp, head, write_gathered, &gather);
-	if (rc == TD_OK && !resp.cut && flush_gathered(&gather) != 0)
-		rc = TD_ESYSTEM;
-	if (resp.cut && fr->ipcFd >= 0) {
-		/* A streamed body cut short must not end like a whole one.
-		 * nginx (no fastcgi_keep_conn) takes a close without
-		 * FCGI_END_REQUEST for the end of the body, but a record it
-		 * must refuse (version 0) is an upstream error: it drops the
-		 * client's connection, without chunked encoding's last chunk. */
-		unsigned char bad[FCGI_HEADER_LEN] = { 0 };
-		struct iovec iov = { bad, sizeof(bad) };
-
-		(void)writev_all(fr->ipcFd, &iov, 1);
-		shutdown(fr->ipcFd, SHUT_RDWR);
-		fr->keepConnection = 0;
-	}
+	rc = response_send(&resp, head, response_wire_write, &wire);
 	if (rc == TD_ENOMEM) {
 		/* Not even the error page fitted (nothing was sent): a fixed
 		 * one, never a cut or empty answer. */
 		log_error("%s: out of per-request memory (TODO_ARENA_CAP %d)",
 		    line, app->cfg->arena_cap);
 		resp.status = 500;
-		rc = send_oom_page(fr->out) == 0 ? TD_OK : TD_ESYSTEM;
+		rc = send_oom_page(&wire) == 0 ? TD_OK : TD_ESYSTEM;
 	}
-	if (rc != TD_OK || FCGX_GetError(fr->out) != 0)
+	if (resp.cut) {
+		/* A streamed body cut short must not end like a whole one.
+		 * nginx (no fastcgi_keep_conn) takes a close without
+		 * FCGI_END_REQUEST for the end of the body, but a record it
+		 * must refuse (version 0) is an upstream error: it drops the
+		 * client's connection, without chunked encoding's last chunk. */
+		(void)response_wire_cut(&wire);
+		shutdown(fr->ipcFd, SHUT_RDWR);
+		fr->keepConnection = 0;
+	} else if (response_wire_end(&wire) != 0) {
+		rc = TD_ESYSTEM;
+	}
+	response_wire_done(&wire, fr);
+	if (rc != TD_OK)
 		log_warn("could not send the response to %s (client gone?)", line);
 	elapsed = now_us() - start;
 	if (elapsed < 0)
