@@ -727,9 +727,9 @@ expect_whole(const struct http_resp *r)
 
 /*
  * The worker ends each request in the writev of its answer's last bytes
- * (response_wire_*), and libfcgi must not end it again: every kind of
- * answer arrives whole and nginx finds nothing amiss in the records (an
- * end missing or sent twice is an upstream error in its log).
+ * (response_wire_*), and asks nginx not to buffer a small answer
+ * (X-Accel-Buffering): every kind of answer arrives whole, and nginx
+ * finds nothing amiss in the records.
  */
 static void
 test_answers_arrive_whole(void **state)
@@ -746,6 +746,8 @@ test_answers_arrive_whole(void **state)
 		expect_whole(&r);
 		assert_non_null(strstr(r.body, "</html>"));
 		assert_non_null(http_header(&r, "ETag", etag, sizeof(etag)));
+		/* Asked of nginx (response.h), never shown to the client. */
+		assert_null(header(&r, "X-Accel-Buffering"));
 		http_resp_free(&r);
 
 		snprintf(hdr, sizeof(hdr), "If-None-Match: %s\r\n", etag);

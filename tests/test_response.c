@@ -404,6 +404,13 @@ test_reasons(void **state)
 	    "Content-Length: 0\r\n"
 	    "Allow: GET, HEAD\r\n"
 	    "\r\n");
+	/* A code without a reason of its own still makes a whole line. */
+	memset(&out, 0, sizeof(out));
+	response_init(&r, arena);
+	r.status = 299;
+	buf_puts(&r.body, "0123456789");
+	assert_int_equal(response_send(&r, false, sink_write, &out), TD_OK);
+	expect("Status: 299 Unknown\r\nContent-Length: 10\r\n\r\n0123456789");
 }
 
 /* ---- the FastCGI records (response_wire_*) ----
@@ -779,6 +786,64 @@ test_wire_kept_connection(void **state)
 	}
 }
 
+static void
+test_unbuffered(void **state)
+{
+	struct response r;
+	size_t i;
+
+	(void)state;
+	memset(&out, 0, sizeof(out));
+	/* A small answer asks nginx not to buffer it. */
+	response_init(&r, big);
+	r.unbuffered = true;
+	response_header(&r, "Content-Type", "text/html");
+	buf_puts(&r.body, "<p>hi</p>");
+	assert_int_equal(response_send(&r, false, sink_write, &out), TD_OK);
+	expect("Status: 200 OK\r\n"
+	    "Content-Length: 9\r\n"
+	    "X-Accel-Buffering: no\r\n"
+	    "Content-Type: text/html\r\n"
+	    "\r\n"
+	    "<p>hi</p>");
+	memset(&out, 0, sizeof(out));
+	response_init(&r, big);
+	r.unbuffered = true;
+	response_not_modified(&r, "\"t\"");
+	assert_int_equal(response_send(&r, false, sink_write, &out), TD_OK);
+	expect("Status: 304 Not Modified\r\n"
+	    "X-Accel-Buffering: no\r\n"
+	    "ETag: \"t\"\r\n"
+	    "Cache-Control: private, no-cache\r\n"
+	    "\r\n");
+	/* One that might not fit in the socket's buffer stays buffered, but
+	 * not its HEAD (no body goes out). */
+	response_init(&r, big);
+	r.unbuffered = true;
+	for (i = 0; i < RESPONSE_UNBUFFERED_MAX / 10; i++)
+		buf_puts(&r.body, "0123456789");
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(response_send(&r, false, sink_write, &out), TD_OK);
+	assert_null(strstr(out.data, "X-Accel-Buffering"));
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(response_send(&r, true, sink_write, &out), TD_OK);
+	assert_non_null(strstr(out.data, "X-Accel-Buffering: no\r\n"));
+	/* Nor when the worker did not allow it (a body left unread). */
+	response_init(&r, big);
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(response_send(&r, false, sink_write, &out), TD_OK);
+	assert_null(strstr(out.data, "X-Accel-Buffering"));
+	/* Nor a streamed answer (an export). */
+	response_init(&r, big);
+	r.unbuffered = true;
+	memset(&out, 0, sizeof(out));
+	response_set_writer(&r, false, sink_write, &out);
+	assert_int_equal(response_stream_start(&r), TD_OK);
+	buf_puts(&r.body, "a,b\n");
+	assert_int_equal(response_send(&r, false, sink_write, &out), TD_OK);
+	expect("Status: 200 OK\r\n\r\na,b\n");
+}
+
 int
 main(void)
 {
@@ -802,6 +867,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_wire_failure, wire_setup, wire_teardown),
 		cmocka_unit_test_setup_teardown(test_wire_libfcgi_ends_nothing, wire_setup, wire_teardown),
 		cmocka_unit_test_setup_teardown(test_wire_kept_connection, wire_setup, wire_teardown),
+		cmocka_unit_test_setup_teardown(test_unbuffered, wire_setup, wire_teardown),
 	};
 
 	/* A write to a closed socket fails with EPIPE, as in the worker. */

@@ -23,7 +23,7 @@ response_init(struct response *r, struct arena *a)
 	r->status = 200;
 	r->write_fn = NULL;
 	r->write_ctx = NULL;
-	r->head = r->streamed = r->cut = false;
+	r->head = r->streamed = r->cut = r->unbuffered = false;
 	buf_init(&r->headers, a);
 	buf_init(&r->body, a);
 	/* Only a hint: an arena too small for it fails later, if at all. */
@@ -226,12 +226,37 @@ response_stream_body(struct response *r)
 	return TD_OK;
 }
 
+/* v in decimal at p; returns the end. */
+static char *
+put_dec(char *p, unsigned long long v)
+{
+	char d[20];
+	size_t n = 0;
+
+	do
+		d[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n > 0)
+		*p++ = d[--n];
+	return p;
+}
+
+static char *
+put_str(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
+#define PUT_LIT(p, lit)	put_str((p), (lit), sizeof(lit) - 1)
+
 enum td_status
 response_send(struct response *r, bool head, response_write_fn write_fn,
     void *ctx)
 {
-	char line[128];
-	int n;
+	/* Every part bounded: 8 + 11 + 1 + 22 + 2 + 16 + 20 + 2 + 23. */
+	char line[128], *p = line;
+	const char *reason;
 
 	/* A cut (here too) is the worker's to handle: it drops the
 	 * connection (r->cut). */
@@ -242,17 +267,27 @@ response_send(struct response *r, bool head, response_write_fn write_fn,
 	}
 	if (!buf_ok(&r->headers) || !buf_ok(&r->body))
 		return TD_ENOMEM;
+	/* By hand, not snprintf: a few dozen instructions, not a thousand. */
+	reason = response_reason(r->status);
+	p = PUT_LIT(p, "Status: ");
+	if (r->status < 0)
+		*p++ = '-';
+	p = put_dec(p, r->status < 0 ? 0ULL - (unsigned long long)r->status :
+	    (unsigned long long)r->status);
+	*p++ = ' ';
+	p = put_str(p, reason, strlen(reason));
+	p = PUT_LIT(p, "\r\n");
 	/* A 304 has no body, and a Content-Length would have to be the
 	 * 200's (RFC 9110 8.6), which was never rendered. */
-	if (r->status == 304)
-		n = snprintf(line, sizeof(line), "Status: 304 %s\r\n",
-		    response_reason(304));
-	else
-		n = snprintf(line, sizeof(line), "Status: %d %s\r\nContent-Length: %zu\r\n",
-		    r->status, response_reason(r->status), r->body.len);
-	if (n < 0 || (size_t)n >= sizeof(line))
-		return TD_EINVAL;
-	if (write_fn(ctx, line, (size_t)n) != 0 ||
+	if (r->status != 304) {
+		p = PUT_LIT(p, "Content-Length: ");
+		p = put_dec(p, r->body.len);
+		p = PUT_LIT(p, "\r\n");
+	}
+	if (r->unbuffered && r->headers.len + (head || r->status == 304 ? 0 :
+	    r->body.len) <= RESPONSE_UNBUFFERED_MAX - sizeof(line))
+		p = PUT_LIT(p, "X-Accel-Buffering: no\r\n");
+	if (write_fn(ctx, line, (size_t)(p - line)) != 0 ||
 	    (r->headers.len > 0 && write_fn(ctx, r->headers.data, r->headers.len) != 0) ||
 	    write_fn(ctx, "\r\n", 2) != 0)
 		return TD_ESYSTEM;

@@ -29,6 +29,7 @@ struct response {
 	bool head;                 /* a HEAD request: no body goes out */
 	bool streamed;             /* the head went out (response_stream_start) */
 	bool cut;                  /* streamed, and the body cannot be finished */
+	bool unbuffered;           /* may ask nginx not to buffer (below) */
 };
 
 void response_init(struct response *r, struct arena *a);
@@ -54,7 +55,17 @@ const char *response_reason(int status);
 
 /* Writes the whole response through write_fn (returns 0 or -1).
  * head: leave the body out (HEAD requests). A streamed response: sends
- * the rest of its body (nothing once cut). */
+ * the rest of its body (nothing once cut).
+ * With r->unbuffered (the worker sets it when the request's body was read
+ * whole, so the connection closes at once) an answer of at most
+ * RESPONSE_UNBUFFERED_MAX bytes carries "X-Accel-Buffering: no" (nginx
+ * hides it from the client): nginx passes the answer on as it reads it
+ * and is done at FCGI_END_REQUEST, without its buffers' bookkeeping or a
+ * read for the connection's end. A slow client cannot hold the worker
+ * then: so small an answer fits in the unix socket's buffer (208 KB,
+ * net.core.wmem_default), so the worker's writev completes and it closes
+ * whatever nginx does next. Streamed answers (exports) stay buffered. */
+#define RESPONSE_UNBUFFERED_MAX	(64 * 1024)
 enum td_status response_send(struct response *r, bool head,
     response_write_fn write_fn, void *ctx);
 

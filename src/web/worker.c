@@ -111,6 +111,11 @@ serve(struct app *app, FCGX_Request *fr, struct arena *a, struct pool_slot *slot
 	rc = request_parse(&req, a, fr->envp, read_stdin, fr->in,
 	    (size_t)app->cfg->max_body, &status);
 	log_set_request_id(req.request_id);
+	/* The body read whole: the connection closes at once after the
+	 * answer (close_at_once_if_drained), so nginx need not buffer a
+	 * small one (response.h); an unread body's lingering close waits for
+	 * nginx, which would wait for a slow client. */
+	resp.unbuffered = rc == TD_OK;
 	head = req.method != NULL && strcmp(req.method, "HEAD") == 0;
 	response_wire_init(&wire, &resp, fr->ipcFd, fr->requestId);
 	/* A handler may stream its body (response_stream_start). */
