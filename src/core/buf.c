@@ -61,6 +61,12 @@ buf_reserve(struct buf *b, size_t n)
 	return true;
 }
 
+bool
+buf_grow(struct buf *b, size_t n)
+{
+	return reserve(b, n, false);
+}
+
 /* reserve() for the hot paths: cap > len whenever cap != 0, so a
  * buffer with room answers without a call. */
 static inline bool
