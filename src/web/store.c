@@ -529,12 +529,6 @@ be_u64(const char *v)
 	return x;
 }
 
-static inline int64_t
-bin_i64(const PGresult *res, int row, int col)
-{
-	return (int64_t)be_u64(PQgetvalue(res, row, col));
-}
-
 static uint32_t
 be_u32(const char *v)
 {
