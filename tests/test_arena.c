@@ -479,6 +479,42 @@ test_buf_html_runs(void **state)
 	arena_free(a);
 }
 
+/* Sparse specials in text of every length to 300 (the one-pass path:
+ * 16-byte steps, a special mid-step, the plain tail read as the last 16
+ * bytes) and in texts of 5,000 and 20,000 bytes (past 4096, into a buffer
+ * without the room for 6 times the text: the run-by-run path), each after
+ * a few bytes already in the buffer. */
+static void
+test_buf_html_sparse(void **state)
+{
+	static const char special[] = "&<>\"'";
+	struct arena *a = arena_new(0);
+	static unsigned char in[20000];
+	static char want[6 * sizeof(in) + 1];
+	unsigned seed = 7;
+	size_t n, i, wn;
+	struct buf b;
+
+	(void)state;
+	for (n = 0; n <= 300 + 2; n++) {
+		size_t len = n <= 300 ? n : n == 301 ? 5000 : sizeof(in);
+
+		for (i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			in[i] = (seed >> 16) % 23 == 0 ? (unsigned char)special[(seed >> 8) % 5] :
+			    (unsigned char)('a' + (seed >> 16) % 26);
+		}
+		wn = ref_html(want, in, len);
+		buf_init(&b, a);
+		buf_puts(&b, "pre");
+		buf_append_html(&b, (const char *)in, len);
+		assert_true(buf_ok(&b));
+		assert_int_equal(b.len, 3 + wn);
+		assert_memory_equal(b.data + 3, want, wn + 1);
+	}
+	arena_free(a);
+}
+
 static void
 test_buf_html_cap(void **state)
 {
@@ -627,6 +663,7 @@ main(void)
 		cmocka_unit_test(test_buf_printf),
 		cmocka_unit_test(test_buf_html),
 		cmocka_unit_test(test_buf_html_runs),
+		cmocka_unit_test(test_buf_html_sparse),
 		cmocka_unit_test(test_buf_html_cap),
 		cmocka_unit_test(test_buf_reserve),
 		cmocka_unit_test(test_buf_urlenc),

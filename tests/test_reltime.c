@@ -209,6 +209,51 @@ test_text_matches_parts(void **state)
 	arena_free(a);
 }
 
+/* reltime_text keeps the last day's date forms: rows on one day, on
+ * days in turn (A, B, A), and a walk over ten days in uneven steps across
+ * midnights, each offset, must still match the forms one by one. */
+static void
+test_text_days_in_turn(void **state)
+{
+	static const int32_t offs[] = { 0, 3600, -8 * 3600, 5 * 3600 + 45 * 60, 561 };
+	static const int64_t at[] = { 0, 3600 * S, 86400 * S, 2 * 3600 * S,
+	    -86400 * S, 86400 * S, 400 * 86400 * S, 0 };
+	struct arena *a = arena_new(0);
+	char iso[RELTIME_ISO_MAX], title[RELTIME_TITLE_MAX], rel_[RELTIME_REL_MAX];
+	struct reltime_text out;
+	size_t i, j;
+	int64_t w;
+
+	(void)state;
+	assert_non_null(a);
+	for (i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		struct reltime_at now = { NOON_Z, offs[i] }, t;
+
+		for (j = 0; j < sizeof(at) / sizeof(at[0]) * 2; j++) {
+			t = (struct reltime_at){ NOON_Z - 3 * 86400 * S +
+			    at[j % (sizeof(at) / sizeof(at[0]))], offs[i] };
+			assert_true(reltime_text(a, &t, &now, &out));
+			reltime_iso(&t, iso);
+			reltime_title(&t, title);
+			reltime_relative(&t, &now, rel_);
+			assert_string_equal(out.iso, iso);
+			assert_string_equal(out.title, title);
+			assert_string_equal(out.relative, rel_);
+		}
+		for (w = 0; w < 10 * 86400; w += 3 * 3600 + 7 * 60 + 13) {
+			t = (struct reltime_at){ NOON_Z - w * S, offs[i] };
+			assert_true(reltime_text(a, &t, &now, &out));
+			reltime_iso(&t, iso);
+			reltime_title(&t, title);
+			reltime_relative(&t, &now, rel_);
+			assert_string_equal(out.iso, iso);
+			assert_string_equal(out.title, title);
+			assert_string_equal(out.relative, rel_);
+		}
+	}
+	arena_free(a);
+}
+
 /* The key etag.c digests in place of the words: along a walk of now
  * (uneven steps, over 9 days, with offsets that differ between t and now as
  * across a DST change), it changes exactly when the words do. */
@@ -258,6 +303,7 @@ main(void)
 		cmocka_unit_test(test_dst_change),
 		cmocka_unit_test(test_arena_text),
 		cmocka_unit_test(test_text_matches_parts),
+		cmocka_unit_test(test_text_days_in_turn),
 		cmocka_unit_test(test_relative_key),
 	};
 

@@ -384,6 +384,55 @@ test_records_page_values(void **state)
 		render_to(f, "pagev", ctx, "S&lt;S<FaOX112W;S&lt;S<FbOX212W;");
 }
 
+/* A row's program makes room for its text once and writes the pieces
+ * between strings unchecked: a long string (escaped 5 bytes for one)
+ * grows the buffer mid-row, and the text after it must land after it;
+ * a flag section's body ending in text is skipped with it, the text
+ * after the section is not; rows into a fresh buffer, one reserved to
+ * the exact size and one reserved small. */
+static void
+test_records_row_room(void **state)
+{
+	struct fx *f = *state;
+	static char big[3001];
+	static struct trow rows[] = { { 1, "a", NULL, false }, { 22, NULL, "n", true },
+	    { 333, "c", NULL, false } };
+	static char want[32768];
+	size_t wl = 0, k, i;
+	struct tv *ctx = tv_map(f->a);
+	struct buf b;
+	int pass;
+
+	memset(big, '&', sizeof(big) - 1);
+	rows[1].name = big;
+	tv_set(ctx, "rows", trows(f, rows, 3));
+	add(f, "room", "<ul>{{#rows}}<li id=\"r-{{id}}\">{{name}}</li>{{#done}} done"
+	    "{{/done}} after-{{id}} {{done}}{{#note}}<p>{{note}}</p>{{/note}}\n{{/rows}}</ul>");
+	wl += (size_t)sprintf(want + wl, "<ul>");
+	for (k = 0; k < 3; k++) {
+		wl += (size_t)sprintf(want + wl, "<li id=\"r-%d\">", (int)rows[k].id);
+		if (k == 1)
+			for (i = 0; i < sizeof(big) - 1; i++)
+				wl += (size_t)sprintf(want + wl, "&amp;");
+		else
+			wl += (size_t)sprintf(want + wl, "%s", rows[k].name);
+		wl += (size_t)sprintf(want + wl, "</li>%s after-%d %s%s\n",
+		    rows[k].done ? " done" : "", (int)rows[k].id,
+		    rows[k].done ? "true" : "false", rows[k].note ? "<p>n</p>" : "");
+	}
+	wl += (size_t)sprintf(want + wl, "</ul>");
+	for (pass = 0; pass < 3; pass++) {
+		buf_init(&b, f->a);
+		if (pass == 1)
+			assert_true(buf_reserve(&b, wl));
+		if (pass == 2)
+			assert_true(buf_reserve(&b, 40));
+		assert_int_equal(tmpl_render(f->set, "room", ctx, &b), TD_OK);
+		assert_int_equal(b.len, wl);
+		assert_string_equal(b.data, want);
+	}
+}
+
 /* Each tag remembers where its name was found; the next render must not
  * trust that when the maps differ. */
 static void
@@ -1403,6 +1452,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_text_pieces_and_ints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_records_and_partials, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_records_page_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_records_row_room, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big_map, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_section_dotted_and_deep, setup, teardown),

@@ -61,6 +61,12 @@ buf_reserve(struct buf *b, size_t n)
 	return true;
 }
 
+bool
+buf_grow(struct buf *b, size_t n)
+{
+	return reserve(b, n, false);
+}
+
 /* reserve() for the hot paths: cap > len whenever cap != 0, so a
  * buffer with room answers without a call. */
 static inline bool
@@ -182,10 +188,89 @@ plain_run(const unsigned char *p, const unsigned char *e)
 	return p;
 }
 
-void
-buf_append_html(struct buf *b, const char *s, size_t n)
+/* Each replacement in 8 bytes, stored whole (the room is there). */
+static const char html_rep8[6][8] = {
+	"", "&amp;", "&lt;", "&gt;", "&quot;", "&#39;",
+};
+
+/* s escaped at d, which has room for 6 * n + 24 bytes; the end. One
+ * pass: plain bytes are stored 16 at a time (a store may run past what
+ * is kept: the next overwrites it), a special's replacement 8 bytes at a
+ * time. Nothing is read past s + n. */
+static char *
+html_into(char *d, const unsigned char *p, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s, *e = p + n, *run;
+	const unsigned char *e = p + n;
+	unsigned k;
+#ifdef __SSE2__
+	const __m128i amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<'),
+	    gt = _mm_set1_epi8('>'), quot = _mm_set1_epi8('"'),
+	    apos = _mm_set1_epi8('\'');
+	__m128i v;
+	int m;
+
+#define HTML_SPECIALS(v) _mm_movemask_epi8(_mm_or_si128(_mm_or_si128( \
+	    _mm_or_si128(_mm_cmpeq_epi8(v, amp), _mm_cmpeq_epi8(v, lt)), \
+	    _mm_or_si128(_mm_cmpeq_epi8(v, gt), _mm_cmpeq_epi8(v, quot))), \
+	    _mm_cmpeq_epi8(v, apos)))
+	/* 8 to 15 bytes (a date, "5 minutes ago"): two 8-byte halves,
+	 * overlapping, looked at in one step. */
+	if (n >= 8 && n < 16) {
+		uint64_t lo, hi;
+
+		memcpy(&lo, p, 8);
+		memcpy(&hi, e - 8, 8);
+		v = _mm_set_epi64x((long long)hi, (long long)lo);
+		if (HTML_SPECIALS(v) == 0) {
+			memcpy(d, &lo, 8);
+			memcpy(d + n - 8, &hi, 8);
+			return d + n;
+		}
+	}
+	while (e - p >= 16) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		_mm_storeu_si128((__m128i *)(void *)d, v);
+		if ((m = HTML_SPECIALS(v)) == 0) {
+			p += 16;
+			d += 16;
+			continue;
+		}
+		k = (unsigned)__builtin_ctz((unsigned)m);
+		p += k;
+		d += k;
+		k = html_esc[*p++];
+		memcpy(d, html_rep8[k], 8);
+		d += html_rep[k].n;
+	}
+	/* The tail of a text of 16 or more: its last 16 bytes at once when
+	 * they are plain (those before p were then copied as they are, the
+	 * last bytes before d: written again, the same). */
+	if (p < e && n >= 16) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)(e - 16));
+		if (HTML_SPECIALS(v) == 0) {
+			_mm_storeu_si128((__m128i *)(void *)(d - (16 - (e - p))), v);
+			return d + (e - p);
+		}
+	}
+#undef HTML_SPECIALS
+#endif
+	while (p < e) {
+		if ((k = html_esc[*p]) == 0) {
+			*d++ = (char)*p++;
+			continue;
+		}
+		p++;
+		memcpy(d, html_rep8[k], 8);
+		d += html_rep[k].n;
+	}
+	return d;
+}
+
+/* buf_append_html() without the room for the worst case: run by run. */
+static __attribute__((noinline)) void
+html_runs(struct buf *b, const unsigned char *p, const unsigned char *e)
+{
+	const unsigned char *run;
 	size_t k, rn, need;
 
 	/* Text is mostly plain: copy whole runs, not byte by byte. */
@@ -204,6 +289,22 @@ buf_append_html(struct buf *b, const char *s, size_t n)
 		b->len += need;
 		b->data[b->len] = '\0';
 	}
+}
+
+void
+buf_append_html(struct buf *b, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	/* Room for the worst case (every byte "&quot;"): one pass. Grown
+	 * for it only when short (a long text would take 6 times its room). */
+	if (n <= 4096 ? buf_ensure(b, 6 * n + 24) :
+	    n < (size_t)-1 / 8 && !b->failed && 6 * n + 24 < b->cap - b->len) {
+		b->len = (size_t)(html_into(b->data + b->len, p, n) - b->data);
+		b->data[b->len] = '\0';
+		return;
+	}
+	html_runs(b, p, p + n);
 }
 
 void

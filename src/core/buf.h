@@ -23,6 +23,16 @@ void buf_init(struct buf *b, struct arena *a);
 /* Make room for n more bytes now, so later appends need not grow it.
  * False (and the buffer failed) when the arena cannot give them. */
 bool buf_reserve(struct buf *b, size_t n);
+/* The growing half of buf_ensure(), out of line: grows by doubling. */
+bool buf_grow(struct buf *b, size_t n);
+/* Room for n more bytes and the NUL, by doubling (buf_reserve takes n
+ * as is): a caller that checked once may then write n bytes at
+ * data + len itself, set len and the NUL. Inline: checked once a row. */
+static inline bool
+buf_ensure(struct buf *b, size_t n)
+{
+	return (!b->failed && n < b->cap - b->len) || buf_grow(b, n);
+}
 /* The growing half of buf_append(), out of line. */
 void buf_append_grow(struct buf *b, const char *s, size_t n);
 /* Inline: a page appends some 2,000 pieces, nearly all into room the

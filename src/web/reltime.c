@@ -3,6 +3,7 @@
  * those two were a third of a worker's instructions per page. */
 #include "reltime.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "arena.h"
@@ -232,14 +233,14 @@ relative_kind(const struct reltime_at *t, const struct reltime_at *now, int64_t 
 	return REL_DATE;
 }
 
+/* The words of kind k with its number n; c: t's local time, or NULL. */
 static void
-relative_of(const struct reltime_at *t, const struct civil *c,
-    const struct reltime_at *now, char out[RELTIME_REL_MAX])
+put_relative(enum rel_kind k, int64_t n, const struct reltime_at *t,
+    const struct civil *c, char out[RELTIME_REL_MAX])
 {
 	struct civil own;
-	int64_t n;
 
-	switch (relative_kind(t, now, &n)) {
+	switch (k) {
 	case REL_NOW:
 		memcpy(out, "just now", 9);
 		break;
@@ -265,6 +266,16 @@ relative_of(const struct reltime_at *t, const struct civil *c,
 	}
 }
 
+static void
+relative_of(const struct reltime_at *t, const struct civil *c,
+    const struct reltime_at *now, char out[RELTIME_REL_MAX])
+{
+	int64_t n;
+	enum rel_kind k = relative_kind(t, now, &n);
+
+	put_relative(k, n, t, c, out);
+}
+
 uint32_t
 reltime_relative_key(const struct reltime_at *t, const struct reltime_at *now)
 {
@@ -282,23 +293,93 @@ reltime_relative(const struct reltime_at *t, const struct reltime_at *now,
 	relative_of(t, NULL, now, out);
 }
 
+/* The last local day reltime_text() broke down, and its two date forms:
+ * a page's rows fall on a few days, most on the one before. (A worker
+ * formats one page at a time; this is a cache of a pure function.) */
+static struct {
+	bool set;
+	int64_t day;
+	struct civil c;		/* year, month, day */
+	char iso[16];		/* "2026-11-29" */
+	char date[16];		/* "29 Nov 2026" */
+	size_t date_n;
+} last_day;
+
+static void
+day_forms(int64_t day)
+{
+	char *p;
+
+	if (last_day.set && last_day.day == day)
+		return;
+	civil_from_days(day, &last_day.c);
+	p = put4(last_day.iso, last_day.c.year);
+	*p++ = '-';
+	p = put2(p, last_day.c.month);
+	*p++ = '-';
+	put2(p, last_day.c.day);
+	last_day.date_n = (size_t)(put_date(last_day.date, &last_day.c) - last_day.date);
+	last_day.day = day;
+	last_day.set = true;
+}
+
 int
 reltime_text(struct arena *a, const struct reltime_at *t,
     const struct reltime_at *now, struct reltime_text *out)
 {
 	/* One allocation for the three, and t's local time broken down
-	 * once for them (a page has 50 rows). */
+	 * once for them (a page has 50 rows), its date's forms kept from
+	 * the row before when it is the same day. */
 	char *s = arena_alloc(a, RELTIME_ISO_MAX + RELTIME_TITLE_MAX + RELTIME_REL_MAX);
+	char *iso = s, *title = s + RELTIME_ISO_MAX, *rel = title + RELTIME_TITLE_MAX, *p;
+	int64_t secs = local_secs(t), day = floor_div(secs, 86400), n;
+	unsigned sod = (unsigned)(secs - day * 86400),
+	    off = (unsigned)(t->off_s < 0 ? -(int64_t)t->off_s : t->off_s);
+	enum rel_kind k;
 	struct civil c;
 
 	if (s == NULL)
 		return 0;
-	local_civil(t, &c);
-	iso_of(t, &c, s);
-	put_title(&c, s + RELTIME_ISO_MAX);
-	relative_of(t, &c, now, s + RELTIME_ISO_MAX + RELTIME_TITLE_MAX);
-	out->iso = s;
-	out->title = s + RELTIME_ISO_MAX;
-	out->relative = s + RELTIME_ISO_MAX + RELTIME_TITLE_MAX;
+	day_forms(day);
+	c = last_day.c;
+	c.hour = sod / 3600;
+	c.min = sod / 60 % 60;
+	c.sec = sod % 60;
+	if (t->off_s % 60 != 0) {
+		iso_of(t, NULL, iso);
+	} else {
+		/* put_iso() with the date copied */
+		memcpy(iso, last_day.iso, 10);
+		p = iso + 10;
+		*p++ = 'T';
+		p = put2(p, c.hour);
+		*p++ = ':';
+		p = put2(p, c.min);
+		*p++ = ':';
+		p = put2(p, c.sec);
+		*p++ = t->off_s < 0 ? '-' : '+';
+		p = put2(p, off / 3600 % 100);
+		*p++ = ':';
+		p = put2(p, off / 60 % 60);
+		*p = '\0';
+	}
+	/* put_title() with the date copied */
+	memcpy(title, last_day.date, sizeof(last_day.date));
+	p = title + last_day.date_n;
+	*p++ = ',';
+	*p++ = ' ';
+	p = put2(p, c.hour);
+	*p++ = ':';
+	p = put2(p, c.min);
+	*p = '\0';
+	if ((k = relative_kind(t, now, &n)) == REL_DATE) {
+		memcpy(rel, last_day.date, sizeof(last_day.date));
+		rel[last_day.date_n] = '\0';
+	} else {
+		put_relative(k, n, t, &c, rel);
+	}
+	out->iso = iso;
+	out->title = title;
+	out->relative = rel;
 	return 1;
 }

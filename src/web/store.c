@@ -78,25 +78,31 @@ enum {
 #define TZ_OFFSET_IN(zone, ts) \
 	"(extract(epoch FROM (" ts ") AT TIME ZONE " zone ") - extract(epoch FROM " ts "))::integer"
 #define TZ_OFFSET(ts) TZ_OFFSET_IN("u.time_zone", ts)
-/* A page's answer: one page row, then a row per todo, in the same seven
- * columns. A todo row: its id, title, description, completed, created_at,
- * and its wall time in the person's zone (a timestamp, from which C takes
- * the offset); column 6 NULL. The page row: the person's email as its
- * title, and the page's values packed into column 6, an int8[] of
- * PAGE_VALUES (their counts, whether a page lies on the other side of
- * the cursor, how many rows lie before the page, the matches of a search
- * (NULL for the list: the counts give it), the zone's offset now); the
- * rest NULL. The page's values are not repeated on 51 rows, and no todo
- * row carries a column per page value (13 columns had 7 NULLs a row):
- * fewer cells for PostgreSQL to send and libpq to parse. */
+/* A page's answer: one page row, then a row per todo, in the same four
+ * columns. A todo row: its key (ROW_KEY_BYTES of bytea: id, completed,
+ * created_at and its wall time in the person's zone, from which C takes
+ * the offset, each in its binary send form), title, description; column
+ * 3 NULL. The page row: column 0 NULL, the person's email as its title,
+ * and the page's values packed into column 3, an int8[] of PAGE_VALUES
+ * (their counts, whether a page lies on the other side of the cursor,
+ * how many rows lie before the page, the matches of a search (NULL for
+ * the list: the counts give it), the zone's offset now). The page's
+ * values are not repeated on 51 rows, no todo row carries a column per
+ * page value (13 columns had 7 NULLs a row), and a row's four fixed-width
+ * values are one cell (7 columns were 357 cells a page, libpq allocates
+ * and copies each, and C asks for each by a call): fewer cells for
+ * PostgreSQL to send and libpq to parse. */
 #define PAGE_ROW(more, before, total) \
-	"SELECT NULL::bigint, me.email, NULL::text, NULL::boolean, NULL::timestamptz, " \
-	"NULL::timestamp, ARRAY[coalesce(c.active, 0), coalesce(c.completed, 0), " \
+	"SELECT NULL::bytea, me.email, NULL::text, " \
+	"ARRAY[coalesce(c.active, 0), coalesce(c.completed, 0), " \
 	"(" more ")::boolean::integer, (" before ")::bigint, (" total ")::bigint, " \
 	TZ_OFFSET_IN("me.time_zone", "now()") "]::bigint[] "
 #define TODO_ROW \
-	"SELECT t.id, t.title, t.description, t.completed, t.created_at, " \
-	"t.created_at AT TIME ZONE me.time_zone, NULL::bigint[] "
+	"SELECT int8send(t.id) || boolsend(t.completed) || timestamptz_send(t.created_at) || " \
+	"timestamp_send(t.created_at AT TIME ZONE me.time_zone), t.title, t.description, " \
+	"NULL::bigint[] "
+/* int8, bool, timestamptz (int8), timestamp (int8) */
+#define ROW_KEY_BYTES (8 + 1 + 8 + 8)
 
 /* One statement per filter and direction: each gets a plan that uses the
  * right index, which one statement with OR-ed conditions would not. The
@@ -505,7 +511,7 @@ int32_value(const PGresult *res, int row, int col)
 /* ---- binary results (db_stmt.binary): network byte order ---- */
 
 /* Type OIDs (pg_type.h, stable across releases). */
-enum { BOOLOID = 16, INT8OID = 20, INT4OID = 23, TEXTOID = 25,
+enum { BOOLOID = 16, BYTEAOID = 17, INT8OID = 20, INT4OID = 23, TEXTOID = 25,
 	TIMESTAMPOID = 1114, TIMESTAMPTZOID = 1184, INT8ARRAYOID = 1016 };
 /* PostgreSQL's timestamps count from 2000-01-01, Unix's from 1970. */
 #define PG_EPOCH_US INT64_C(946684800000000)
@@ -521,12 +527,6 @@ be_u64(const char *v)
 	x = __builtin_bswap64(x);
 #endif
 	return x;
-}
-
-static inline int64_t
-bin_i64(const PGresult *res, int row, int col)
-{
-	return (int64_t)be_u64(PQgetvalue(res, row, col));
 }
 
 static uint32_t
@@ -604,8 +604,7 @@ store_search_check(struct db *db, struct arena *a, const struct store_session *w
     const struct page_cursor *cur, struct todo_page *out, store_page_fn fn,
     void *ctx, bool *done, void **keep)
 {
-	static const Oid types[] = { INT8OID, TEXTOID, TEXTOID, BOOLOID,
-		TIMESTAMPTZOID, TIMESTAMPOID, INT8ARRAYOID };
+	static const Oid types[] = { BYTEAOID, TEXTOID, TEXTOID, INT8ARRAYOID };
 	char ts[48], id[24];
 	const char *params[MAX_PARAMS];
 	int64_t pv[PAGE_VALUES];
@@ -641,10 +640,10 @@ store_search_check(struct db *db, struct arena *a, const struct store_session *w
 		rc = TD_ENOSESSION;
 		goto out;
 	}
-	for (pr = 0; pr < rows && PQgetisnull(res, pr, 6); pr++)
+	for (pr = 0; pr < rows && PQgetisnull(res, pr, 3); pr++)
 		;
 	if (!has_types(res, types, (int)(sizeof(types) / sizeof(types[0]))) || pr == rows ||
-	    PQgetisnull(res, pr, 1) || !page_values(res, pr, 6, pv, pnull) ||
+	    PQgetisnull(res, pr, 1) || !page_values(res, pr, 3, pv, pnull) ||
 	    pnull[PV_ACTIVE] || pnull[PV_COMPLETED] || pnull[PV_MORE] ||
 	    pnull[PV_BEFORE] || pnull[PV_NOW_OFF]) {
 		log_error("store: %s answered without its page row or with unexpected columns",
@@ -675,17 +674,17 @@ store_search_check(struct db *db, struct arena *a, const struct store_session *w
 	}
 	for (i = 0, n = 0; i < rows; i++) {
 		struct todo *t = &out->items[n];
-		const char *title, *desc;
+		const char *key, *title, *desc;
 
 		if (i == pr)
 			continue;
-		/* The fixed-width values' lengths say they are there (NULL has
-		 * length 0); an empty text is told from NULL by asking. The
-		 * strings point into the answer until copied below. */
+		/* The key's length says it is there (NULL has length 0); an
+		 * empty text is told from NULL by asking. The strings point
+		 * into the answer until copied below. */
+		key = PQgetvalue(res, i, 0);
 		title = PQgetvalue(res, i, 1);
 		desc = PQgetvalue(res, i, 2);
-		if (PQgetlength(res, i, 0) != 8 || PQgetlength(res, i, 3) != 1 ||
-		    PQgetlength(res, i, 4) != 8 || PQgetlength(res, i, 5) != 8 ||
+		if (PQgetlength(res, i, 0) != ROW_KEY_BYTES ||
 		    (title[0] == '\0' && PQgetisnull(res, i, 1))) {
 			log_error("store: %s answered a todo with NULLs",
 			    statements[stmt].name);
@@ -695,13 +694,13 @@ store_search_check(struct db *db, struct arena *a, const struct store_session *w
 		if (desc[0] == '\0' && PQgetisnull(res, i, 2))
 			desc = NULL;
 		*t = (struct todo){
-			.id = bin_i64(res, i, 0),
+			.id = (int64_t)be_u64(key),
 			.title = title,
 			.description = desc,
-			.completed = PQgetvalue(res, i, 3)[0] != 0,
-			.created_us = bin_i64(res, i, 4) + PG_EPOCH_US,
+			.completed = key[8] != 0,
+			.created_us = (int64_t)be_u64(key + 9) + PG_EPOCH_US,
 		};
-		t->created_off = (int32_t)((bin_i64(res, i, 5) + PG_EPOCH_US -
+		t->created_off = (int32_t)(((int64_t)be_u64(key + 17) + PG_EPOCH_US -
 		    t->created_us) / 1000000);
 		n++;
 	}

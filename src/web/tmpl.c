@@ -421,16 +421,20 @@ struct op_cache {
  */
 enum rp_kind { RP_TEXT, RP_INT, RP_STR, RP_BOOL, RP_UNLESS, RP_OPS };
 
+/* Every op first copies its text (pre, the template's text before it, if
+ * any), then does its kind's work: RP_TEXT is text only (a body's last). A
+ * row runs half the ops it would with text as ops of its own. */
 struct rp_op {
 	enum rp_kind kind;
 	bool escape;		/* RP_STR: {{x}}, not {{{x}}} */
 	bool want;		/* RP_UNLESS: go on when truthy == want */
-	bool nl_end;		/* RP_TEXT */
+	bool pre_nl;		/* pre ends with a newline */
 	enum tv_field_type ftype;	/* RP_UNLESS */
 	size_t off;		/* the field's offset in the row */
-	const char *s;		/* RP_TEXT */
-	size_t n;		/* RP_TEXT: length; RP_UNLESS: where to go
-				 * otherwise; RP_OPS: the ops' end */
+	const char *pre;	/* text first: pre_n bytes */
+	size_t pre_n;
+	size_t n;		/* RP_UNLESS: where to go otherwise; RP_OPS:
+				 * the ops' end */
 	size_t from;		/* RP_OPS */
 	bool outer;		/* RP_OPS: one tag or section whose single
 				 * name the table lacks: the same for every
@@ -447,6 +451,11 @@ struct row_prog {
 	size_t nf;
 	struct rp_op *ops;
 	size_t n, cap;
+	/* The most a row writes outside RP_STR and RP_OPS (every text, a
+	 * number's 24 bytes, "false"), with put_text's 16 over: room for
+	 * it is made once a row (and again after a string or ops), so the
+	 * pieces between are copied without a check. */
+	size_t row_max;
 };
 
 struct tmpl {
@@ -1608,8 +1617,15 @@ table_find(const struct tmpl *t, const struct op *op,
 	return -1;
 }
 
+/* Text waiting for the next op of its body (rp_bind). */
+struct rp_pending {
+	const char *s;
+	size_t n;
+	bool nl;
+};
+
 static struct rp_op *
-rp_add(struct row_prog *p, enum rp_kind kind)
+rp_add(struct row_prog *p, enum rp_kind kind, struct rp_pending *pre)
 {
 	struct rp_op *o;
 
@@ -1624,13 +1640,20 @@ rp_add(struct row_prog *p, enum rp_kind kind)
 	o = &p->ops[p->n++];
 	memset(o, 0, sizeof(*o));
 	o->kind = kind;
+	o->pre = pre->s;
+	o->pre_n = pre->n;
+	o->pre_nl = pre->nl;
+	*pre = (struct rp_pending){ NULL, 0, false };
 	return o;
 }
 
-/* Bind ops [from, to) of t (a section's body) to p's table. */
+/* Bind ops [from, to) of t (a section's body) to p's table. A text
+ * becomes the next op's pre; one left at the body's end an RP_TEXT (the
+ * body's text is skipped with it, the text after it is not). */
 static bool
 rp_bind(struct row_prog *p, const struct tmpl *t, size_t from, size_t to)
 {
+	struct rp_pending pre = { NULL, 0, false };
 	const struct op *op;
 	struct rp_op *o;
 	size_t k, at;
@@ -1641,16 +1664,14 @@ rp_bind(struct row_prog *p, const struct tmpl *t, size_t from, size_t to)
 		j = op->kind == OP_TEXT || op->kind == OP_PARTIAL ? -1 :
 		    table_find(t, op, p->ft, p->nf);
 		if (op->kind == OP_TEXT) {
-			if ((o = rp_add(p, RP_TEXT)) == NULL)
+			if (pre.n > 0 && rp_add(p, RP_TEXT, &pre) == NULL)
 				return false;
-			o->s = op->str;
-			o->n = op->len;
-			o->nl_end = op->nl_end;
+			pre = (struct rp_pending){ op->str, op->len, op->nl_end };
 		} else if ((op->kind == OP_VAR || op->kind == OP_RAW) && j >= 0) {
 			const struct tv_field *f = &p->ft[j];
 
 			o = rp_add(p, f->type == TVF_INT ? RP_INT :
-			    f->type == TVF_BOOL ? RP_BOOL : RP_STR);
+			    f->type == TVF_BOOL ? RP_BOOL : RP_STR, &pre);
 			if (o == NULL)
 				return false;
 			if (f->type != TVF_INT && f->type != TVF_BOOL &&
@@ -1664,7 +1685,7 @@ rp_bind(struct row_prog *p, const struct tmpl *t, size_t from, size_t to)
 		    j >= 0 && (op->kind == OP_INVERTED || !op->uses_top)) {
 			/* A field: a scalar, no names; the body goes on in
 			 * place (render_ops does the same). */
-			if ((o = rp_add(p, RP_UNLESS)) == NULL)
+			if ((o = rp_add(p, RP_UNLESS, &pre)) == NULL)
 				return false;
 			o->off = p->ft[j].offset;
 			o->ftype = p->ft[j].type;
@@ -1675,7 +1696,7 @@ rp_bind(struct row_prog *p, const struct tmpl *t, size_t from, size_t to)
 			p->ops[at].n = p->n;
 			k = op->end - 1;
 		} else {
-			if ((o = rp_add(p, RP_OPS)) == NULL)
+			if ((o = rp_add(p, RP_OPS, &pre)) == NULL)
 				return false;
 			o->outer = op->kind != OP_TEXT && op->kind != OP_PARTIAL &&
 			    op->nseg == 1 && j < 0;
@@ -1685,7 +1706,7 @@ rp_bind(struct row_prog *p, const struct tmpl *t, size_t from, size_t to)
 			k = o->n - 1;
 		}
 	}
-	return true;
+	return pre.n == 0 || rp_add(p, RP_TEXT, &pre) != NULL;
 }
 
 /* Section op i's program for rows of table ft (nf long), bound at its
@@ -1695,6 +1716,7 @@ row_prog(const struct tmpl *t, size_t i, const struct tv_field *ft, size_t nf)
 {
 	struct op_cache *c = &t->cache[i];
 	struct row_prog *p = c->prog;
+	size_t q;
 
 	if (p != NULL && p->ft == ft && p->nf == nf)
 		return p;
@@ -1708,10 +1730,30 @@ row_prog(const struct tmpl *t, size_t i, const struct tv_field *ft, size_t nf)
 		p->ft = NULL;		/* never matches: bound again next time */
 		return NULL;
 	}
+	p->row_max = TMPL_PAD;
+	for (q = 0; q < p->n; q++)
+		p->row_max += p->ops[q].pre_n +
+		    (p->ops[q].kind == RP_INT ? 24 : p->ops[q].kind == RP_BOOL ? 5 : 0);
 	return p;
 }
 
-/* Run p once per row of v (a TV_RECORDS), with the row on the stack. */
+/* Copy n bytes of text 16 at a time to d (room made by the caller,
+ * reading up to 15 past the text: a template's TMPL_PAD, or the 24-byte
+ * r->num); the end. */
+static inline char *
+put16(char *d, const char *s, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k += 16)
+		memcpy(d + k, s + k, 16);
+	return d + n;
+}
+
+/* Run p once per row of v (a TV_RECORDS), with the row on the stack. The
+ * row's pieces are written at d without checks (room for p->row_max is
+ * made first); out->len is brought up to d before anything that appends
+ * (a string, ops) and d taken back after. */
 static enum td_status
 run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
     const struct tv *v)
@@ -1722,9 +1764,10 @@ run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
 	const struct tv *outer[RP_OUTER_MAX];
 	enum td_status st = TD_OK;
 	const char *base, *s;
+	char *d;
 	int64_t iv;
 	size_t k, q;
-	bool b;
+	bool b, bol = r->bol;
 
 	*row = (struct tv){ .type = TV_RECORD };
 	row->u.rec = v->u.rec;
@@ -1744,12 +1787,19 @@ run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
 	for (k = 0; k < v->u.rec.n && st == TD_OK; k++) {
 		base = v->u.rec.base + k * v->u.rec.size;
 		row->u.rec.base = base;
+		if (!buf_ensure(out, p->row_max)) {
+			st = TD_ENOMEM;
+			break;
+		}
+		d = out->data + out->len;
 		for (q = 0; q < p->n && st == TD_OK; q++) {
 			o = &p->ops[q];
+			if (o->pre_n != 0) {
+				d = put16(d, o->pre, o->pre_n);
+				bol = o->pre_nl;
+			}
 			switch (o->kind) {
 			case RP_TEXT:
-				put_text(out, o->s, o->n);
-				r->bol = o->nl_end;
 				break;
 			case RP_INT:
 				memcpy(&iv, base + o->off, sizeof(iv));
@@ -1761,27 +1811,31 @@ run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
 					memcpy(r->num, s, r->num_n);
 					r->num_v = iv;
 				}
-				/* r->num is 24 bytes: 16 can be read. */
-				if (r->num_n <= 16)
-					put_text(out, r->num, r->num_n);
-				else
-					buf_append(out, r->num, r->num_n);
-				r->bol = false;
+				memcpy(d, r->num, sizeof(r->num));
+				d += r->num_n;
+				bol = false;
 				break;
 			case RP_STR:
 				memcpy(&s, base + o->off, sizeof(s));
 				if (s != NULL && *s != '\0') {
+					out->len = (size_t)(d - out->data);
 					if (o->escape)
 						buf_append_html(out, s, strlen(s));
 					else
 						buf_append(out, s, strlen(s));
-					r->bol = false;
+					bol = false;
+					if (!buf_ensure(out, p->row_max)) {
+						st = TD_ENOMEM;
+						break;
+					}
+					d = out->data + out->len;
 				}
 				break;
 			case RP_BOOL:
 				memcpy(&b, base + o->off, sizeof(b));
-				buf_append(out, b ? "true" : "false", b ? 4 : 5);
-				r->bol = false;
+				memcpy(d, b ? "true" : "false", 5);
+				d += b ? 4 : 5;
+				bol = false;
 				break;
 			case RP_UNLESS:
 				if (o->ftype == TVF_BOOL) {
@@ -1800,7 +1854,13 @@ run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
 					const struct op *op = &t->ops[o->from];
 
 					if (op->kind == OP_VAR || op->kind == OP_RAW) {
+						out->len = (size_t)(d - out->data);
+						r->bol = bol;
 						emit_value(r, outer[q], op->kind == OP_VAR);
+						bol = r->bol;
+						if (!buf_ensure(out, p->row_max))
+							st = TD_ENOMEM;
+						d = out->data + out->len;
 						break;
 					}
 					/* A section renders as the template says;
@@ -1808,13 +1868,25 @@ run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
 					if (truthy(outer[q]) != (op->kind == OP_SECTION))
 						break;
 				}
+				out->len = (size_t)(d - out->data);
+				out->data[out->len] = '\0';
+				r->bol = bol;
 				st = render_ops(r, t, o->from, o->n);
+				bol = r->bol;
+				if (st == TD_OK && !buf_ensure(out, p->row_max))
+					st = TD_ENOMEM;
+				d = out->data + out->len;
 				break;
 			}
+		}
+		if (st == TD_OK) {
+			out->len = (size_t)(d - out->data);
+			out->data[out->len] = '\0';
 		}
 		if (st == TD_OK && !buf_ok(out))
 			st = TD_ENOMEM;
 	}
+	r->bol = bol;
 	r->sp--;
 	return st;
 }

@@ -3,7 +3,9 @@
  * tmpl_render). Input: a template, NUL, a partial (named "p"), NUL, then
  * values separated by 0x01 bytes, put into one context (a, b: strings;
  * c: a bool; d: an int; e: a map of a and b; l: a list of the strings;
- * m: a list of maps; n: null). Properties: a template that compiles
+ * m: a list of maps; n: null; r: rows of a C struct (tv_records) with
+ * fields a and b (strings; b NULL on every other row), c (a bool) and d
+ * (an int), one a list item, rendered by a row program). Properties: a template that compiles
  * renders (or runs out of its arena, or nests too deep); when neither
  * template holds any of < > " ' & and no raw tag ({{{ or a delimiter
  * change), the output holds none of them either, whatever the values,
@@ -13,6 +15,7 @@
  * the value as is; the same render on a tiny arena gives the same output
  * or TD_ENOMEM. Building and running: docs/fuzzing.md.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "arena.h"
@@ -98,15 +101,30 @@ unescape_equals(const char *s, size_t n, const char *want, size_t wn)
 	return k == wn;
 }
 
+/* r's rows */
+struct frow {
+	int64_t d;
+	const char *a, *b;
+	bool c;
+};
+
+static const struct tv_field frow_fields[] = {
+	{ "a", TVF_STR, offsetof(struct frow, a) },
+	{ "b", TVF_STR, offsetof(struct frow, b) },
+	{ "c", TVF_BOOL, offsetof(struct frow, c) },
+	{ "d", TVF_INT, offsetof(struct frow, d) },
+};
+
 static struct tv *
 context(struct arena *a, char **vals, size_t *lens, size_t nv)
 {
+	struct frow *rows = arena_alloc(a, MAX_VALUES * sizeof(*rows));
 	struct tv *ctx = tv_map(a), *e = tv_map(a), *l = tv_list(a),
 	    *m = tv_list(a), *item;
 	size_t i;
 	int64_t d = 0;
 
-	if (ctx == NULL || e == NULL || l == NULL || m == NULL)
+	if (ctx == NULL || e == NULL || l == NULL || m == NULL || rows == NULL)
 		return NULL;
 	for (i = 0; i < lens[3] && i < 8; i++)
 		d = (int64_t)((uint64_t)d << 8 | (unsigned char)vals[3][i]);
@@ -127,7 +145,16 @@ context(struct arena *a, char **vals, size_t *lens, size_t nv)
 		    tv_set_bool(item, "c", lens[i] % 2 == 1) != TD_OK ||
 		    tv_push(m, item) != TD_OK)
 			return NULL;
+		rows[i - 6] = (struct frow){ (int64_t)lens[i] * 7 - 9,
+		    arena_strndup(a, vals[i], lens[i]),
+		    i % 2 == 0 ? arena_strndup(a, vals[i], lens[i] / 2) : NULL,
+		    lens[i] % 2 == 1 };
+		if (rows[i - 6].a == NULL || (i % 2 == 0 && rows[i - 6].b == NULL))
+			return NULL;
 	}
+	if (tv_set(ctx, "r", tv_records(a, rows, nv > 6 ? nv - 6 : 0, sizeof(*rows),
+	    frow_fields, sizeof(frow_fields) / sizeof(frow_fields[0]))) != TD_OK)
+		return NULL;
 	return ctx;
 }
 
