@@ -166,6 +166,24 @@ test_arena_text(void **state)
 	arena_free(a);
 }
 
+/* reltime_text's three forms are what the three functions give one by
+ * one. */
+static void
+assert_text_matches_parts(struct arena *a, const struct reltime_at *t,
+    const struct reltime_at *now)
+{
+	char iso[RELTIME_ISO_MAX], title[RELTIME_TITLE_MAX], rel_[RELTIME_REL_MAX];
+	struct reltime_text out;
+
+	assert_true(reltime_text(a, t, now, &out));
+	reltime_iso(t, iso);
+	reltime_title(t, title);
+	reltime_relative(t, now, rel_);
+	assert_string_equal(out.iso, iso);
+	assert_string_equal(out.title, title);
+	assert_string_equal(out.relative, rel_);
+}
+
 /* reltime_text breaks the instant down once for its three forms: they
  * must be what the three functions give one by one, for every branch
  * (an offset of seconds shown in UTC, negative offsets, before 1970, a
@@ -179,7 +197,6 @@ test_text_matches_parts(void **state)
 	    30 * 3600 * S, 3 * 86400 * S, 8 * 86400 * S, 400 * 86400 * S,
 	    NOON_Z + 86400 * 365 * 3 * S };
 	struct arena *a = arena_new(0);
-	char iso[RELTIME_ISO_MAX], title[RELTIME_TITLE_MAX], rel_[RELTIME_REL_MAX];
 	struct reltime_text out;
 	size_t i, j;
 
@@ -190,13 +207,7 @@ test_text_matches_parts(void **state)
 			struct reltime_at t = { NOON_Z - ago[j] + 1234567, offs[i] };
 			struct reltime_at now = { NOON_Z, offs[i] };
 
-			assert_true(reltime_text(a, &t, &now, &out));
-			reltime_iso(&t, iso);
-			reltime_title(&t, title);
-			reltime_relative(&t, &now, rel_);
-			assert_string_equal(out.iso, iso);
-			assert_string_equal(out.title, title);
-			assert_string_equal(out.relative, rel_);
+			assert_text_matches_parts(a, &t, &now);
 		}
 	/* The seconds' offset: the ISO form in UTC, the title local. */
 	{
@@ -219,8 +230,6 @@ test_text_days_in_turn(void **state)
 	static const int64_t at[] = { 0, 3600 * S, 86400 * S, 2 * 3600 * S,
 	    -86400 * S, 86400 * S, 400 * 86400 * S, 0 };
 	struct arena *a = arena_new(0);
-	char iso[RELTIME_ISO_MAX], title[RELTIME_TITLE_MAX], rel_[RELTIME_REL_MAX];
-	struct reltime_text out;
 	size_t i, j;
 	int64_t w;
 
@@ -232,23 +241,11 @@ test_text_days_in_turn(void **state)
 		for (j = 0; j < sizeof(at) / sizeof(at[0]) * 2; j++) {
 			t = (struct reltime_at){ NOON_Z - 3 * 86400 * S +
 			    at[j % (sizeof(at) / sizeof(at[0]))], offs[i] };
-			assert_true(reltime_text(a, &t, &now, &out));
-			reltime_iso(&t, iso);
-			reltime_title(&t, title);
-			reltime_relative(&t, &now, rel_);
-			assert_string_equal(out.iso, iso);
-			assert_string_equal(out.title, title);
-			assert_string_equal(out.relative, rel_);
+			assert_text_matches_parts(a, &t, &now);
 		}
 		for (w = 0; w < 10 * 86400; w += 3 * 3600 + 7 * 60 + 13) {
 			t = (struct reltime_at){ NOON_Z - w * S, offs[i] };
-			assert_true(reltime_text(a, &t, &now, &out));
-			reltime_iso(&t, iso);
-			reltime_title(&t, title);
-			reltime_relative(&t, &now, rel_);
-			assert_string_equal(out.iso, iso);
-			assert_string_equal(out.title, title);
-			assert_string_equal(out.relative, rel_);
+			assert_text_matches_parts(a, &t, &now);
 		}
 	}
 	arena_free(a);

@@ -512,37 +512,44 @@ plain(struct response *r, bool head, size_t *n)
 	return out.data;
 }
 
+/* r through the wire: nothing leaves before the end, then one write of
+ * `records` FastCGI records with the request's end. */
+static void
+assert_one_write(struct response *r, bool head, int records)
+{
+	struct response_wire w;
+	const char *want;
+	size_t n;
+
+	want = plain(r, head, &n);
+	response_wire_init(&w, r, wire_fds[0], WIRE_ID);
+	assert_int_equal(response_send(r, head, response_wire_write, &w), TD_OK);
+	/* Held, not sent: the answer goes with the end of the request. */
+	assert_int_equal(next_message(), 0);
+	assert_int_equal(response_wire_end(&w), 0);
+	assert_int_equal(expect_records(next_message(), want, n, true), records);
+	assert_int_equal(next_message(), 0);
+	assert_false(w.failed);
+}
+
 static void
 test_wire_page_one_write(void **state)
 {
 	struct response r;
-	struct response_wire w;
-	const char *want;
-	size_t i, n;
+	size_t i;
 
 	(void)state;
 	response_init(&r, big);
 	response_header(&r, "Content-Type", "text/html; charset=utf-8");
 	for (i = 0; i < 2700; i++)
 		buf_puts(&r.body, "<p>page</p");
-	want = plain(&r, false, &n);
-	response_wire_init(&w, &r, wire_fds[0], WIRE_ID);
-	assert_int_equal(response_send(&r, false, response_wire_write, &w), TD_OK);
-	/* Held, not sent: the page goes with the end of the request. */
-	assert_int_equal(next_message(), 0);
-	assert_int_equal(response_wire_end(&w), 0);
-	assert_int_equal(expect_records(next_message(), want, n, true), 1);
-	assert_int_equal(next_message(), 0);
-	assert_false(w.failed);
+	assert_one_write(&r, false, 1);
 }
 
 static void
 test_wire_small_answers(void **state)
 {
 	struct response r;
-	struct response_wire w;
-	const char *want;
-	size_t n;
 	int kind;
 
 	(void)state;
@@ -559,13 +566,7 @@ test_wire_small_answers(void **state)
 			buf_puts(&r.body, "<h1>404</h1>");
 			break;
 		}
-		want = plain(&r, kind == 2, &n);
-		response_wire_init(&w, &r, wire_fds[0], WIRE_ID);
-		assert_int_equal(response_send(&r, kind == 2, response_wire_write, &w), TD_OK);
-		assert_int_equal(next_message(), 0);
-		assert_int_equal(response_wire_end(&w), 0);
-		assert_int_equal(expect_records(next_message(), want, n, true), 1);
-		assert_int_equal(next_message(), 0);
+		assert_one_write(&r, kind == 2, 1);
 	}
 }
 
@@ -573,21 +574,14 @@ static void
 test_wire_big_body(void **state)
 {
 	struct response r;
-	struct response_wire w;
-	const char *want;
-	size_t i, n;
+	size_t i;
 
 	(void)state;
 	/* Three records of at most 65535 bytes, still one write. */
 	response_init(&r, big);
 	for (i = 0; i < 15000; i++)
 		buf_puts(&r.body, "0123456789");
-	want = plain(&r, false, &n);
-	response_wire_init(&w, &r, wire_fds[0], WIRE_ID);
-	assert_int_equal(response_send(&r, false, response_wire_write, &w), TD_OK);
-	assert_int_equal(response_wire_end(&w), 0);
-	assert_int_equal(expect_records(next_message(), want, n, true), 3);
-	assert_int_equal(next_message(), 0);
+	assert_one_write(&r, false, 3);
 }
 
 static void

@@ -147,27 +147,34 @@ static const struct {
 	{ "&#39;", 5 },
 };
 
+#ifdef __SSE2__
+/* A bit for each byte of v that escaping changes (the constants are
+ * hoisted out of the callers' loops once inlined). */
+static inline int
+html_specials(__m128i v)
+{
+	return _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
+	    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('&')),
+	    _mm_cmpeq_epi8(v, _mm_set1_epi8('<'))),
+	    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('>')),
+	    _mm_cmpeq_epi8(v, _mm_set1_epi8('"')))),
+	    _mm_cmpeq_epi8(v, _mm_set1_epi8('\''))));
+}
+#endif
+
 /* The first byte in [p, e) that escaping changes, or e. */
 static const unsigned char *
 plain_run(const unsigned char *p, const unsigned char *e)
 {
 #ifdef __SSE2__
 	/* 16 bytes a step: a page escapes some 20 KB of text. */
-	const __m128i amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<'),
-	    gt = _mm_set1_epi8('>'), quot = _mm_set1_epi8('"'),
-	    apos = _mm_set1_epi8('\'');
-
 	const unsigned char *start = p;
 	__m128i v;
 	int m;
 
-#define HTML_SPECIALS(v) _mm_movemask_epi8(_mm_or_si128(_mm_or_si128( \
-	    _mm_or_si128(_mm_cmpeq_epi8(v, amp), _mm_cmpeq_epi8(v, lt)), \
-	    _mm_or_si128(_mm_cmpeq_epi8(v, gt), _mm_cmpeq_epi8(v, quot))), \
-	    _mm_cmpeq_epi8(v, apos)))
 	while (e - p >= 16) {
 		v = _mm_loadu_si128((const __m128i *)(const void *)p);
-		if ((m = HTML_SPECIALS(v)) != 0)
+		if ((m = html_specials(v)) != 0)
 			return p + __builtin_ctz((unsigned)m);
 		p += 16;
 	}
@@ -175,10 +182,9 @@ plain_run(const unsigned char *p, const unsigned char *e)
 	 * before p are plain already), not byte by byte. */
 	if (p < e && e - start >= 16) {
 		v = _mm_loadu_si128((const __m128i *)(const void *)(e - 16));
-		m = HTML_SPECIALS(v);
+		m = html_specials(v);
 		return m != 0 ? e - 16 + __builtin_ctz((unsigned)m) : e;
 	}
-#undef HTML_SPECIALS
 #endif
 	while (e - p >= 4 && (html_esc[p[0]] | html_esc[p[1]] |
 	    html_esc[p[2]] | html_esc[p[3]]) == 0)
@@ -203,16 +209,9 @@ html_into(char *d, const unsigned char *p, size_t n)
 	const unsigned char *e = p + n;
 	unsigned k;
 #ifdef __SSE2__
-	const __m128i amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<'),
-	    gt = _mm_set1_epi8('>'), quot = _mm_set1_epi8('"'),
-	    apos = _mm_set1_epi8('\'');
 	__m128i v;
 	int m;
 
-#define HTML_SPECIALS(v) _mm_movemask_epi8(_mm_or_si128(_mm_or_si128( \
-	    _mm_or_si128(_mm_cmpeq_epi8(v, amp), _mm_cmpeq_epi8(v, lt)), \
-	    _mm_or_si128(_mm_cmpeq_epi8(v, gt), _mm_cmpeq_epi8(v, quot))), \
-	    _mm_cmpeq_epi8(v, apos)))
 	/* 8 to 15 bytes (a date, "5 minutes ago"): two 8-byte halves,
 	 * overlapping, looked at in one step. */
 	if (n >= 8 && n < 16) {
@@ -221,7 +220,7 @@ html_into(char *d, const unsigned char *p, size_t n)
 		memcpy(&lo, p, 8);
 		memcpy(&hi, e - 8, 8);
 		v = _mm_set_epi64x((long long)hi, (long long)lo);
-		if (HTML_SPECIALS(v) == 0) {
+		if (html_specials(v) == 0) {
 			memcpy(d, &lo, 8);
 			memcpy(d + n - 8, &hi, 8);
 			return d + n;
@@ -230,7 +229,7 @@ html_into(char *d, const unsigned char *p, size_t n)
 	while (e - p >= 16) {
 		v = _mm_loadu_si128((const __m128i *)(const void *)p);
 		_mm_storeu_si128((__m128i *)(void *)d, v);
-		if ((m = HTML_SPECIALS(v)) == 0) {
+		if ((m = html_specials(v)) == 0) {
 			p += 16;
 			d += 16;
 			continue;
@@ -247,12 +246,11 @@ html_into(char *d, const unsigned char *p, size_t n)
 	 * last bytes before d: written again, the same). */
 	if (p < e && n >= 16) {
 		v = _mm_loadu_si128((const __m128i *)(const void *)(e - 16));
-		if (HTML_SPECIALS(v) == 0) {
+		if (html_specials(v) == 0) {
 			_mm_storeu_si128((__m128i *)(void *)(d - (16 - (e - p))), v);
 			return d + (e - p);
 		}
 	}
-#undef HTML_SPECIALS
 #endif
 	while (p < e) {
 		if ((k = html_esc[*p]) == 0) {
