@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -26,6 +27,7 @@
 #define MAX_PIDS	256
 #define LONG_MS		5000	/* for things that must happen */
 #define QUIET_MS	700	/* for things that must not happen */
+#define MAX_CLIENTS	24
 
 /* MODE_SERVE_EXITS: also "E pid" when a worker leaves on SIGTERM. */
 enum mode { MODE_SERVE, MODE_CRASH, MODE_SERVE_EXITS };
@@ -33,6 +35,7 @@ enum mode { MODE_SERVE, MODE_CRASH, MODE_SERVE_EXITS };
 /* What the pool process and its workers see. */
 struct warg {
 	int		evfd;
+	char		lockpath[80];	/* "lock": one request at a time */
 	enum mode	mode;
 	enum td_status	reload_rc;
 };
@@ -57,6 +60,8 @@ struct fx {
 	char		logpath[64];
 	pid_t		seen[MAX_PIDS];
 	int		nseen;
+	pid_t		clients[MAX_CLIENTS];	/* load()'s */
+	int		nclients;
 };
 
 static struct warg warg;
@@ -139,12 +144,13 @@ view(int c)
 	counters_sum(&sum, v.base);
 	for (i = 0; i < v.n; i++)
 		counters_sum(&sum, &v.slots[i].counts);
-	reply(c, "g=%llu n=%d a=%llu s=%llu c=%llu t=%llu r=%llu\n",
+	reply(c, "g=%llu n=%d a=%llu s=%llu c=%llu t=%llu r=%llu u=%llu\n",
 	    (unsigned long long)v.generation, v.n,
 	    (unsigned long long)sum.accepted, (unsigned long long)sum.slow,
 	    (unsigned long long)v.stats->restarts[POOL_RESTART_CRASH],
 	    (unsigned long long)v.stats->restarts[POOL_RESTART_TIMEOUT],
-	    (unsigned long long)v.stats->restarts[POOL_RESTART_RECYCLE]);
+	    (unsigned long long)v.stats->restarts[POOL_RESTART_RECYCLE],
+	    (unsigned long long)v.stats->undone);
 }
 
 /* Reads one command line; returns 1 when the worker should return 0. */
@@ -179,6 +185,23 @@ handle(int c, struct pool_slot *slot)
 		sleep_ms(600);
 		counters_inc(&slot->counts.slow, 1);
 		reply(c, "done\n");
+		pool_worker_idle(slot);
+	} else if (strcmp(cmd, "nap") == 0 || strcmp(cmd, "lock") == 0) {
+		/* "nap" waits 10 ms; "lock" 4 ms, taking turns across all
+		 * workers, as requests do once the cores are the limit. */
+		int fd = -1;
+
+		pool_worker_busy(slot, "req-nap", "GET /nap");
+		if (cmd[0] == 'l' &&
+		    ((fd = open(warg.lockpath, O_RDWR | O_CREAT, 0600)) == -1 ||
+		    flock(fd, LOCK_EX) == -1)) {
+			reply(c, "no lock\n");
+		} else {
+			sleep_ms(cmd[0] == 'l' ? 4 : 10);
+			reply(c, "done\n");
+		}
+		if (fd != -1)
+			close(fd);
 		pool_worker_idle(slot);
 	} else if (strcmp(cmd, "hold") == 0) {
 		/* Busy until the client hangs up (at most 10 s). */
@@ -275,6 +298,7 @@ static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
+	char lockpath[sizeof(warg.lockpath)];
 	int i;
 
 	if (fx->pool > 0) {
@@ -283,6 +307,8 @@ teardown(void **state)
 	}
 	for (i = 0; i < fx->nseen; i++)
 		kill(fx->seen[i], SIGKILL);
+	for (i = 0; i < fx->nclients; i++)
+		kill(fx->clients[i], SIGKILL);
 	/* We are a subreaper: orphaned workers are ours to reap. */
 	for (i = 0; i < 50; i++) {
 		if (waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD)
@@ -296,6 +322,8 @@ teardown(void **state)
 		if (getenv("TEST_POOL_LOG") != NULL)
 			dump_log(fx);
 		unlink(fx->logpath);
+		snprintf(lockpath, sizeof(lockpath), "%s.lock", fx->logpath);
+		unlink(lockpath);
 	}
 	free(fx);
 	return 0;
@@ -336,6 +364,8 @@ start(struct fx *fx, const struct cfg *cfg)
 		warg.evfd = ev[1];
 		warg.mode = cfg->mode;
 		warg.reload_rc = cfg->reload_rc;
+		snprintf(warg.lockpath, sizeof(warg.lockpath), "%s.lock",
+		    fx->logpath);
 		memset(&o, 0, sizeof(o));
 		o.listen_fd = lfd;
 		o.workers = cfg->workers;
@@ -523,6 +553,62 @@ ask(struct fx *fx, const char *cmd, char *buf, size_t cap)
 	close(c);
 }
 
+/* n client processes asking cmd over and over for ms, each on a fresh
+ * connection: a load bounded in time. */
+static void
+load(struct fx *fx, int n, const char *cmd, int ms)
+{
+	struct timeval tv = { 1, 0 };
+	int64_t end = mono_ms() + ms;
+	pid_t pid;
+	char b[16];
+	int i, c;
+
+	assert_true(fx->nclients + n <= MAX_CLIENTS);
+	for (i = 0; i < n; i++) {
+		assert_true((pid = fork()) != -1);
+		if (pid > 0) {
+			fx->clients[fx->nclients++] = pid;
+			continue;
+		}
+		/* No cmocka here: a failed round just tries again. */
+		while (mono_ms() < end) {
+			if ((c = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+				_exit(1);
+			(void)setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv,
+			    sizeof(tv));
+			if (connect(c, (struct sockaddr *)&fx->addr,
+			    fx->addrlen) == 0 &&
+			    write(c, cmd, strlen(cmd)) == (ssize_t)strlen(cmd))
+				(void)!read(c, b, sizeof(b));
+			close(c);
+		}
+		_exit(0);
+	}
+}
+
+static void
+load_wait(struct fx *fx)
+{
+	while (fx->nclients > 0)
+		waitpid(fx->clients[--fx->nclients], NULL, 0);
+}
+
+/* Events until none comes for timeout_ms: starts into *s, exits *e. */
+static void
+count_events(struct fx *fx, int timeout_ms, int *s, int *e)
+{
+	char line[64];
+	long pid;
+
+	while (next_event(fx, line, sizeof(line), timeout_ms)) {
+		if (sscanf(line, "S %ld", &pid) == 1)
+			(*s)++;
+		else if (sscanf(line, "E %ld", &pid) == 1)
+			(*e)++;
+	}
+}
+
 static void
 stop_pool(struct fx *fx)
 {
@@ -661,6 +747,67 @@ test_grow_and_shrink(void **state)
 	ask(fx, "view\n", b, sizeof(b));
 	assert_non_null(strstr(b, " c=0 t=0 r=0"));
 	assert_false(log_has(fx, "level=error"));
+	stop_pool(fx);
+}
+
+/* Requests that take turns (as on saturated cores): a start by demand
+ * does not make the pool finish them faster, so it is undone, and no
+ * other start follows while the pool holds. */
+static void
+test_grow_undone_when_no_faster(void **state)
+{
+	struct fx *fx = *state;
+	struct cfg cfg = { .workers = 2, .workers_max = 16, .idle_timeout = 30,
+	    .shutdown_timeout = 2, .mode = MODE_SERVE_EXITS };
+	char b[96];
+	int starts = 0, exits = 0, starts_after = 0, exits_after = 0;
+	unsigned long long undone;
+
+	start(fx, &cfg);
+	wait_starts(fx, 2, NULL);
+	load(fx, 20, "lock\n", 4000);
+	assert_true(wait_log(fx, "did not make the pool faster", 3000));
+	/* Those it undid finish their request and leave (the events count
+	 * every start since the rush began)... */
+	count_events(fx, QUIET_MS, &starts, &exits);
+	ask(fx, "view\n", b, sizeof(b));
+	assert_int_equal(sscanf(strstr(b, " u="), " u=%llu", &undone), 1);
+	assert_true(undone >= 1 && (int)undone == exits);
+	/* The pool is left smaller than its maximum. */
+	assert_true(cfg.workers + starts - exits < cfg.workers_max);
+	/* ... and while it holds, with every worker still busy and
+	 * connections waiting, none starts. */
+	count_events(fx, 1500, &starts_after, &exits_after);
+	assert_int_equal(starts_after + exits_after, 0);
+	assert_true(log_has(fx, "stopped (fewer needed)"));
+	load_wait(fx);
+	stop_pool(fx);
+}
+
+/* Requests that wait (as on a far database): each start by demand makes
+ * the pool faster and is kept, up to the maximum. */
+static void
+test_grow_kept_when_faster(void **state)
+{
+	struct fx *fx = *state;
+	struct cfg cfg = { .workers = 1, .workers_max = 16, .idle_timeout = 30,
+	    .shutdown_timeout = 2, .mode = MODE_SERVE_EXITS };
+	char b[96];
+	int starts = 0, exits = 0;
+
+	start(fx, &cfg);
+	wait_starts(fx, 1, NULL);
+	load(fx, 20, "nap\n", 3000);
+	assert_true(wait_log(fx, "TODO_WORKERS_MAX reached", LONG_MS));
+	count_events(fx, QUIET_MS, &starts, &exits);
+	assert_int_equal(starts, cfg.workers_max - 1);
+	assert_int_equal(exits, 0);
+	ask(fx, "view\n", b, sizeof(b));
+	assert_string_equal(strstr(b, " u="), " u=0");
+	/* Past the first ticks of the rush, starts were on trial. */
+	assert_true(log_has(fx, "made the pool faster ("));
+	assert_false(log_has(fx, "did not make the pool faster"));
+	load_wait(fx);
 	stop_pool(fx);
 }
 
@@ -858,20 +1005,20 @@ test_counters_survive_respawn_and_reload(void **state)
 	start(fx, &cfg);
 	wait_starts(fx, 1, &pid);
 	ask(fx, "view\n", b, sizeof(b));
-	assert_string_equal(b, "g=1 n=1 a=1 s=0 c=0 t=0 r=0");
+	assert_string_equal(b, "g=1 n=1 a=1 s=0 c=0 t=0 r=0 u=0");
 	ask(fx, "exit\n", b, sizeof(b));
 	wait_starts(fx, 1, &pid);
 	ask(fx, "view\n", b, sizeof(b));
-	assert_string_equal(b, "g=1 n=1 a=3 s=0 c=0 t=0 r=1");
+	assert_string_equal(b, "g=1 n=1 a=3 s=0 c=0 t=0 r=1 u=0");
 	assert_int_equal(kill(pid, SIGKILL), 0);
 	wait_starts(fx, 1, &pid);
 	ask(fx, "view\n", b, sizeof(b));
-	assert_string_equal(b, "g=1 n=1 a=4 s=0 c=1 t=0 r=1");
+	assert_string_equal(b, "g=1 n=1 a=4 s=0 c=1 t=0 r=1 u=0");
 	ask(fx, "hang\n", b, sizeof(b));
 	assert_true(wait_dead(pid, LONG_MS));
 	wait_starts(fx, 1, &pid);
 	ask(fx, "view\n", b, sizeof(b));
-	assert_string_equal(b, "g=1 n=1 a=6 s=0 c=1 t=1 r=1");
+	assert_string_equal(b, "g=1 n=1 a=6 s=0 c=1 t=1 r=1 u=0");
 
 	/* Reload while a request is in flight: it ends in the old
 	 * generation after the new one has started counting. */
@@ -884,7 +1031,7 @@ test_counters_survive_respawn_and_reload(void **state)
 	assert_string_equal(b, "R");
 	wait_starts(fx, 1, &pid);
 	ask(fx, "view\n", b, sizeof(b));
-	assert_string_equal(b, "g=2 n=1 a=8 s=0 c=1 t=1 r=1");
+	assert_string_equal(b, "g=2 n=1 a=8 s=0 c=1 t=1 r=1 u=0");
 	read_line(c, b, sizeof(b));
 	assert_string_equal(b, "done");
 	close(c);
@@ -930,6 +1077,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_recycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grow_and_shrink, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_grow_undone_when_no_faster,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_grow_kept_when_faster,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_brake, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_request_timeout, setup,

@@ -29,6 +29,15 @@
 #define RETRY_MS	1000	/* fork failed: try again this much later */
 #define GROW_STEP_MAX	32	/* most workers started in one tick */
 #define SHRINK_MS	1000	/* at most one worker stopped this often */
+/* A start by demand is on trial: kept if the pool then finishes requests
+ * faster, undone if not (past the knee more workers only share the same
+ * cores: each request gets slower, none gets done sooner). */
+#define TRIAL_SETTLE_MS	200	/* the new workers connect, then count */
+#define TRIAL_MS	500	/* the rates compared: this long each */
+#define TRIAL_MIN	50	/* fewer finished before: no trial (slow requests) */
+#define TRIAL_GAIN_MIN	4	/* percent faster needed at the least */
+#define TRIAL_HOLD_MS	5000	/* no starts after one that did not help */
+#define RATE_SAMPLES	16	/* > (TRIAL_SETTLE_MS + TRIAL_MS) / TICK_MS */
 
 /* The master's own view of a slot; the shared one is writable by workers. */
 struct wstate {
@@ -37,6 +46,8 @@ struct wstate {
 	int64_t		 respawn_at;	/* 0: no respawn pending */
 	int		 timed_out;	/* SIGKILLed by the watchdog */
 	int64_t		 abandon_at;	/* watchdog sent SIGUSR2 then; 0: not */
+	pid_t		 seen_pid;	/* the process whose requests ... */
+	uint64_t	 seen;		/* ... the master has counted */
 };
 
 /* A generation's shared mapping: what came before it, then its slots. */
@@ -83,6 +94,21 @@ struct pool {
 	int64_t		 grown_at;	/* last start by demand */
 	int64_t		 shrunk_at;	/* last stop by demand */
 	int64_t		 max_warned_at;
+	uint64_t	 finished;	/* requests of the serving generation */
+	struct {
+		int64_t	 at;
+		uint64_t finished;
+	}		 rate[RATE_SAMPLES];	/* a ring, one per tick */
+	int		 rate_next;
+	/* The last start by demand while on trial (trial_at 0: none). */
+	int64_t		 trial_at;
+	int		 trial_gen;
+	int		 trial_from;	/* workers before it */
+	int		 trial_k;
+	int		 trial_slots[GROW_STEP_MAX];
+	double		 trial_before;	/* requests a second before it */
+	int64_t		 hold_until;	/* no starts by demand before */
+	int64_t		 saturated_at;	/* all busy, a queue, since; 0: not */
 };
 
 static volatile sig_atomic_t worker_stop;
@@ -606,8 +632,148 @@ wanted_count(const struct gen *g)
 	return n;
 }
 
-/* Start workers while all are busy and connections wait; stop an idle one
- * when fewer than there are have been needed for idle_timeout. */
+/* Add what the serving generation's workers finished since the last call
+ * to p->finished, and sample it into the rate ring once a tick. */
+static void
+count_finished(struct pool *p, struct gen *g, int64_t now)
+{
+	uint64_t r;
+	int i, last;
+
+	for (i = 0; i < g->n; i++) {
+		if (g->ws[i].pid <= 0)
+			continue;
+		if (g->ws[i].seen_pid != g->ws[i].pid) {
+			g->ws[i].seen_pid = g->ws[i].pid;
+			g->ws[i].seen = 0;
+		}
+		/* A worker writes it: it only ever goes up, trust no less. */
+		if ((r = g->slots[i].requests) > g->ws[i].seen) {
+			p->finished += r - g->ws[i].seen;
+			g->ws[i].seen = r;
+		}
+	}
+	last = (p->rate_next + RATE_SAMPLES - 1) % RATE_SAMPLES;
+	if (p->rate[last].at != 0 && now - p->rate[last].at < TICK_MS)
+		return;
+	p->rate[p->rate_next].at = now;
+	p->rate[p->rate_next].finished = p->finished;
+	p->rate_next = (p->rate_next + 1) % RATE_SAMPLES;
+}
+
+/* Requests finished a second over at least the last `ms`, from the newest
+ * sample that old; -1 when the ring does not reach back that far. *n: how
+ * many that was. */
+static double
+finished_rate(const struct pool *p, int64_t now, int64_t ms, uint64_t *n)
+{
+	int i, j;
+
+	for (i = 1; i <= RATE_SAMPLES; i++) {
+		j = (p->rate_next + RATE_SAMPLES - i) % RATE_SAMPLES;
+		if (p->rate[j].at == 0)
+			break;
+		if (now - p->rate[j].at >= ms && now > p->rate[j].at) {
+			*n = p->finished - p->rate[j].finished;
+			return (double)*n * 1000.0 / (double)(now - p->rate[j].at);
+		}
+	}
+	*n = 0;
+	return -1;
+}
+
+/* Stop slot i's worker gracefully (it finishes a request it may just have
+ * taken, then exits) and keep no process there. */
+static void
+unwant(struct gen *g, int i)
+{
+	g->ws[i].wanted = 0;
+	g->slots[i].wanted = 0;
+	g->ws[i].respawn_at = 0;
+	if (g->ws[i].pid > 0 && kill(g->ws[i].pid, SIGTERM) == -1)
+		log_error("kill %ld: %s", (long)g->ws[i].pid, strerror(errno));
+}
+
+/* Put the workers just started in slots[0..k) on trial, if the rate before
+ * them is worth comparing with: measured while every worker was busy (at
+ * most TRIAL_MS, at least two ticks), over at least TRIAL_MIN requests.
+ * Else (the first tick of a rush, slow requests) more workers are the
+ * only help there is, and they stay. */
+static void
+trial_start(struct pool *p, int from, const int *slots, int k, int64_t now)
+{
+	int64_t window = now - p->saturated_at;
+	uint64_t n;
+	double before;
+
+	if (window > TRIAL_MS)
+		window = TRIAL_MS;
+	if (window < 2 * TICK_MS)
+		return;
+	before = finished_rate(p, now, window, &n);
+	if (before < 0 || n < TRIAL_MIN)
+		return;
+	p->trial_at = now;
+	p->trial_gen = p->cur;
+	p->trial_from = from;
+	p->trial_k = k;
+	memcpy(p->trial_slots, slots, (size_t)k * sizeof(*slots));
+	p->trial_before = before;
+}
+
+/* Judge the start on trial once its window is over: keep those workers if
+ * the pool now finishes requests faster, by a tenth of what as many more
+ * would give if requests only waited (at least TRIAL_GAIN_MIN percent);
+ * else stop them and start none for TRIAL_HOLD_MS. True while it runs and
+ * when it has just undone a start: nothing else to size this tick. */
+static int
+trial_tick(struct pool *p, struct gen *g, int64_t now)
+{
+	double after, need;
+	uint64_t n;
+	int i, j;
+
+	if (p->trial_at == 0)
+		return 0;
+	if (p->trial_gen != p->cur) {	/* a reload started afresh */
+		p->trial_at = 0;
+		return 0;
+	}
+	if (now - p->trial_at < TRIAL_SETTLE_MS + TRIAL_MS)
+		return 1;
+	after = finished_rate(p, now, now - p->trial_at - TRIAL_SETTLE_MS, &n);
+	p->trial_at = 0;
+	need = 0.1 * p->trial_k / p->trial_from;
+	if (need < TRIAL_GAIN_MIN / 100.0)
+		need = TRIAL_GAIN_MIN / 100.0;
+	if (after < 0) {
+		return 0;
+	} else if (after >= p->trial_before * (1 + need)) {
+		log_info("%d more workers made the pool faster (%.0f requests/s "
+		    "before, %.0f after): kept", p->trial_k, p->trial_before,
+		    after);
+		return 0;
+	}
+	for (i = 0; i < p->trial_k; i++) {
+		j = p->trial_slots[i];
+		if (g->ws[j].wanted) {
+			unwant(g, j);
+			stat_inc(&p->stats->undone);
+		}
+	}
+	p->stats->workers = wanted_count(g);
+	p->grow_step = 1;
+	p->hold_until = now + TRIAL_HOLD_MS;
+	log_info("%d more workers did not make the pool faster (%.0f "
+	    "requests/s before, %.0f after, %.0f%% more needed): stopping "
+	    "them, no more for %d s", p->trial_k, p->trial_before, after,
+	    need * 100, TRIAL_HOLD_MS / 1000);
+	return 1;
+}
+
+/* Start workers while all are busy and connections wait (on trial, see
+ * trial_tick); stop an idle one when fewer than there are have been
+ * needed for idle_timeout. */
 static void
 demand_tick(struct pool *p, int64_t now)
 {
@@ -615,11 +781,12 @@ demand_tick(struct pool *p, int64_t now)
 	struct gen *g;
 	int64_t idle_ms = (int64_t)o->idle_timeout * 1000;
 	int i, wanted = 0, alive = 0, busy = 0, idle = -1, queued = 0,
-	    backlog = 0, k, need;
+	    backlog = 0, k, need, from, started[GROW_STEP_MAX];
 
 	if (p->cur < 0 || p->stopping)
 		return;
 	g = &p->gens[p->cur];
+	count_finished(p, g, now);
 	for (i = 0; i < g->n; i++) {
 		if (!g->ws[i].wanted)
 			continue;
@@ -640,10 +807,14 @@ demand_tick(struct pool *p, int64_t now)
 		p->peak = busy;
 		p->peak_at = now;
 	}
+	if (trial_tick(p, g, now))
+		return;
 	/* All busy (and none being respawned): is anyone waiting? */
 	if (alive > 0 && busy == alive && wanted == alive &&
 	    listen_queue(o->listen_fd, &queued, &backlog) == TD_OK &&
 	    queued > 0) {
+		if (p->saturated_at == 0)
+			p->saturated_at = now;
 		if (wanted >= workers_most(o)) {
 			stat_inc(&p->stats->max_reached);
 			if (p->max_warned_at == 0 ||
@@ -655,18 +826,22 @@ demand_tick(struct pool *p, int64_t now)
 			}
 			return;
 		}
+		if (now < p->hold_until)
+			return;
 		k = workers_most(o) - wanted;
 		if (k > p->grow_step)
 			k = p->grow_step;
 		log_info("all %d workers busy and %d connections waiting: "
 		    "starting %d more", wanted, queued, k);
-		for (i = 0; i < g->n && k > 0; i++)
+		from = wanted;
+		for (i = 0; i < g->n && wanted - from < k; i++)
 			if (!g->ws[i].wanted && g->ws[i].pid == 0) {
 				spawn(p, p->cur, i, now);
 				stat_inc(&p->stats->grown);
+				started[wanted - from] = i;
 				wanted++;
-				k--;
 			}
+		trial_start(p, from, started, wanted - from, now);
 		p->grow_step = p->grow_step * 2 > GROW_STEP_MAX ?
 		    GROW_STEP_MAX : p->grow_step * 2;
 		p->grown_at = now;
@@ -676,20 +851,17 @@ demand_tick(struct pool *p, int64_t now)
 		return;
 	}
 	p->grow_step = 1;
+	p->saturated_at = 0;
 	need = p->peak + 1 > o->workers ? p->peak + 1 : o->workers;
 	if (wanted <= need || idle < 0 || now - p->grown_at < idle_ms ||
 	    now - p->shrunk_at < SHRINK_MS)
 		return;
-	/* It finishes a request it may just have taken, then exits. */
-	g->ws[idle].wanted = 0;
-	g->slots[idle].wanted = 0;
 	p->shrunk_at = now;
 	stat_inc(&p->stats->shrunk);
 	p->stats->workers = wanted - 1;
 	log_info("at most %d of %d workers busy in %d s: stopping slot %d pid "
 	    "%ld", p->peak, wanted, o->idle_timeout, idle, (long)g->ws[idle].pid);
-	if (kill(g->ws[idle].pid, SIGTERM) == -1)
-		log_error("kill %ld: %s", (long)g->ws[idle].pid, strerror(errno));
+	unwant(g, idle);
 }
 
 static void

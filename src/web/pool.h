@@ -81,6 +81,8 @@ struct pool_stats {
 	volatile int workers_peak;        /* the most at once */
 	uint64_t grown, shrunk;           /* workers started, stopped by demand */
 	uint64_t max_reached;             /* ticks at workers_max with a queue */
+	uint64_t undone;                  /* started by demand, stopped again:
+	                                   * the pool was no faster with them */
 };
 
 /* A worker's read-only view of the scoreboard of its generation. */
