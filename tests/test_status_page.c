@@ -216,9 +216,9 @@ test_metrics_exact(void **state)
 	    "# HELP todo_workers_max_reached_total Times every worker was busy at the maximum with connections waiting.\n"
 	    "# TYPE todo_workers_max_reached_total counter\n"
 	    "todo_workers_max_reached_total 0\n"
-	    "# HELP todo_workers_undone_total Workers started by demand and stopped again: the pool finished requests no faster with them.\n"
-	    "# TYPE todo_workers_undone_total counter\n"
-	    "todo_workers_undone_total 0\n"
+	    "# HELP todo_workers_trials_undone_total Changes of the pool's size by demand undone: a start that made it no faster, or a stop that made it slower.\n"
+	    "# TYPE todo_workers_trials_undone_total counter\n"
+	    "todo_workers_trials_undone_total 0\n"
 	    "# HELP todo_listen_queue Connections waiting in the pool socket's accept queue.\n"
 	    "# TYPE todo_listen_queue gauge\n"
 	    "todo_listen_queue 3\n"
@@ -353,7 +353,7 @@ test_status_text_exact(void **state)
 	    "max active processes: 2\n"
 	    "max processes:        2\n"
 	    "max children reached: 0\n"
-	    "starts undone:        0\n"
+	    "trials undone:        0\n"
 	    "slow requests:        1\n"
 	    "crash restarts:       1\n"
 	    "timeout restarts:     0\n"
@@ -405,14 +405,14 @@ test_status_dynamic_pool(void **state)
 	assert_non_null(strstr(fx->out.data, "total processes:      1\n"));
 	assert_non_null(strstr(fx->out.data, "max processes:        2\n"));
 	assert_non_null(strstr(fx->out.data, "max children reached: 3\n"));
-	assert_non_null(strstr(fx->out.data, "starts undone:        5\n"));
+	assert_non_null(strstr(fx->out.data, "trials undone:        5\n"));
 	assert_non_null(strstr(fx->out.data, "state:                Stopped\n"));
 	assert_null(strstr(fx->out.data, "Down"));
 	buf_init(&fx->out, fx->a);
 	status_format_metrics(&fx->out, &fx->b->snap);
 	assert_non_null(strstr(fx->out.data, "todo_workers{state=\"down\"} 0\n"));
 	assert_non_null(strstr(fx->out.data, "todo_workers_max_reached_total 3\n"));
-	assert_non_null(strstr(fx->out.data, "todo_workers_undone_total 5\n"));
+	assert_non_null(strstr(fx->out.data, "todo_workers_trials_undone_total 5\n"));
 }
 
 /* Slot memory is another process's: control characters, quotes and
@@ -460,7 +460,7 @@ test_status_json(void **state)
 	    "\"listen queue len\":128,\"idle processes\":0,"
 	    "\"active processes\":1,\"total processes\":2,"
 	    "\"max active processes\":2,\"max processes\":2,"
-	    "\"max children reached\":0,\"starts undone\":0,"
+	    "\"max children reached\":0,\"trials undone\":0,"
 	    "\"slow requests\":1,\"crash restarts\":1,\"timeout restarts\":0,"
 	    "\"recycle restarts\":2,\"db reconnects\":1,\"processes\":["
 	    "{\"slot\":0,\"pid\":101,\"state\":\"Running\","

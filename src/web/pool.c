@@ -29,15 +29,19 @@
 #define RETRY_MS	1000	/* fork failed: try again this much later */
 #define GROW_STEP_MAX	32	/* most workers started in one tick */
 #define SHRINK_MS	1000	/* at most one worker stopped this often */
-/* A start by demand is on trial: kept if the pool then finishes requests
- * faster, undone if not (past the knee more workers only share the same
- * cores: each request gets slower, none gets done sooner). */
-#define TRIAL_SETTLE_MS	200	/* the new workers connect, then count */
-#define TRIAL_MS	500	/* the rates compared: this long each */
+/* A change of size by demand is on trial: kept if the pool then finishes
+ * requests faster (a start) or as fast (a stop), undone if not. Past the
+ * knee more workers only share the same cores: each request gets slower,
+ * none gets done sooner. */
+#define TRIAL_SETTLE_MS	200	/* after a stop, before the rate counts */
+#define TRIAL_READY_MS	3000	/* after a start: until each new worker has
+				 * served a request (it has connected), at most */
+#define TRIAL_MS	1000	/* the rates compared: this long each */
 #define TRIAL_MIN	50	/* fewer finished before: no trial (slow requests) */
 #define TRIAL_GAIN_MIN	4	/* percent faster needed at the least */
-#define TRIAL_HOLD_MS	5000	/* no starts after one that did not help */
-#define RATE_SAMPLES	16	/* > (TRIAL_SETTLE_MS + TRIAL_MS) / TICK_MS */
+#define TRIAL_LOSS_MAX	3	/* percent slower that undoes a stop */
+#define TRIAL_HOLD_MS	5000	/* no change after one undone */
+#define RATE_SAMPLES	16	/* > TRIAL_MS / TICK_MS + 2 */
 
 /* The master's own view of a slot; the shared one is writable by workers. */
 struct wstate {
@@ -100,14 +104,17 @@ struct pool {
 		uint64_t finished;
 	}		 rate[RATE_SAMPLES];	/* a ring, one per tick */
 	int		 rate_next;
-	/* The last start by demand while on trial (trial_at 0: none). */
+	/* The last change of size by demand, on trial (trial_at 0: none). */
 	int64_t		 trial_at;
+	int64_t		 trial_from_at;	/* its rate counts from then; 0: not yet */
 	int		 trial_gen;
+	int		 trial_dir;	/* 1: workers started, -1: stopped */
 	int		 trial_from;	/* workers before it */
 	int		 trial_k;
 	int		 trial_slots[GROW_STEP_MAX];
 	double		 trial_before;	/* requests a second before it */
-	int64_t		 hold_until;	/* no starts by demand before */
+	int64_t		 hold_until;	/* no change by demand before */
+	int		 next_dir;	/* of the next change when saturated */
 	int64_t		 saturated_at;	/* all busy, a queue, since; 0: not */
 };
 
@@ -661,22 +668,22 @@ count_finished(struct pool *p, struct gen *g, int64_t now)
 	p->rate_next = (p->rate_next + 1) % RATE_SAMPLES;
 }
 
-/* Requests finished a second over at least the last `ms`, from the newest
- * sample that old; -1 when the ring does not reach back that far. *n: how
+/* Requests finished a second since `since`, from the oldest sample taken
+ * then or later (at least a tick ago); -1 when there is none. *n: how
  * many that was. */
 static double
-finished_rate(const struct pool *p, int64_t now, int64_t ms, uint64_t *n)
+finished_rate(const struct pool *p, int64_t now, int64_t since, uint64_t *n)
 {
 	int i, j;
 
-	for (i = 1; i <= RATE_SAMPLES; i++) {
-		j = (p->rate_next + RATE_SAMPLES - i) % RATE_SAMPLES;
-		if (p->rate[j].at == 0)
+	for (i = 0; i < RATE_SAMPLES; i++) {
+		j = (p->rate_next + i) % RATE_SAMPLES;
+		if (p->rate[j].at == 0 || p->rate[j].at < since)
+			continue;
+		if (now - p->rate[j].at < TICK_MS)
 			break;
-		if (now - p->rate[j].at >= ms && now > p->rate[j].at) {
-			*n = p->finished - p->rate[j].finished;
-			return (double)*n * 1000.0 / (double)(now - p->rate[j].at);
-		}
+		*n = p->finished - p->rate[j].finished;
+		return (double)*n * 1000.0 / (double)(now - p->rate[j].at);
 	}
 	*n = 0;
 	return -1;
@@ -694,44 +701,70 @@ unwant(struct gen *g, int i)
 		log_error("kill %ld: %s", (long)g->ws[i].pid, strerror(errno));
 }
 
-/* Put the workers just started in slots[0..k) on trial, if the rate before
- * them is worth comparing with: measured while every worker was busy (at
- * most TRIAL_MS, at least two ticks), over at least TRIAL_MIN requests.
- * Else (the first tick of a rush, slow requests) more workers are the
- * only help there is, and they stay. */
-static void
-trial_start(struct pool *p, int from, const int *slots, int k, int64_t now)
+/* Start up to k workers in free slots of the serving generation; their
+ * slots go to started[]. Returns how many. */
+static int
+start_more(struct pool *p, struct gen *g, int k, int *started, int64_t now)
 {
-	int64_t window = now - p->saturated_at;
-	uint64_t n;
-	double before;
+	int i, n = 0;
 
-	if (window > TRIAL_MS)
-		window = TRIAL_MS;
-	if (window < 2 * TICK_MS)
-		return;
-	before = finished_rate(p, now, window, &n);
-	if (before < 0 || n < TRIAL_MIN)
+	for (i = 0; i < g->n && n < k; i++)
+		if (!g->ws[i].wanted && g->ws[i].pid == 0) {
+			spawn(p, p->cur, i, now);
+			stat_inc(&p->stats->grown);
+			started[n++] = i;
+		}
+	return n;
+}
+
+/* Stop k workers, from the last slot down (slots fill from the first);
+ * their slots go to stopped[]. Returns how many. */
+static int
+stop_some(struct pool *p, struct gen *g, int k, int *stopped)
+{
+	int i, n = 0;
+
+	for (i = g->n - 1; i >= 0 && n < k; i--)
+		if (g->ws[i].wanted && g->ws[i].pid > 0) {
+			unwant(g, i);
+			stat_inc(&p->stats->shrunk);
+			stopped[n++] = i;
+		}
+	return n;
+}
+
+/* Put a change of size on trial: `dir` 1, k workers started, or -1, k
+ * stopped (their slots in slots[]), from `from`, the rate before it
+ * `before`. */
+static void
+trial_start(struct pool *p, int dir, int from, const int *slots, int k,
+    double before, int64_t now)
+{
+	if (k <= 0)
 		return;
 	p->trial_at = now;
+	p->trial_from_at = dir < 0 ? now + TRIAL_SETTLE_MS : 0;
 	p->trial_gen = p->cur;
+	p->trial_dir = dir;
 	p->trial_from = from;
 	p->trial_k = k;
 	memcpy(p->trial_slots, slots, (size_t)k * sizeof(*slots));
 	p->trial_before = before;
 }
 
-/* Judge the start on trial once its window is over: keep those workers if
- * the pool now finishes requests faster, by a tenth of what as many more
- * would give if requests only waited (at least TRIAL_GAIN_MIN percent);
- * else stop them and start none for TRIAL_HOLD_MS. True while it runs and
- * when it has just undone a start: nothing else to size this tick. */
+/* Judge the change on trial once its window is over. Workers started are
+ * kept if the pool now finishes requests faster by a tenth of what as many
+ * more would give if requests only waited (TRIAL_GAIN_MIN percent at the
+ * least); workers stopped stay stopped unless the pool got more than
+ * TRIAL_LOSS_MAX percent slower. A change not kept is undone, none follows
+ * for TRIAL_HOLD_MS, and the next goes the other way. True while a trial
+ * runs or one was just undone: nothing else to size this tick. */
 static int
 trial_tick(struct pool *p, struct gen *g, int64_t now)
 {
-	double after, need;
+	double after, ratio, need;
 	uint64_t n;
-	int i, j;
+	int i, j, k = p->trial_k, redo[GROW_STEP_MAX];
 
 	if (p->trial_at == 0)
 		return 0;
@@ -739,41 +772,134 @@ trial_tick(struct pool *p, struct gen *g, int64_t now)
 		p->trial_at = 0;
 		return 0;
 	}
-	if (now - p->trial_at < TRIAL_SETTLE_MS + TRIAL_MS)
-		return 1;
-	after = finished_rate(p, now, now - p->trial_at - TRIAL_SETTLE_MS, &n);
-	p->trial_at = 0;
-	need = 0.1 * p->trial_k / p->trial_from;
-	if (need < TRIAL_GAIN_MIN / 100.0)
-		need = TRIAL_GAIN_MIN / 100.0;
-	if (after < 0) {
-		return 0;
-	} else if (after >= p->trial_before * (1 + need)) {
-		log_info("%d more workers made the pool faster (%.0f requests/s "
-		    "before, %.0f after): kept", p->trial_k, p->trial_before,
-		    after);
-		return 0;
-	}
-	for (i = 0; i < p->trial_k; i++) {
-		j = p->trial_slots[i];
-		if (g->ws[j].wanted) {
-			unwant(g, j);
-			stat_inc(&p->stats->undone);
+	if (p->trial_from_at == 0) {
+		/* New workers connect first: that is not the pool's pace. */
+		for (i = 0; i < k; i++) {
+			j = p->trial_slots[i];
+			if (g->ws[j].wanted && g->slots[j].requests == 0 &&
+			    now - p->trial_at < TRIAL_READY_MS)
+				return 1;
 		}
+		p->trial_from_at = now;
 	}
+	if (now - p->trial_from_at < TRIAL_MS)
+		return 1;
+	after = finished_rate(p, now, p->trial_from_at, &n);
+	p->trial_at = 0;
+	if (after < 0)
+		return 0;
+	ratio = after / p->trial_before;
+	if (p->trial_dir > 0) {
+		need = 0.1 * k / p->trial_from;
+		if (need < TRIAL_GAIN_MIN / 100.0)
+			need = TRIAL_GAIN_MIN / 100.0;
+		if (ratio >= 1 + need) {
+			log_info("%d more workers made the pool faster (%.0f "
+			    "requests/s before, %.0f after): kept", k,
+			    p->trial_before, after);
+			return 0;
+		}
+		for (i = 0; i < k; i++)
+			if (g->ws[j = p->trial_slots[i]].wanted)
+				unwant(g, j);
+		p->grow_step = 1;
+		log_info("%d more workers did not make the pool faster (%.0f "
+		    "requests/s before, %.0f after, %.0f%% more needed): "
+		    "stopping them, no change for %d s", k, p->trial_before,
+		    after, need * 100, TRIAL_HOLD_MS / 1000);
+	} else {
+		if (ratio >= 1 - TRIAL_LOSS_MAX / 100.0) {
+			log_info("%d fewer workers kept the pool as fast (%.0f "
+			    "requests/s before, %.0f after): stopped", k,
+			    p->trial_before, after);
+			return 0;
+		}
+		k = start_more(p, g, k, redo, now);
+		log_info("%d fewer workers made the pool slower (%.0f "
+		    "requests/s before, %.0f after): starting %d again, no "
+		    "change for %d s", p->trial_k, p->trial_before, after, k,
+		    TRIAL_HOLD_MS / 1000);
+	}
+	stat_inc(&p->stats->undone);
 	p->stats->workers = wanted_count(g);
-	p->grow_step = 1;
 	p->hold_until = now + TRIAL_HOLD_MS;
-	log_info("%d more workers did not make the pool faster (%.0f "
-	    "requests/s before, %.0f after, %.0f%% more needed): stopping "
-	    "them, no more for %d s", p->trial_k, p->trial_before, after,
-	    need * 100, TRIAL_HOLD_MS / 1000);
+	p->next_dir = -p->trial_dir;
 	return 1;
 }
 
-/* Start workers while all are busy and connections wait (on trial, see
- * trial_tick); stop an idle one when fewer than there are have been
- * needed for idle_timeout. */
+/* Every worker busy and connections waiting: change the pool's size, on
+ * trial when the rate before can be measured (TRIAL_MIN finished while
+ * saturated, over two ticks to TRIAL_MS). Up while more workers make it
+ * faster, then, after a start that did not or at the maximum, down while
+ * fewer keep it as fast. With no rate to judge by (slow requests) it only
+ * grows: more workers are the only help there is. */
+static void
+saturated_tick(struct pool *p, struct gen *g, int wanted, int queued,
+    int64_t now)
+{
+	const struct pool_opts *o = p->o;
+	int k, changed[GROW_STEP_MAX], measured;
+	uint64_t n;
+	double before;
+
+	if (p->saturated_at == 0)
+		p->saturated_at = now;
+	if (now - p->saturated_at < 2 * TICK_MS)
+		return;		/* measure first */
+	before = finished_rate(p, now, now - p->saturated_at > TRIAL_MS ?
+	    now - TRIAL_MS : p->saturated_at, &n);
+	measured = before > 0 && n >= TRIAL_MIN;
+	if (wanted >= workers_most(o)) {
+		stat_inc(&p->stats->max_reached);
+		if (p->max_warned_at == 0 || now - p->max_warned_at > 60000) {
+			log_warn("all %d workers busy and %d connections "
+			    "waiting: TODO_WORKERS_MAX reached", wanted, queued);
+			p->max_warned_at = now;
+		}
+		if (!measured)
+			return;
+		p->next_dir = -1;
+	}
+	if (now < p->hold_until)
+		return;
+	if (measured && p->next_dir < 0 && wanted > o->workers) {
+		k = wanted / 8 > 1 ? wanted / 8 : 1;
+		if (k > wanted - o->workers)
+			k = wanted - o->workers;
+		if (k > GROW_STEP_MAX)
+			k = GROW_STEP_MAX;
+		log_info("all %d workers busy and %d connections waiting: "
+		    "stopping %d to see if fewer are as fast", wanted, queued,
+		    k);
+		k = stop_some(p, g, k, changed);
+		trial_start(p, -1, wanted, changed, k, before, now);
+		p->grow_step = 1;
+		p->shrunk_at = now;
+		p->stats->workers = wanted - k;
+		return;
+	}
+	if (wanted >= workers_most(o))
+		return;
+	p->next_dir = 1;
+	k = workers_most(o) - wanted;
+	if (k > p->grow_step)
+		k = p->grow_step;
+	log_info("all %d workers busy and %d connections waiting: starting %d "
+	    "more", wanted, queued, k);
+	k = start_more(p, g, k, changed, now);
+	if (measured)
+		trial_start(p, 1, wanted, changed, k, before, now);
+	p->grow_step = p->grow_step * 2 > GROW_STEP_MAX ?
+	    GROW_STEP_MAX : p->grow_step * 2;
+	p->grown_at = now;
+	p->stats->workers = wanted + k;
+	if (wanted + k > p->stats->workers_peak)
+		p->stats->workers_peak = wanted + k;
+}
+
+/* Size the pool to demand (workers_max > workers): saturated_tick when
+ * every worker is busy and connections wait; else stop an idle one when
+ * fewer than there are have been needed for idle_timeout. */
 static void
 demand_tick(struct pool *p, int64_t now)
 {
@@ -781,7 +907,7 @@ demand_tick(struct pool *p, int64_t now)
 	struct gen *g;
 	int64_t idle_ms = (int64_t)o->idle_timeout * 1000;
 	int i, wanted = 0, alive = 0, busy = 0, idle = -1, queued = 0,
-	    backlog = 0, k, need, from, started[GROW_STEP_MAX];
+	    backlog = 0, need;
 
 	if (p->cur < 0 || p->stopping)
 		return;
@@ -813,41 +939,7 @@ demand_tick(struct pool *p, int64_t now)
 	if (alive > 0 && busy == alive && wanted == alive &&
 	    listen_queue(o->listen_fd, &queued, &backlog) == TD_OK &&
 	    queued > 0) {
-		if (p->saturated_at == 0)
-			p->saturated_at = now;
-		if (wanted >= workers_most(o)) {
-			stat_inc(&p->stats->max_reached);
-			if (p->max_warned_at == 0 ||
-			    now - p->max_warned_at > 60000) {
-				log_warn("all %d workers busy and %d connections "
-				    "waiting: TODO_WORKERS_MAX reached", wanted,
-				    queued);
-				p->max_warned_at = now;
-			}
-			return;
-		}
-		if (now < p->hold_until)
-			return;
-		k = workers_most(o) - wanted;
-		if (k > p->grow_step)
-			k = p->grow_step;
-		log_info("all %d workers busy and %d connections waiting: "
-		    "starting %d more", wanted, queued, k);
-		from = wanted;
-		for (i = 0; i < g->n && wanted - from < k; i++)
-			if (!g->ws[i].wanted && g->ws[i].pid == 0) {
-				spawn(p, p->cur, i, now);
-				stat_inc(&p->stats->grown);
-				started[wanted - from] = i;
-				wanted++;
-			}
-		trial_start(p, from, started, wanted - from, now);
-		p->grow_step = p->grow_step * 2 > GROW_STEP_MAX ?
-		    GROW_STEP_MAX : p->grow_step * 2;
-		p->grown_at = now;
-		p->stats->workers = wanted;
-		if (wanted > p->stats->workers_peak)
-			p->stats->workers_peak = wanted;
+		saturated_tick(p, g, wanted, queued, now);
 		return;
 	}
 	p->grow_step = 1;

@@ -18,11 +18,16 @@
  *    the workers, which reopen theirs between requests.
  *  - sized by demand when workers_max > workers (php-fpm's dynamic mode):
  *    `workers` are started and always kept; when every worker is busy and
- *    the listen queue is not empty, the master starts more (1, 2, 4, ...
- *    per tick while that lasts) up to `workers_max`; when fewer are needed
- *    (the most busy at once over the last `idle_timeout` seconds, plus one
- *    spare), it stops one idle worker per second, gracefully, down to
- *    `workers`. A slot without a wanted process is "Stopped", not "Down".
+ *    the listen queue is not empty, the master starts more (1, 2, 4, ...)
+ *    up to `workers_max`, each start on trial: kept only if the pool then
+ *    finishes requests faster (measured over a second once the new workers
+ *    have served), else undone. After a start undone, or at the maximum,
+ *    it tries stopping some (an eighth) and keeps them stopped while the
+ *    pool stays as fast: the pool settles where the cores, not the
+ *    workers, are the limit. When fewer are needed (the most busy at once
+ *    over the last `idle_timeout` seconds, plus one spare), it stops one
+ *    idle worker per second, gracefully, down to `workers`. A slot without
+ *    a wanted process is "Stopped", not "Down".
  *  - SIGHUP: graceful reload. Calls opts->reload (re-read settings and
  *    templates); if it succeeds, starts a new generation of workers and
  *    retires the old one gracefully (same timeout); if it fails, the old
@@ -81,8 +86,9 @@ struct pool_stats {
 	volatile int workers_peak;        /* the most at once */
 	uint64_t grown, shrunk;           /* workers started, stopped by demand */
 	uint64_t max_reached;             /* ticks at workers_max with a queue */
-	uint64_t undone;                  /* started by demand, stopped again:
-	                                   * the pool was no faster with them */
+	uint64_t undone;                  /* changes by demand undone: a start
+	                                   * that made the pool no faster, a
+	                                   * stop that made it slower */
 };
 
 /* A worker's read-only view of the scoreboard of its generation. */

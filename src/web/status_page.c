@@ -270,7 +270,7 @@ status_format_text(struct buf *b, const struct status_snapshot *s)
 	KV(b, "max processes", "%d", v->n);
 	KV(b, "max children reached", "%llu",
 	    (unsigned long long)v->stats->max_reached);
-	KV(b, "starts undone", "%llu", (unsigned long long)v->stats->undone);
+	KV(b, "trials undone", "%llu", (unsigned long long)v->stats->undone);
 	KV(b, "slow requests", "%llu", (unsigned long long)t.c.slow);
 	KV(b, "crash restarts", "%llu",
 	    (unsigned long long)restarts(s, POOL_RESTART_CRASH));
@@ -327,7 +327,7 @@ status_format_json(struct buf *b, const struct status_snapshot *s)
 	    "\"listen queue len\":%d,\"idle processes\":%d,"
 	    "\"active processes\":%d,\"total processes\":%d,"
 	    "\"max active processes\":%d,\"max processes\":%d,"
-	    "\"max children reached\":%llu,\"starts undone\":%llu,"
+	    "\"max children reached\":%llu,\"trials undone\":%llu,"
 	    "\"slow requests\":%llu,\"crash restarts\":%llu,"
 	    "\"timeout restarts\":%llu,\"recycle restarts\":%llu,"
 	    "\"db reconnects\":%llu,\"processes\":[",
@@ -500,10 +500,10 @@ status_format_metrics(struct buf *b, const struct status_snapshot *s)
 	    "Times every worker was busy at the maximum with connections waiting.");
 	buf_printf(b, "todo_workers_max_reached_total %llu\n",
 	    (unsigned long long)v->stats->max_reached);
-	head(b, "todo_workers_undone_total", "counter",
-	    "Workers started by demand and stopped again: the pool finished "
-	    "requests no faster with them.");
-	buf_printf(b, "todo_workers_undone_total %llu\n",
+	head(b, "todo_workers_trials_undone_total", "counter",
+	    "Changes of the pool's size by demand undone: a start that made "
+	    "it no faster, or a stop that made it slower.");
+	buf_printf(b, "todo_workers_trials_undone_total %llu\n",
 	    (unsigned long long)v->stats->undone);
 	if (s->queued >= 0) {
 		head(b, "todo_listen_queue", "gauge",
