@@ -116,6 +116,7 @@ struct pool {
 	int64_t		 hold_until;	/* no change by demand before */
 	int		 next_dir;	/* of the next change when saturated */
 	int64_t		 saturated_at;	/* all busy, a queue, since; 0: not */
+	double		 down_ref;	/* the best rate of a series of stops */
 };
 
 static volatile sig_atomic_t worker_stop;
@@ -756,7 +757,8 @@ trial_start(struct pool *p, int dir, int from, const int *slots, int k,
  * kept if the pool now finishes requests faster by a tenth of what as many
  * more would give if requests only waited (TRIAL_GAIN_MIN percent at the
  * least); workers stopped stay stopped unless the pool got more than
- * TRIAL_LOSS_MAX percent slower. A change not kept is undone, none follows
+ * TRIAL_LOSS_MAX percent slower than before them, or than the best rate
+ * before any stop of the series. A change not kept is undone, none follows
  * for TRIAL_HOLD_MS, and the next goes the other way. True while a trial
  * runs or one was just undone: nothing else to size this tick. */
 static int
@@ -808,6 +810,10 @@ trial_tick(struct pool *p, struct gen *g, int64_t now)
 		    "stopping them, no change for %d s", k, p->trial_before,
 		    after, need * 100, TRIAL_HOLD_MS / 1000);
 	} else {
+		/* Against the series' best, so that small losses in a row do
+		 * not add up to a large one. */
+		if (p->down_ref > p->trial_before)
+			ratio = after / p->down_ref;
 		if (ratio >= 1 - TRIAL_LOSS_MAX / 100.0) {
 			log_info("%d fewer workers kept the pool as fast (%.0f "
 			    "requests/s before, %.0f after): stopped", k,
@@ -815,6 +821,7 @@ trial_tick(struct pool *p, struct gen *g, int64_t now)
 			return 0;
 		}
 		k = start_more(p, g, k, redo, now);
+		p->down_ref = 0;
 		log_info("%d fewer workers made the pool slower (%.0f "
 		    "requests/s before, %.0f after): starting %d again, no "
 		    "change for %d s", p->trial_k, p->trial_before, after, k,
@@ -873,6 +880,8 @@ saturated_tick(struct pool *p, struct gen *g, int wanted, int queued,
 		    k);
 		k = stop_some(p, g, k, changed);
 		trial_start(p, -1, wanted, changed, k, before, now);
+		if (before > p->down_ref)
+			p->down_ref = before;
 		p->grow_step = 1;
 		p->shrunk_at = now;
 		p->stats->workers = wanted - k;
@@ -881,9 +890,13 @@ saturated_tick(struct pool *p, struct gen *g, int wanted, int queued,
 	if (wanted >= workers_most(o))
 		return;
 	p->next_dir = 1;
+	p->down_ref = 0;
+	/* Doubling, but by half the pool at most: finer near the knee. */
 	k = workers_most(o) - wanted;
 	if (k > p->grow_step)
 		k = p->grow_step;
+	if (k > wanted / 2 && wanted >= 2)
+		k = wanted / 2;
 	log_info("all %d workers busy and %d connections waiting: starting %d "
 	    "more", wanted, queued, k);
 	k = start_more(p, g, k, changed, now);
@@ -944,6 +957,7 @@ demand_tick(struct pool *p, int64_t now)
 	}
 	p->grow_step = 1;
 	p->saturated_at = 0;
+	p->down_ref = 0;
 	need = p->peak + 1 > o->workers ? p->peak + 1 : o->workers;
 	if (wanted <= need || idle < 0 || now - p->grown_at < idle_ms ||
 	    now - p->shrunk_at < SHRINK_MS)
