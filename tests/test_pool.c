@@ -781,8 +781,9 @@ test_trials_when_no_faster(void **state)
 	assert_true(wait_log(fx, "fewer workers kept the pool as fast", 4000));
 	assert_true(wait_log(fx, "did not make the pool faster", 10000));
 	count_events(fx, QUIET_MS, &starts, &exits);
-	/* Stopped by trials, then one started and stopped again. */
-	assert_true(exits > starts && starts >= 1);
+	/* Stopped by trials, then started and stopped again: never more
+	 * than the slow requests had grown it to. */
+	assert_true(exits >= starts && starts >= 1);
 	ask(fx, "view\n", b, sizeof(b));
 	assert_int_equal(sscanf(strstr(b, " u="), " u=%llu", &undone), 1);
 	assert_true(undone >= 1);
