@@ -56,6 +56,10 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 void buf_put_i64(struct buf *b, int64_t v);
 /* Append s with HTML's five special characters escaped. */
 void buf_append_html(struct buf *b, const char *s, size_t n);
+/* The same written at d, which has room for 6 * n + 24 bytes (stores
+ * run past the end into it); returns the end, no NUL written. For a
+ * caller that made room for a whole row once (tmpl.c). */
+char *buf_html_into(char *d, const char *s, size_t n);
 /* Append s percent-encoded for a URL query component. */
 void buf_append_urlenc(struct buf *b, const char *s, size_t n);
 /* Inline: renderers check it once per emitted piece. */

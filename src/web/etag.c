@@ -114,6 +114,18 @@ h_str(struct hasher *h, const char *s)
 	h_bytes(h, s, n);
 }
 
+/* h_str() of s, n bytes long (NULL: none). */
+static inline void
+h_strn(struct hasher *h, const char *s, size_t n)
+{
+	if (s == NULL) {
+		h_u64(h, UINT64_MAX);
+		return;
+	}
+	h_u64(h, n);
+	h_bytes(h, s, n);
+}
+
 static void
 h_final(struct hasher *h, unsigned char *out, size_t n)
 {
@@ -276,8 +288,8 @@ etag_list_page(char out[ETAG_SIZE], const char *csrf, const char *view,
 		/* the offset's 32 bits, completed, the key's 24 bits */
 		h_u64(&h, (uint64_t)(uint32_t)t->created_off << 1 | t->completed |
 		    (uint64_t)reltime_relative_key(&at, now) << 33);
-		h_str(&h, t->title);
-		h_str(&h, t->description);
+		h_strn(&h, t->title, t->title_n);
+		h_strn(&h, t->description, t->description_n);
 	}
 	h_final(&h, d, sizeof(d));
 	memcpy(out, "W/\"", 3);

@@ -117,8 +117,9 @@ put_date(char *p, const struct civil *c)
 	return put4(p + 4, c->year);
 }
 
-/* The ISO form of local time c at offset off_s (whole minutes). */
-static void
+/* The ISO form of local time c at offset off_s (whole minutes); the
+ * end (its NUL). */
+static char *
 put_iso(const struct civil *cv, int32_t off_s, char out[RELTIME_ISO_MAX])
 {
 	const struct civil c = *cv;
@@ -141,11 +142,12 @@ put_iso(const struct civil *cv, int32_t off_s, char out[RELTIME_ISO_MAX])
 	*p++ = ':';
 	p = put2(p, off / 60 % 60);
 	*p = '\0';
+	return p;
 }
 
 /* HTML's offsets are whole minutes; old local mean times are not (Paris
  * was +00:09:21): those are shown in UTC. c: t's local time, or NULL. */
-static void
+static char *
 iso_of(const struct reltime_at *t, const struct civil *c,
     char out[RELTIME_ISO_MAX])
 {
@@ -160,7 +162,7 @@ iso_of(const struct reltime_at *t, const struct civil *c,
 		local_civil(&at, &own);
 		c = &own;
 	}
-	put_iso(c, at.off_s, out);
+	return put_iso(c, at.off_s, out);
 }
 
 void
@@ -191,8 +193,8 @@ reltime_title(const struct reltime_at *t, char out[RELTIME_TITLE_MAX])
 	put_title(&c, out);
 }
 
-/* "N unit ago", "N units ago" */
-static void
+/* "N unit ago", "N units ago"; the end (its NUL). */
+static char *
 put_ago(char *p, int64_t n, const char *unit, size_t ulen)
 {
 	p = putu(p, (uint64_t)n);
@@ -202,6 +204,7 @@ put_ago(char *p, int64_t n, const char *unit, size_t ulen)
 	if (n != 1)
 		*p++ = 's';
 	memcpy(p, " ago", 5);
+	return p + 4;
 }
 
 /* Which wording t gets against now (enum rel_kind), and its number. */
@@ -233,37 +236,43 @@ relative_kind(const struct reltime_at *t, const struct reltime_at *now, int64_t 
 	return REL_DATE;
 }
 
-/* The words of kind k with its number n; c: t's local time, or NULL. */
-static void
+/* The words of kind k with its number n; c: t's local time, or NULL.
+ * Their length. */
+static size_t
 put_relative(enum rel_kind k, int64_t n, const struct reltime_at *t,
     const struct civil *c, char out[RELTIME_REL_MAX])
 {
 	struct civil own;
+	char *e = out;
 
 	switch (k) {
 	case REL_NOW:
 		memcpy(out, "just now", 9);
+		e = out + 8;
 		break;
 	case REL_MINUTES:
-		put_ago(out, n, "minute", 6);
+		e = put_ago(out, n, "minute", 6);
 		break;
 	case REL_HOURS:
-		put_ago(out, n, "hour", 4);
+		e = put_ago(out, n, "hour", 4);
 		break;
 	case REL_YESTERDAY:
 		memcpy(out, "yesterday", 10);
+		e = out + 9;
 		break;
 	case REL_DAYS:
-		put_ago(out, n, "day", 3);
+		e = put_ago(out, n, "day", 3);
 		break;
 	case REL_DATE:
 		if (c == NULL) {
 			local_civil(t, &own);
 			c = &own;
 		}
-		*put_date(out, c) = '\0';
+		e = put_date(out, c);
+		*e = '\0';
 		break;
 	}
+	return (size_t)(e - out);
 }
 
 static void
@@ -346,7 +355,7 @@ reltime_text(struct arena *a, const struct reltime_at *t,
 	c.min = sod / 60 % 60;
 	c.sec = sod % 60;
 	if (t->off_s % 60 != 0) {
-		iso_of(t, NULL, iso);
+		p = iso_of(t, NULL, iso);
 	} else {
 		/* put_iso() with the date copied */
 		memcpy(iso, last_day.iso, 10);
@@ -363,6 +372,7 @@ reltime_text(struct arena *a, const struct reltime_at *t,
 		p = put2(p, off / 60 % 60);
 		*p = '\0';
 	}
+	out->iso_n = (size_t)(p - iso);
 	/* put_title() with the date copied */
 	memcpy(title, last_day.date, sizeof(last_day.date));
 	p = title + last_day.date_n;
@@ -372,11 +382,13 @@ reltime_text(struct arena *a, const struct reltime_at *t,
 	*p++ = ':';
 	p = put2(p, c.min);
 	*p = '\0';
+	out->title_n = (size_t)(p - title);
 	if ((k = relative_kind(t, now, &n)) == REL_DATE) {
 		memcpy(rel, last_day.date, sizeof(last_day.date));
 		rel[last_day.date_n] = '\0';
+		out->relative_n = last_day.date_n;
 	} else {
-		put_relative(k, n, t, &c, rel);
+		out->relative_n = put_relative(k, n, t, &c, rel);
 	}
 	out->iso = iso;
 	out->title = title;

@@ -696,7 +696,9 @@ store_search_check(struct db *db, struct arena *a, const struct store_session *w
 		*t = (struct todo){
 			.id = (int64_t)be_u64(key),
 			.title = title,
+			.title_n = (size_t)PQgetlength(res, i, 1),
 			.description = desc,
+			.description_n = desc != NULL ? (size_t)PQgetlength(res, i, 2) : 0,
 			.completed = key[8] != 0,
 			.created_us = (int64_t)be_u64(key + 9) + PG_EPOCH_US,
 		};
@@ -736,7 +738,7 @@ store_search_check(struct db *db, struct arena *a, const struct store_session *w
 	out->email = arena_strdup(a, out->email);
 	for (k = 0; k < out->n; k++) {
 		struct todo *t = &out->items[k];
-		size_t tl = strlen(t->title), dl = t->description ? strlen(t->description) : 0;
+		size_t tl = t->title_n, dl = t->description_n;
 		char *c = arena_alloc(a, tl + dl + 2);
 
 		if (c == NULL || out->email == NULL) {

@@ -34,7 +34,8 @@
 #define TMPL_MAX_FILES	1024		/* templates per directory */
 #define TMPL_MAX_NAME	255
 #define TMPL_MAX_DELIM	16
-#define TMPL_PAD	16		/* zero bytes after a template's source */
+#define TMPL_PAD	32		/* zero bytes after a template's source
+					 * (put32 reads up to 31 past a text) */
 
 /* ---- values ---- */
 
@@ -419,14 +420,14 @@ struct op_cache {
  * a page value, a partial) runs the template's own ops (RP_OPS) with the
  * row on the stack, as without a program.
  */
-enum rp_kind { RP_TEXT, RP_INT, RP_STR, RP_BOOL, RP_UNLESS, RP_OPS };
+enum rp_kind { RP_TEXT, RP_INT, RP_STR, RP_STRN, RP_BOOL, RP_UNLESS, RP_OPS };
 
 /* Every op first copies its text (pre, the template's text before it, if
  * any), then does its kind's work: RP_TEXT is text only (a body's last). A
  * row runs half the ops it would with text as ops of its own. */
 struct rp_op {
 	enum rp_kind kind;
-	bool escape;		/* RP_STR: {{x}}, not {{{x}}} */
+	bool escape;		/* RP_STR, RP_STRN: {{x}}, not {{{x}}} */
 	bool want;		/* RP_UNLESS: go on when truthy == want */
 	bool pre_nl;		/* pre ends with a newline */
 	enum tv_field_type ftype;	/* RP_UNLESS */
@@ -1328,6 +1329,15 @@ field_value(struct render *r, const struct tv *rec, size_t j)
 			r->val.u.str.n = strlen(str);
 		}
 		break;
+	case TVF_TEXT: {
+		struct tv_text tx;
+
+		memcpy(&tx, p, sizeof(tx));
+		r->val = (struct tv){ .type = tx.s != NULL ? TV_STR : TV_NULL };
+		r->val.u.str.s = tx.s;
+		r->val.u.str.n = tx.s != NULL ? tx.n : 0;
+		break;
+	}
 	case TVF_INT:
 		memcpy(&i, p, sizeof(i));
 		r->val = (struct tv){ .type = TV_INT, .u.i = i };
@@ -1558,6 +1568,14 @@ emit_field(struct render *r, const struct tv_field *f, const char *base,
 		if (s != NULL)
 			emit_str(r, s, strlen(s), escape);
 		break;
+	case TVF_TEXT: {
+		struct tv_text tx;
+
+		memcpy(&tx, base + f->offset, sizeof(tx));
+		if (tx.s != NULL)
+			emit_str(r, tx.s, tx.n, escape);
+		break;
+	}
 	case TVF_INT:
 		memcpy(&i, base + f->offset, sizeof(i));
 		if (r->num_n == 0 || i != r->num_v) {
@@ -1586,6 +1604,7 @@ field_truthy(const struct tv_field *f, const char *base)
 
 	switch (f->type) {
 	case TVF_STR:
+	case TVF_TEXT:		/* (s is a struct tv_text's first member) */
 		memcpy(&s, base + f->offset, sizeof(s));
 		return s != NULL;
 	case TVF_INT:
@@ -1624,6 +1643,8 @@ struct rp_pending {
 	bool nl;
 };
 
+static const char rp_no_text[32];
+
 static struct rp_op *
 rp_add(struct row_prog *p, enum rp_kind kind, struct rp_pending *pre)
 {
@@ -1640,7 +1661,8 @@ rp_add(struct row_prog *p, enum rp_kind kind, struct rp_pending *pre)
 	o = &p->ops[p->n++];
 	memset(o, 0, sizeof(*o));
 	o->kind = kind;
-	o->pre = pre->s;
+	/* put32 reads 32 bytes of it even when there is none */
+	o->pre = pre->s != NULL ? pre->s : rp_no_text;
 	o->pre_n = pre->n;
 	o->pre_nl = pre->nl;
 	*pre = (struct rp_pending){ NULL, 0, false };
@@ -1671,11 +1693,12 @@ rp_bind(struct row_prog *p, const struct tmpl *t, size_t from, size_t to)
 			const struct tv_field *f = &p->ft[j];
 
 			o = rp_add(p, f->type == TVF_INT ? RP_INT :
-			    f->type == TVF_BOOL ? RP_BOOL : RP_STR, &pre);
+			    f->type == TVF_BOOL ? RP_BOOL :
+			    f->type == TVF_TEXT ? RP_STRN : RP_STR, &pre);
 			if (o == NULL)
 				return false;
 			if (f->type != TVF_INT && f->type != TVF_BOOL &&
-			    f->type != TVF_STR)
+			    f->type != TVF_STR && f->type != TVF_TEXT)
 				o->kind = RP_OPS;	/* an unknown type: as before */
 			o->off = f->offset;
 			o->escape = op->kind == OP_VAR;
@@ -1737,15 +1760,18 @@ row_prog(const struct tmpl *t, size_t i, const struct tv_field *ft, size_t nf)
 	return p;
 }
 
-/* Copy n bytes of text 16 at a time to d (room made by the caller,
- * reading up to 15 past the text: a template's TMPL_PAD, or the 24-byte
- * r->num); the end. */
+/* Copy n bytes of text to d (room made by the caller: row_max's
+ * TMPL_PAD over), the first 32 at once whatever n (a row's pieces of
+ * text are short: most fit), reading up to 31 past the text, into the
+ * template's source after it or its TMPL_PAD; the end. */
 static inline char *
-put16(char *d, const char *s, size_t n)
+put32(char *d, const char *s, size_t n)
 {
 	size_t k;
 
-	for (k = 0; k < n; k += 16)
+	memcpy(d, s, 16);
+	memcpy(d + 16, s + 16, 16);
+	for (k = 32; k < n; k += 16)
 		memcpy(d + k, s + k, 16);
 	return d + n;
 }
@@ -1753,20 +1779,27 @@ put16(char *d, const char *s, size_t n)
 /* Run p once per row of v (a TV_RECORDS), with the row on the stack. The
  * row's pieces are written at d without checks (room for p->row_max is
  * made first); out->len is brought up to d before anything that appends
- * (a string, ops) and d taken back after. */
+ * (ops) and d taken back after; a string makes its own room and room for
+ * the rest of the row again. One pass over the ops by pointer, no check
+ * of the status per op (an error leaves at once). */
 static enum td_status
 run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
     const struct tv *v)
 {
 	struct tv *row = &r->held[r->sp];
 	struct buf *out = r->out;
-	const struct rp_op *o;
+	const struct rp_op *o, *ops = p->ops, *end = p->ops + p->n;
 	const struct tv *outer[RP_OUTER_MAX];
 	enum td_status st = TD_OK;
 	const char *base, *s;
+	struct tv_text tx;
 	char *d;
-	int64_t iv;
-	size_t k, q;
+	int64_t iv, num_v = INT64_MIN;
+	/* The last int's digits, ending at num + 24 (a row has ten ids),
+	 * copied 24 bytes at once from where they start. */
+	char num[48];
+	const char *digits = fmt_int(num + 24, num_v);
+	size_t k, q, n;
 	bool b, bol = r->bol;
 
 	*row = (struct tv){ .type = TV_RECORD };
@@ -1784,52 +1817,67 @@ run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
 				outer[q] = &rp_ask;
 		}
 	}
-	for (k = 0; k < v->u.rec.n && st == TD_OK; k++) {
+	for (k = 0; k < v->u.rec.n; k++) {
 		base = v->u.rec.base + k * v->u.rec.size;
 		row->u.rec.base = base;
-		if (!buf_ensure(out, p->row_max)) {
-			st = TD_ENOMEM;
-			break;
-		}
+		if (!buf_ensure(out, p->row_max))
+			goto nomem;
 		d = out->data + out->len;
-		for (q = 0; q < p->n && st == TD_OK; q++) {
-			o = &p->ops[q];
-			if (o->pre_n != 0) {
-				d = put16(d, o->pre, o->pre_n);
-				bol = o->pre_nl;
-			}
+		for (o = ops; o < end; o++) {
+			/* (no text: nothing kept, bol as it was) */
+			d = put32(d, o->pre, o->pre_n);
+			bol = o->pre_n != 0 ? o->pre_nl : bol;
 			switch (o->kind) {
 			case RP_TEXT:
 				break;
 			case RP_INT:
 				memcpy(&iv, base + o->off, sizeof(iv));
-				if (r->num_n == 0 || iv != r->num_v) {
-					char num[24];
-
-					s = fmt_int(num + sizeof(num), iv);
-					r->num_n = (size_t)(num + sizeof(num) - s);
-					memcpy(r->num, s, r->num_n);
-					r->num_v = iv;
+				if (iv != num_v) {
+					digits = fmt_int(num + 24, iv);
+					num_v = iv;
 				}
-				memcpy(d, r->num, sizeof(r->num));
-				d += r->num_n;
+				memcpy(d, digits, 24);
+				d += num + 24 - digits;
 				bol = false;
 				break;
 			case RP_STR:
-				memcpy(&s, base + o->off, sizeof(s));
-				if (s != NULL && *s != '\0') {
-					out->len = (size_t)(d - out->data);
-					if (o->escape)
-						buf_append_html(out, s, strlen(s));
-					else
-						buf_append(out, s, strlen(s));
-					bol = false;
-					if (!buf_ensure(out, p->row_max)) {
-						st = TD_ENOMEM;
+			case RP_STRN:
+				if (o->kind == RP_STR) {
+					memcpy(&s, base + o->off, sizeof(s));
+					if (s == NULL || *s == '\0')
 						break;
-					}
-					d = out->data + out->len;
+					n = strlen(s);
+				} else {
+					memcpy(&tx, base + o->off, sizeof(tx));
+					if (tx.s == NULL || tx.n == 0)
+						break;
+					s = tx.s;
+					n = tx.n;
 				}
+				out->len = (size_t)(d - out->data);
+				bol = false;
+				/* Short text: escaped in place, with room for the
+				 * worst case and the rest of the row made at once. */
+				if (n <= 4096) {
+					if (!buf_ensure(out, (o->escape ? 6 * n + 24 : n) +
+					    p->row_max))
+						goto nomem;
+					d = out->data + out->len;
+					if (o->escape) {
+						d = buf_html_into(d, s, n);
+					} else {
+						memcpy(d, s, n);
+						d += n;
+					}
+					break;
+				}
+				if (o->escape)
+					buf_append_html(out, s, n);
+				else
+					buf_append(out, s, n);
+				if (!buf_ensure(out, p->row_max))
+					goto nomem;
+				d = out->data + out->len;
 				break;
 			case RP_BOOL:
 				memcpy(&b, base + o->off, sizeof(b));
@@ -1840,16 +1888,18 @@ run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
 			case RP_UNLESS:
 				if (o->ftype == TVF_BOOL) {
 					memcpy(&b, base + o->off, sizeof(b));
-				} else if (o->ftype == TVF_STR) {
+				} else if (o->ftype == TVF_STR || o->ftype == TVF_TEXT) {
+					/* (a struct tv_text starts with its s) */
 					memcpy(&s, base + o->off, sizeof(s));
 					b = s != NULL;
 				} else {
 					b = o->ftype == TVF_INT;  /* field_truthy() */
 				}
 				if (b != o->want)
-					q = o->n - 1;
+					o = ops + o->n - 1;
 				break;
 			case RP_OPS:
+				q = (size_t)(o - ops);
 				if (o->outer && q < RP_OUTER_MAX && outer[q] != &rp_ask) {
 					const struct op *op = &t->ops[o->from];
 
@@ -1859,7 +1909,7 @@ run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
 						emit_value(r, outer[q], op->kind == OP_VAR);
 						bol = r->bol;
 						if (!buf_ensure(out, p->row_max))
-							st = TD_ENOMEM;
+							goto nomem;
 						d = out->data + out->len;
 						break;
 					}
@@ -1871,21 +1921,24 @@ run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
 				out->len = (size_t)(d - out->data);
 				out->data[out->len] = '\0';
 				r->bol = bol;
-				st = render_ops(r, t, o->from, o->n);
+				if ((st = render_ops(r, t, o->from, o->n)) != TD_OK)
+					goto done;
 				bol = r->bol;
-				if (st == TD_OK && !buf_ensure(out, p->row_max))
-					st = TD_ENOMEM;
+				if (!buf_ensure(out, p->row_max))
+					goto nomem;
 				d = out->data + out->len;
 				break;
 			}
 		}
-		if (st == TD_OK) {
-			out->len = (size_t)(d - out->data);
-			out->data[out->len] = '\0';
-		}
-		if (st == TD_OK && !buf_ok(out))
-			st = TD_ENOMEM;
+		out->len = (size_t)(d - out->data);
+		out->data[out->len] = '\0';
+		if (!buf_ok(out))
+			goto nomem;
 	}
+	goto done;
+nomem:
+	st = TD_ENOMEM;
+done:
 	r->bol = bol;
 	r->sp--;
 	return st;
