@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "session.h"
 
 static void
@@ -65,6 +67,46 @@ test_token_rejects(void **state)
 	/* The last character carries 2 bits past the 32 bytes: set, refused. */
 	assert_true(session_parse_token("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", out));
 	assert_false(session_parse_token("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB", out));
+}
+
+/* Every character of the alphabet in every place of the 4-character
+ * groups (and the last 3): the hash is that of the bytes libsodium's
+ * decoder gives. Every other byte value, in any place, is refused. */
+static void
+test_token_alphabet(void **state)
+{
+	static const char abc[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	char tok[SESSION_TOKEN_B64_LEN + 1];
+	unsigned char raw[SESSION_TOKEN_BYTES], want[SESSION_HASH_BYTES],
+	    got[SESSION_HASH_BYTES];
+	size_t i, k, n;
+	int c;
+
+	(void)state;
+	assert_true(sodium_init() >= 0);
+	for (k = 0; k < 64; k++) {
+		for (i = 0; i < SESSION_TOKEN_B64_LEN; i++)
+			tok[i] = abc[(k + 5 * i) % 64];
+		tok[SESSION_TOKEN_B64_LEN - 1] = abc[(k * 4) % 64];  /* low 2 bits 0 */
+		tok[SESSION_TOKEN_B64_LEN] = '\0';
+		assert_int_equal(sodium_base642bin(raw, sizeof(raw), tok,
+		    SESSION_TOKEN_B64_LEN, NULL, &n, NULL,
+		    sodium_base64_VARIANT_URLSAFE_NO_PADDING), 0);
+		assert_int_equal(n, sizeof(raw));
+		crypto_hash_sha256(want, raw, sizeof(raw));
+		assert_true(session_parse_token(tok, got));
+		assert_memory_equal(got, want, sizeof(want));
+	}
+	for (c = 1; c < 256; c++) {
+		if (strchr(abc, c) != NULL)
+			continue;
+		for (i = 0; i < SESSION_TOKEN_B64_LEN; i += 6) {
+			memset(tok, 'A', SESSION_TOKEN_B64_LEN);
+			tok[i] = (char)c;
+			assert_false(session_parse_token(tok, got));
+		}
+	}
 }
 
 static void
@@ -146,6 +188,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_token_round_trip),
 		cmocka_unit_test(test_token_rejects),
+		cmocka_unit_test(test_token_alphabet),
 		cmocka_unit_test(test_cookie_names_and_headers),
 		cmocka_unit_test(test_csrf),
 	};

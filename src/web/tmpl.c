@@ -420,11 +420,13 @@ struct op_cache {
  * a page value, a partial) runs the template's own ops (RP_OPS) with the
  * row on the stack, as without a program.
  */
-enum rp_kind { RP_TEXT, RP_INT, RP_STR, RP_STRN, RP_BOOL, RP_UNLESS, RP_OPS };
+enum rp_kind { RP_ID, RP_TEXT, RP_INT, RP_STR, RP_STRN, RP_BOOL, RP_UNLESS, RP_OPS };
 
 /* Every op first copies its text (pre, the template's text before it, if
  * any), then does its kind's work: RP_TEXT is text only (a body's last). A
- * row runs half the ops it would with text as ops of its own. */
+ * row runs half the ops it would with text as ops of its own. RP_ID is an
+ * RP_INT of the program's first int field (a row's id, ten times in a
+ * list row): its digits are made once a row. */
 struct rp_op {
 	enum rp_kind kind;
 	bool escape;		/* RP_STR, RP_STRN: {{x}}, not {{{x}}} */
@@ -453,10 +455,12 @@ struct row_prog {
 	struct rp_op *ops;
 	size_t n, cap;
 	/* The most a row writes outside RP_STR and RP_OPS (every text, a
-	 * number's 24 bytes, "false"), with put_text's 16 over: room for
+	 * number's 24 bytes, "false"), with put32's TMPL_PAD over: room for
 	 * it is made once a row (and again after a string or ops), so the
 	 * pieces between are copied without a check. */
 	size_t row_max;
+	bool has_id;		/* some op is RP_ID: the field at id_off */
+	size_t id_off;
 };
 
 struct tmpl {
@@ -1753,10 +1757,22 @@ row_prog(const struct tmpl *t, size_t i, const struct tv_field *ft, size_t nf)
 		p->ft = NULL;		/* never matches: bound again next time */
 		return NULL;
 	}
+	p->has_id = false;
+	for (q = 0; q < p->n; q++) {
+		if (p->ops[q].kind != RP_INT)
+			continue;
+		if (!p->has_id) {
+			p->has_id = true;
+			p->id_off = p->ops[q].off;
+		}
+		if (p->ops[q].off == p->id_off)
+			p->ops[q].kind = RP_ID;
+	}
 	p->row_max = TMPL_PAD;
 	for (q = 0; q < p->n; q++)
 		p->row_max += p->ops[q].pre_n +
-		    (p->ops[q].kind == RP_INT ? 24 : p->ops[q].kind == RP_BOOL ? 5 : 0);
+		    (p->ops[q].kind == RP_INT || p->ops[q].kind == RP_ID ? 24 :
+		    p->ops[q].kind == RP_BOOL ? 5 : 0);
 	return p;
 }
 
@@ -1776,12 +1792,29 @@ put32(char *d, const char *s, size_t n)
 	return d + n;
 }
 
+/* An int's digits ending at end (a 48-byte buffer's middle: 24 bytes
+ * are copied from where they start); where they start. */
+static inline const char *
+rp_digits(char *end, const char *base, size_t off)
+{
+	int64_t iv;
+
+	memcpy(&iv, base + off, sizeof(iv));
+	return fmt_int(end, iv);
+}
+
 /* Run p once per row of v (a TV_RECORDS), with the row on the stack. The
  * row's pieces are written at d without checks (room for p->row_max is
  * made first); out->len is brought up to d before anything that appends
  * (ops) and d taken back after; a string makes its own room and room for
- * the rest of the row again. One pass over the ops by pointer, no check
- * of the status per op (an error leaves at once). */
+ * the rest of the row again. One pass over the ops by pointer; an error
+ * leaves at once.
+ * Whether the output is at the start of a line (r->bol, for partials
+ * inside) is worked out only where asked: text leaves it at whether the
+ * text ended with a newline, which its last byte says; a value leaves it
+ * false; so it is mark_bol when nothing came after the last string or
+ * call (d == mark), else d[-1] == '\n' (an int or a bool, never empty,
+ * ends in a digit or a letter: no mark needed after one). */
 static enum td_status
 run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
     const struct tv *v)
@@ -1791,17 +1824,16 @@ run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
 	const struct rp_op *o, *ops = p->ops, *end = p->ops + p->n;
 	const struct tv *outer[RP_OUTER_MAX];
 	enum td_status st = TD_OK;
-	const char *base, *s;
+	const char *base, *s, *digits, *id = NULL;
 	struct tv_text tx;
-	char *d;
-	int64_t iv, num_v = INT64_MIN;
-	/* The last int's digits, ending at num + 24 (a row has ten ids),
-	 * copied 24 bytes at once from where they start. */
-	char num[48];
-	const char *digits = fmt_int(num + 24, num_v);
-	size_t k, q, n;
-	bool b, bol = r->bol;
+	char *d, *mark;
+	/* Digits end at num + 24 and are copied 24 bytes at once; id's
+	 * in idnum, an RP_INT's in num. */
+	char num[48], idnum[48];
+	size_t k, q, n, idn = 0;
+	bool b, bol = r->bol, mark_bol;
 
+#define BOL() (d == mark ? mark_bol : d[-1] == '\n')
 	*row = (struct tv){ .type = TV_RECORD };
 	row->u.rec = v->u.rec;
 	row->u.rec.n = 1;
@@ -1822,23 +1854,28 @@ run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
 		row->u.rec.base = base;
 		if (!buf_ensure(out, p->row_max))
 			goto nomem;
-		d = out->data + out->len;
+		d = mark = out->data + out->len;
+		mark_bol = bol;
+		if (p->has_id) {
+			id = rp_digits(idnum + 24, base, p->id_off);
+			idn = (size_t)(idnum + 24 - id);
+		}
 		for (o = ops; o < end; o++) {
-			/* (no text: nothing kept, bol as it was) */
+			/* (no text: nothing kept, d stays) */
 			d = put32(d, o->pre, o->pre_n);
-			bol = o->pre_n != 0 ? o->pre_nl : bol;
+			if (o->kind == RP_ID) {
+				memcpy(d, id, 24);
+				d += idn;
+				continue;
+			}
 			switch (o->kind) {
+			case RP_ID:
 			case RP_TEXT:
 				break;
 			case RP_INT:
-				memcpy(&iv, base + o->off, sizeof(iv));
-				if (iv != num_v) {
-					digits = fmt_int(num + 24, iv);
-					num_v = iv;
-				}
+				digits = rp_digits(num + 24, base, o->off);
 				memcpy(d, digits, 24);
 				d += num + 24 - digits;
-				bol = false;
 				break;
 			case RP_STR:
 			case RP_STRN:
@@ -1855,7 +1892,6 @@ run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
 					n = tx.n;
 				}
 				out->len = (size_t)(d - out->data);
-				bol = false;
 				/* Short text: escaped in place, with room for the
 				 * worst case and the rest of the row made at once. */
 				if (n <= 4096) {
@@ -1869,21 +1905,22 @@ run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
 						memcpy(d, s, n);
 						d += n;
 					}
-					break;
+				} else {
+					if (o->escape)
+						buf_append_html(out, s, n);
+					else
+						buf_append(out, s, n);
+					if (!buf_ensure(out, p->row_max))
+						goto nomem;
+					d = out->data + out->len;
 				}
-				if (o->escape)
-					buf_append_html(out, s, n);
-				else
-					buf_append(out, s, n);
-				if (!buf_ensure(out, p->row_max))
-					goto nomem;
-				d = out->data + out->len;
+				mark = d;
+				mark_bol = false;
 				break;
 			case RP_BOOL:
 				memcpy(&b, base + o->off, sizeof(b));
 				memcpy(d, b ? "true" : "false", 5);
 				d += b ? 4 : 5;
-				bol = false;
 				break;
 			case RP_UNLESS:
 				if (o->ftype == TVF_BOOL) {
@@ -1905,12 +1942,12 @@ run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
 
 					if (op->kind == OP_VAR || op->kind == OP_RAW) {
 						out->len = (size_t)(d - out->data);
-						r->bol = bol;
+						r->bol = BOL();
 						emit_value(r, outer[q], op->kind == OP_VAR);
-						bol = r->bol;
 						if (!buf_ensure(out, p->row_max))
 							goto nomem;
-						d = out->data + out->len;
+						d = mark = out->data + out->len;
+						mark_bol = r->bol;
 						break;
 					}
 					/* A section renders as the template says;
@@ -1920,16 +1957,17 @@ run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
 				}
 				out->len = (size_t)(d - out->data);
 				out->data[out->len] = '\0';
-				r->bol = bol;
+				r->bol = BOL();
 				if ((st = render_ops(r, t, o->from, o->n)) != TD_OK)
 					goto done;
-				bol = r->bol;
 				if (!buf_ensure(out, p->row_max))
 					goto nomem;
-				d = out->data + out->len;
+				d = mark = out->data + out->len;
+				mark_bol = r->bol;
 				break;
 			}
 		}
+		bol = BOL();
 		out->len = (size_t)(d - out->data);
 		out->data[out->len] = '\0';
 		if (!buf_ok(out))
@@ -1939,6 +1977,7 @@ run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
 nomem:
 	st = TD_ENOMEM;
 done:
+#undef BOL
 	r->bol = bol;
 	r->sp--;
 	return st;
