@@ -161,21 +161,7 @@ html_specials(__m128i v)
 	    _mm_cmpeq_epi8(v, _mm_set1_epi8('\''))));
 }
 
-/* html_specials(v) | html_specials(w), with one mask. */
-static inline int
-html_specials2(__m128i v, __m128i w)
-{
-	const __m128i amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<'),
-	    gt = _mm_set1_epi8('>'), quot = _mm_set1_epi8('"'),
-	    apos = _mm_set1_epi8('\'');
-
-	return _mm_movemask_epi8(_mm_or_si128(
-	    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, amp), _mm_cmpeq_epi8(v, lt)),
-	    _mm_or_si128(_mm_cmpeq_epi8(v, gt), _mm_cmpeq_epi8(v, quot))),
-	    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, apos), _mm_cmpeq_epi8(w, amp)),
-	    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, lt), _mm_cmpeq_epi8(w, gt)),
-	    _mm_or_si128(_mm_cmpeq_epi8(w, quot), _mm_cmpeq_epi8(w, apos))))));
-}
+#define html_specials2 buf_html_specials2
 #endif
 
 /* The first byte in [p, e) that escaping changes, or e. */

@@ -1900,7 +1900,9 @@ run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
 						goto nomem;
 					d = out->data + out->len;
 					if (o->escape) {
-						d = buf_html_into(d, s, n);
+						char *e = buf_html_plain_short(d, s, n);
+
+						d = e != NULL ? e : buf_html_into(d, s, n);
 					} else {
 						memcpy(d, s, n);
 						d += n;
