@@ -193,13 +193,22 @@ reltime_title(const struct reltime_at *t, char out[RELTIME_TITLE_MAX])
 	put_title(&c, out);
 }
 
-/* "N unit ago", "N units ago"; the end (its NUL). */
-static char *
-put_ago(char *p, int64_t n, const char *unit, size_t ulen)
+/* The units of "N unit ago", each padded to 8 bytes (copied whole). */
+static const char units[3][8] = { "minute", "hour", "day" };
+
+/* "N unit ago", "N units ago" (n is below 100 but for odd offsets); the
+ * end (its NUL). out has room for the 8 bytes of a unit. */
+static inline char *
+put_ago(char *p, int64_t n, const char unit[8], size_t ulen)
 {
-	p = putu(p, (uint64_t)n);
+	if (n >= 0 && n < 10)
+		*p++ = (char)('0' + n);
+	else if (n >= 10 && n < 100)
+		p = put2(p, (unsigned)n);
+	else
+		p = putu(p, (uint64_t)n);
 	*p++ = ' ';
-	memcpy(p, unit, ulen);
+	memcpy(p, unit, 8);
 	p += ulen;
 	if (n != 1)
 		*p++ = 's';
@@ -251,17 +260,17 @@ put_relative(enum rel_kind k, int64_t n, const struct reltime_at *t,
 		e = out + 8;
 		break;
 	case REL_MINUTES:
-		e = put_ago(out, n, "minute", 6);
+		e = put_ago(out, n, units[0], 6);
 		break;
 	case REL_HOURS:
-		e = put_ago(out, n, "hour", 4);
+		e = put_ago(out, n, units[1], 4);
 		break;
 	case REL_YESTERDAY:
 		memcpy(out, "yesterday", 10);
 		e = out + 9;
 		break;
 	case REL_DAYS:
-		e = put_ago(out, n, "day", 3);
+		e = put_ago(out, n, units[2], 3);
 		break;
 	case REL_DATE:
 		if (c == NULL) {
@@ -336,10 +345,21 @@ int
 reltime_text(struct arena *a, const struct reltime_at *t,
     const struct reltime_at *now, struct reltime_text *out)
 {
-	/* One allocation for the three, and t's local time broken down
-	 * once for them (a page has 50 rows), its date's forms kept from
-	 * the row before when it is the same day. */
-	char *s = arena_alloc(a, RELTIME_ISO_MAX + RELTIME_TITLE_MAX + RELTIME_REL_MAX);
+	char *s = arena_alloc(a, RELTIME_TEXT_BYTES);
+
+	if (s == NULL)
+		return 0;
+	reltime_text_in(s, t, now, out);
+	return 1;
+}
+
+void
+reltime_text_in(char s[RELTIME_TEXT_BYTES], const struct reltime_at *t,
+    const struct reltime_at *now, struct reltime_text *out)
+{
+	/* t's local time broken down once for the three (a page has 50
+	 * rows), its date's forms kept from the row before when it is the
+	 * same day. */
 	char *iso = s, *title = s + RELTIME_ISO_MAX, *rel = title + RELTIME_TITLE_MAX, *p;
 	int64_t secs = local_secs(t), day = floor_div(secs, 86400), n;
 	unsigned sod = (unsigned)(secs - day * 86400),
@@ -347,8 +367,6 @@ reltime_text(struct arena *a, const struct reltime_at *t,
 	enum rel_kind k;
 	struct civil c;
 
-	if (s == NULL)
-		return 0;
 	day_forms(day);
 	c = last_day.c;
 	c.hour = sod / 3600;
@@ -393,5 +411,4 @@ reltime_text(struct arena *a, const struct reltime_at *t,
 	out->iso = iso;
 	out->title = title;
 	out->relative = rel;
-	return 1;
 }

@@ -43,5 +43,10 @@ struct reltime_text {
 };
 int reltime_text(struct arena *a, const struct reltime_at *t,
     const struct reltime_at *now, struct reltime_text *out);
+/* The same into s, RELTIME_TEXT_BYTES of the caller's (a page's rows
+ * take one allocation). */
+#define RELTIME_TEXT_BYTES (RELTIME_ISO_MAX + RELTIME_TITLE_MAX + RELTIME_REL_MAX)
+void reltime_text_in(char s[RELTIME_TEXT_BYTES], const struct reltime_at *t,
+    const struct reltime_at *now, struct reltime_text *out);
 
 #endif

@@ -473,6 +473,7 @@ render_page(struct ctx *c, const struct list_state *st,
 	struct flash f = { NULL, -1, 0, 0, NULL };
 	int64_t focus_row = 0, undo_row = 0;
 	struct row_view *rows;
+	char *times;
 	struct tv *v;
 	const char *to;
 	struct buf enc;
@@ -518,8 +519,9 @@ render_page(struct ctx *c, const struct list_state *st,
 	if (f.code != NULL && strncmp(f.code, "all", 3) == 0)
 		tv_set_bool(v, "focus_toggle_all", true);
 	set_search_values(c, v, st);
-	/* Each row is written whole below. */
-	if ((rows = arena_alloc(c->arena, (page.n + 1) * sizeof(*rows))) == NULL) {
+	/* Each row is written whole below; the rows' times in one block. */
+	if ((rows = arena_alloc(c->arena, (page.n + 1) * sizeof(*rows))) == NULL ||
+	    (times = arena_alloc(c->arena, (page.n + 1) * RELTIME_TEXT_BYTES)) == NULL) {
 		app_fail(c, TD_ENOMEM);
 		return;
 	}
@@ -529,10 +531,7 @@ render_page(struct ctx *c, const struct list_state *st,
 		struct row_view *row = &rows[i];
 		struct reltime_text when;
 
-		if (!reltime_text(c->arena, &at, &now, &when)) {
-			app_fail(c, TD_ENOMEM);
-			return;
-		}
+		reltime_text_in(times + i * RELTIME_TEXT_BYTES, &at, &now, &when);
 		row->created_at = (struct tv_text){ when.iso, when.iso_n };
 		row->created_title = (struct tv_text){ when.title, when.title_n };
 		row->created_human = (struct tv_text){ when.relative, when.relative_n };
