@@ -172,6 +172,70 @@ session_cookie_header(char *out, size_t outlen, const char *name,
 	return TD_OK;
 }
 
+/* base64url of 32 bytes without padding, as sodium_bin2base64() writes
+ * it (43 characters and a NUL), with no branch or table on the bytes
+ * (a form token is a secret too), a quarter of its instructions: each
+ * 6-bit value plus its class's offset, the class found by compares. */
+static void
+b64url_32(char out[CSRF_TOKEN_LEN + 1], const unsigned char in[32])
+{
+	unsigned char val[48];
+	uint32_t w;
+	size_t i, j;
+
+	for (i = 0, j = 0; i < 30; i += 3, j += 4) {
+		w = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		val[j] = (unsigned char)(w >> 18);
+		val[j + 1] = (unsigned char)(w >> 12 & 63);
+		val[j + 2] = (unsigned char)(w >> 6 & 63);
+		val[j + 3] = (unsigned char)(w & 63);
+	}
+	w = (uint32_t)in[30] << 8 | in[31];
+	val[40] = (unsigned char)(w >> 10);
+	val[41] = (unsigned char)(w >> 4 & 63);
+	val[42] = (unsigned char)((w & 15) << 2);
+	memset(val + 43, 0, sizeof(val) - 43);
+#ifdef __SSE2__
+	{
+		unsigned char chars[48];
+
+		for (i = 0; i < sizeof(val); i += 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(val + i));
+			__m128i m, off = _mm_set1_epi8('_' - 63);
+
+			m = _mm_cmpeq_epi8(v, _mm_set1_epi8(62));
+			off = _mm_or_si128(_mm_and_si128(m, _mm_set1_epi8('-' - 62)),
+			    _mm_andnot_si128(m, off));
+			m = _mm_cmplt_epi8(v, _mm_set1_epi8(62));
+			off = _mm_or_si128(_mm_and_si128(m, _mm_set1_epi8('0' - 52)),
+			    _mm_andnot_si128(m, off));
+			m = _mm_cmplt_epi8(v, _mm_set1_epi8(52));
+			off = _mm_or_si128(_mm_and_si128(m, _mm_set1_epi8('a' - 26)),
+			    _mm_andnot_si128(m, off));
+			m = _mm_cmplt_epi8(v, _mm_set1_epi8(26));
+			off = _mm_or_si128(_mm_and_si128(m, _mm_set1_epi8('A')),
+			    _mm_andnot_si128(m, off));
+			_mm_storeu_si128((__m128i *)(void *)(chars + i), _mm_add_epi8(v, off));
+		}
+		memcpy(out, chars, CSRF_TOKEN_LEN);
+		sodium_memzero(chars, sizeof(chars));
+	}
+#else
+	for (i = 0; i < CSRF_TOKEN_LEN; i++) {
+		uint32_t x = val[i], lt26 = 0u - ((x - 26) >> 31),
+		    lt52 = 0u - ((x - 52) >> 31), lt62 = 0u - ((x - 62) >> 31),
+		    is62 = 0u - (((x ^ 62) - 1) >> 31);
+
+		/* (x < 64: x - k wraps exactly when x < k) */
+		out[i] = (char)((lt26 & (x + 'A')) | (~lt26 & lt52 & (x + 'a' - 26)) |
+		    (~lt52 & lt62 & (x + '0' - 52)) | (is62 & '-') |
+		    (~lt62 & ~is62 & '_'));
+	}
+#endif
+	out[CSRF_TOKEN_LEN] = '\0';
+	sodium_memzero(val, sizeof(val));
+}
+
 void
 csrf_token_for(const unsigned char session_hash[SESSION_HASH_BYTES],
     char out[CSRF_TOKEN_LEN + 1])
@@ -181,7 +245,7 @@ csrf_token_for(const unsigned char session_hash[SESSION_HASH_BYTES],
 
 	crypto_generichash(mac, sizeof(mac), what, sizeof(what) - 1,
 	    session_hash, SESSION_HASH_BYTES);
-	sodium_bin2base64(out, CSRF_TOKEN_LEN + 1, mac, sizeof(mac), B64);
+	b64url_32(out, mac);
 }
 
 bool
