@@ -69,16 +69,19 @@ char *buf_html_into(char *d, const char *s, size_t n);
 static inline int
 buf_html_specials2(__m128i v, __m128i w)
 {
-	const __m128i amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<'),
-	    gt = _mm_set1_epi8('>'), quot = _mm_set1_epi8('"'),
-	    apos = _mm_set1_epi8('\'');
+	/* '&' 0x26 and '\'' 0x27 are the bytes that are 0x27 with bit 0
+	 * set, '<' 0x3c and '>' 0x3e those that are 0x3e with bit 1 set:
+	 * three compares a vector, not five. */
+	const __m128i one = _mm_set1_epi8(1), two = _mm_set1_epi8(2),
+	    amp_apos = _mm_set1_epi8('\''), lt_gt = _mm_set1_epi8('>'),
+	    quot = _mm_set1_epi8('"');
 
-	return _mm_movemask_epi8(_mm_or_si128(
-	    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, amp), _mm_cmpeq_epi8(v, lt)),
-	    _mm_or_si128(_mm_cmpeq_epi8(v, gt), _mm_cmpeq_epi8(v, quot))),
-	    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, apos), _mm_cmpeq_epi8(w, amp)),
-	    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, lt), _mm_cmpeq_epi8(w, gt)),
-	    _mm_or_si128(_mm_cmpeq_epi8(w, quot), _mm_cmpeq_epi8(w, apos))))));
+	return _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
+	    _mm_or_si128(_mm_cmpeq_epi8(_mm_or_si128(v, one), amp_apos),
+	    _mm_cmpeq_epi8(_mm_or_si128(w, one), amp_apos)),
+	    _mm_or_si128(_mm_cmpeq_epi8(_mm_or_si128(v, two), lt_gt),
+	    _mm_cmpeq_epi8(_mm_or_si128(w, two), lt_gt))),
+	    _mm_or_si128(_mm_cmpeq_epi8(v, quot), _mm_cmpeq_epi8(w, quot))));
 }
 #endif
 /* buf_html_into() of 8 to 64 bytes that need no escaping (a title, a

@@ -219,7 +219,7 @@ put_ago(char *p, int64_t n, const char unit[8], size_t ulen)
 /* Which wording t gets against now (enum rel_kind), and its number. */
 enum rel_kind { REL_NOW, REL_MINUTES, REL_HOURS, REL_YESTERDAY, REL_DAYS, REL_DATE };
 
-static enum rel_kind
+static inline enum rel_kind
 relative_kind(const struct reltime_at *t, const struct reltime_at *now, int64_t *n)
 {
 	int64_t secs = floor_div(now->us - t->us, 1000000), days;
@@ -323,6 +323,13 @@ static struct {
 	size_t date_n;
 } last_day;
 
+/* The last whole-minute offset reltime_text_in() wrote, as "+01:00". */
+static struct {
+	bool set;
+	int32_t off_s;
+	char s[8];
+} last_off;
+
 static void
 day_forms(int64_t day)
 {
@@ -384,11 +391,18 @@ reltime_text_in(char s[RELTIME_TEXT_BYTES], const struct reltime_at *t,
 		p = put2(p, c.min);
 		*p++ = ':';
 		p = put2(p, c.sec);
-		*p++ = t->off_s < 0 ? '-' : '+';
-		p = put2(p, off / 3600 % 100);
-		*p++ = ':';
-		p = put2(p, off / 60 % 60);
-		*p = '\0';
+		/* "+01:00": the rows of a page mostly share one offset */
+		if (!last_off.set || last_off.off_s != t->off_s) {
+			last_off.s[0] = t->off_s < 0 ? '-' : '+';
+			put2(last_off.s + 1, off / 3600 % 100);
+			last_off.s[3] = ':';
+			put2(last_off.s + 4, off / 60 % 60);
+			last_off.s[6] = '\0';
+			last_off.off_s = t->off_s;
+			last_off.set = true;
+		}
+		memcpy(p, last_off.s, 7);
+		p += 6;
 	}
 	out->iso_n = (size_t)(p - iso);
 	/* put_title() with the date copied */

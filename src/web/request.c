@@ -30,8 +30,10 @@ request_param(char *const *params, const char *name)
 {
 	size_t n = strlen(name);
 
+	/* The first byte before a call: most parameters differ there. */
 	for (; params != NULL && *params != NULL; params++)
-		if (strncmp(*params, name, n) == 0 && (*params)[n] == '=')
+		if (**params == *name && strncmp(*params, name, n) == 0 &&
+		    (*params)[n] == '=')
 			return *params + n + 1;
 	return NULL;
 }
