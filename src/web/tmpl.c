@@ -266,8 +266,10 @@ map_grow(struct tv *m)
 
 	if (m->u.map.n < cap)
 		return TD_OK;
-	ncap = cap ? cap * 2 : 8;
-	if (ncap > 32768)		/* the index holds uint16_t */
+	/* Four times: a page's map of some 70 keys is indexed three times
+	 * (16, 64, 256), not five. */
+	ncap = cap == 0 ? 16 : cap * 4 < 32768 ? cap * 4 : 32768;
+	if (ncap <= cap)		/* the index holds uint16_t */
 		return TD_ENOMEM;
 	p = arena_realloc(m->u.map.a, m->u.map.p, cap * sizeof(*p), ncap * sizeof(*p));
 	idx = arena_calloc(m->u.map.a, 2 * ncap, sizeof(*idx));
