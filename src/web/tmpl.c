@@ -422,7 +422,8 @@ struct op_cache {
  * a page value, a partial) runs the template's own ops (RP_OPS) with the
  * row on the stack, as without a program.
  */
-enum rp_kind { RP_ID, RP_TEXT, RP_INT, RP_STR, RP_STRN, RP_BOOL, RP_UNLESS, RP_OPS };
+enum rp_kind { RP_ID, RP_TEXT, RP_INT, RP_STR, RP_STRN, RP_BOOL, RP_UNLESS,
+	RP_UNLESS_FLAG, RP_OPS };
 
 /* Every op first copies its text (pre, the template's text before it, if
  * any), then does its kind's work: RP_TEXT is text only (a body's last). A
@@ -432,19 +433,26 @@ enum rp_kind { RP_ID, RP_TEXT, RP_INT, RP_STR, RP_STRN, RP_BOOL, RP_UNLESS, RP_O
 struct rp_op {
 	enum rp_kind kind;
 	bool escape;		/* RP_STR, RP_STRN: {{x}}, not {{{x}}} */
-	bool want;		/* RP_UNLESS: go on when truthy == want */
+	bool want;		/* RP_UNLESS*: go on when truthy == want */
 	bool pre_nl;		/* pre ends with a newline */
 	enum tv_field_type ftype;	/* RP_UNLESS */
 	size_t off;		/* the field's offset in the row */
 	const char *pre;	/* text first: pre_n bytes */
 	size_t pre_n;
-	size_t n;		/* RP_UNLESS: where to go otherwise; RP_OPS:
+	size_t n;		/* RP_UNLESS*: where to go otherwise; RP_OPS:
 				 * the ops' end */
 	size_t from;		/* RP_OPS */
 	bool outer;		/* RP_OPS: one tag or section whose single
 				 * name the table lacks: the same for every
 				 * row of a run (it comes from below) */
 };
+
+/* A switch over every rp_kind needs no range check (GCC, clang). */
+#if defined(__GNUC__)
+#define RP_UNREACHABLE() __builtin_unreachable()
+#else
+#define RP_UNREACHABLE() break
+#endif
 
 /* run_rows: the page values looked up once for a run of rows, for the
  * program's first RP_OUTER_MAX ops; rp_ask: ask at each row. */
@@ -1719,6 +1727,8 @@ rp_bind(struct row_prog *p, const struct tmpl *t, size_t from, size_t to)
 			o->off = p->ft[j].offset;
 			o->ftype = p->ft[j].type;
 			o->want = op->kind == OP_SECTION;
+			if (o->ftype == TVF_BOOL)	/* most: a flag */
+				o->kind = RP_UNLESS_FLAG;
 			at = p->n - 1;
 			if (!rp_bind(p, t, k + 1, op->end))
 				return false;
@@ -1874,6 +1884,11 @@ run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
 			case RP_ID:
 			case RP_TEXT:
 				break;
+			case RP_UNLESS_FLAG:
+				memcpy(&b, base + o->off, sizeof(b));
+				if (b != o->want)
+					o = ops + o->n - 1;
+				break;
 			case RP_INT:
 				digits = rp_digits(num + 24, base, o->off);
 				memcpy(d, digits, 24);
@@ -1969,6 +1984,8 @@ run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
 				d = mark = out->data + out->len;
 				mark_bol = r->bol;
 				break;
+			default:
+				RP_UNREACHABLE();	/* (no range check) */
 			}
 		}
 		bol = BOL();
