@@ -473,8 +473,8 @@ test_records_like_maps(void **state)
 	static const char *const srcs[] = {
 		"{{#rows}}<{{id}}|{{title}}|{{{title}}}|{{n}}|{{id}}{{note}}{{done}}>{{/rows}}",
 		"{{#rows}}\n{{title}}\n  {{> rp}}\n{{#done}}\n  {{> rp}}\n{{/done}}{{desc}}{{/rows}}end",
-		"{{#rows}}{{#title}}[{{.}}]{{/title}}{{^desc}}-{{/desc}}{{#desc}}({{desc}}){{/desc}}"
-		    "{{^note}}!{{/note}}{{#note}}{{note}}{{/note}}{{^done}}~{{/done}}\n{{/rows}}",
+		("{{#rows}}{{#title}}[{{.}}]{{/title}}{{^desc}}-{{/desc}}{{#desc}}({{desc}}){{/desc}}"
+		    "{{^note}}!{{/note}}{{#note}}{{note}}{{/note}}{{^done}}~{{/done}}\n{{/rows}}"),
 		"x\n  {{> rows_p}}\ny",
 		"{{#rows}}{{title}}{{> rp}}{{desc}}\n{{page}}{{> rp}}\n{{/rows}}",
 		"{{#rows}}{{desc}}\n  {{> rp}}\n{{id}}{{title}}\n  {{> rp}}\n{{/rows}}",
