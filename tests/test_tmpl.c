@@ -479,6 +479,7 @@ test_records_like_maps(void **state)
 		"{{#rows}}{{title}}{{> rp}}{{desc}}\n{{page}}{{> rp}}\n{{/rows}}",
 		"{{#rows}}{{desc}}\n  {{> rp}}\n{{id}}{{title}}\n  {{> rp}}\n{{/rows}}",
 		"{{#rows}}{{#page}}{{id}}{{title}}\n  {{> rp}}\n{{/page}}{{n}}{{/rows}}",
+		"a{{#rows}}{{/rows}}b",		/* a body of no ops */
 	};
 	struct tv *rec = tv_map(f->a), *maps = tv_map(f->a), *lst = tv_list(f->a), *m;
 	char name[32];

@@ -1833,7 +1833,8 @@ run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
 {
 	struct tv *row = &r->held[r->sp];
 	struct buf *out = r->out;
-	const struct rp_op *o, *ops = p->ops, *end = p->ops + p->n;
+	/* (an empty body has no ops: NULL, and NULL + 0 is undefined) */
+	const struct rp_op *o, *ops = p->ops, *end = p->n != 0 ? p->ops + p->n : p->ops;
 	const struct tv *outer[RP_OUTER_MAX];
 	enum td_status st = TD_OK;
 	const char *base, *s, *digits, *id = NULL;
@@ -1872,7 +1873,7 @@ run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
 			id = rp_digits(idnum + 24, base, p->id_off);
 			idn = (size_t)(idnum + 24 - id);
 		}
-		for (o = ops; o < end; o++) {
+		for (o = ops; o != end; o++) {
 			/* (no text: nothing kept, d stays) */
 			d = put32(d, o->pre, o->pre_n);
 			if (o->kind == RP_ID) {
