@@ -479,6 +479,45 @@ test_buf_html_runs(void **state)
 	arena_free(a);
 }
 
+/* buf_html_plain_short: texts of 8 to 64 bytes with nothing to escape
+ * are copied exactly (nothing written past d + n); any other length, or
+ * a special byte anywhere, is NULL. */
+static void
+test_buf_html_plain_short(void **state)
+{
+	static const char special[] = "&<>\"'";
+	unsigned char in[80];
+	char out[80 + 16], *e;
+	size_t n, pos, k;
+
+	(void)state;
+	for (n = 0; n <= 70; n++) {
+		for (pos = 0; pos < n; pos++)
+			in[pos] = (unsigned char)('a' + (pos * 7 + n) % 26);
+		if (n > 0)
+			in[n - 1] = 0xa9;       /* a byte past ASCII: plain */
+		memset(out, '#', sizeof(out));
+		e = buf_html_plain_short(out, (const char *)in, n);
+		if (n < 8 || n > 64) {
+			assert_null(e);
+			continue;
+		}
+		assert_ptr_equal(e, out + n);
+		assert_memory_equal(out, in, n);
+		assert_int_equal(out[n], '#');
+		for (pos = 0; pos < n; pos++) {
+			for (k = 0; k < sizeof(special) - 1; k++) {
+				unsigned char was = in[pos];
+
+				in[pos] = (unsigned char)special[k];
+				memset(out, '#', sizeof(out));
+				assert_null(buf_html_plain_short(out, (const char *)in, n));
+				in[pos] = was;
+			}
+		}
+	}
+}
+
 /* Sparse specials in text of every length to 300 (the one-pass path:
  * 16-byte steps, a special mid-step, the plain tail read as the last 16
  * bytes) and in texts of 5,000 and 20,000 bytes (past 4096, into a buffer
@@ -663,6 +702,7 @@ main(void)
 		cmocka_unit_test(test_buf_printf),
 		cmocka_unit_test(test_buf_html),
 		cmocka_unit_test(test_buf_html_runs),
+		cmocka_unit_test(test_buf_html_plain_short),
 		cmocka_unit_test(test_buf_html_sparse),
 		cmocka_unit_test(test_buf_html_cap),
 		cmocka_unit_test(test_buf_reserve),

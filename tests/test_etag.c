@@ -146,12 +146,27 @@ base(void)
 	view = "/todos";
 }
 
+/* The tag of the page as the store hands it: each text with its length
+ * (store_search_check takes them from the answer). */
+static void
+page_tag(char out[ETAG_SIZE])
+{
+	size_t i;
+
+	for (i = 0; i < page.n; i++) {
+		items[i].title_n = items[i].title != NULL ? strlen(items[i].title) : 0;
+		items[i].description_n = items[i].description != NULL ?
+		    strlen(items[i].description) : 0;
+	}
+	etag_list_page(out, csrf, view, &page, &now);
+}
+
 static const char *
 tag(void)
 {
 	static char out[ETAG_SIZE];
 
-	etag_list_page(out, csrf, view, &page, &now);
+	page_tag(out);
 	return out;
 }
 
@@ -274,32 +289,32 @@ test_tag_long_page(void **state)
 
 	(void)state;
 	long_base();
-	etag_list_page(first, csrf, view, &page, &now);
+	page_tag(first);
 	for (j = 0; j < 2; j++) {
 		char *d = j == 0 ? long_a : long_b;
 
 		for (i = 0; i < LONG; i++) {
 			d[i] = 'x';
-			etag_list_page(t, csrf, view, &page, &now);
+			page_tag(t);
 			assert_string_not_equal(t, first);
 			d[i] = j == 0 ? 'a' : 'b';
 		}
 	}
-	etag_list_page(t, csrf, view, &page, &now);
+	page_tag(t);
 	assert_string_equal(t, first);
 	/* Fields after the long ones, and the first one. */
 	items[1].title = "Call dad";
-	etag_list_page(t, csrf, view, &page, &now);
+	page_tag(t);
 	assert_string_not_equal(t, first);
 	long_base();
 	csrf = "csrf-token-two";
-	etag_list_page(t, csrf, view, &page, &now);
+	page_tag(t);
 	assert_string_not_equal(t, first);
 	/* One byte moved from one description to the other. */
 	long_base();
 	long_a[LONG - 1] = '\0';
 	long_b[LONG] = 'b';
-	etag_list_page(t, csrf, view, &page, &now);
+	page_tag(t);
 	assert_string_not_equal(t, first);
 	long_b[LONG] = '\0';
 }

@@ -175,6 +175,9 @@ assert_text_matches_parts(struct arena *a, const struct reltime_at *t,
 	char iso[RELTIME_ISO_MAX], title[RELTIME_TITLE_MAX], rel_[RELTIME_REL_MAX];
 	struct reltime_text out;
 
+	char block[RELTIME_TEXT_BYTES];
+	struct reltime_text in;
+
 	assert_true(reltime_text(a, t, now, &out));
 	reltime_iso(t, iso);
 	reltime_title(t, title);
@@ -182,6 +185,19 @@ assert_text_matches_parts(struct arena *a, const struct reltime_at *t,
 	assert_string_equal(out.iso, iso);
 	assert_string_equal(out.title, title);
 	assert_string_equal(out.relative, rel_);
+	/* Their lengths (the list renders by them, not by strlen). */
+	assert_int_equal(out.iso_n, strlen(iso));
+	assert_int_equal(out.title_n, strlen(title));
+	assert_int_equal(out.relative_n, strlen(rel_));
+	/* Into the caller's block: the same. */
+	reltime_text_in(block, t, now, &in);
+	assert_true(in.iso >= block && in.relative < block + sizeof(block));
+	assert_string_equal(in.iso, iso);
+	assert_string_equal(in.title, title);
+	assert_string_equal(in.relative, rel_);
+	assert_int_equal(in.iso_n, strlen(iso));
+	assert_int_equal(in.title_n, strlen(title));
+	assert_int_equal(in.relative_n, strlen(rel_));
 }
 
 /* reltime_text breaks the instant down once for its three forms: they
@@ -195,7 +211,8 @@ test_text_matches_parts(void **state)
 	    5 * 3600 + 45 * 60, 561, -561 };
 	static const int64_t ago[] = { 0, 59 * S, 61 * S, 3599 * S, 5 * 3600 * S,
 	    30 * 3600 * S, 3 * 86400 * S, 8 * 86400 * S, 400 * 86400 * S,
-	    NOON_Z + 86400 * 365 * 3 * S };
+	    NOON_Z + 86400 * 365 * 3 * S, 9 * 60 * S, 10 * 60 * S, 11 * 3600 * S,
+	    60 * S, 3600 * S, 2 * 86400 * S, -5 * S };
 	struct arena *a = arena_new(0);
 	struct reltime_text out;
 	size_t i, j;

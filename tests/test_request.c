@@ -739,6 +739,63 @@ test_params_filed_once(void **state)
 	assert_string_equal(r.scheme, "https");
 }
 
+/* Every parameter request_parse() reads is found among what nginx sends
+ * (fastcgi_params and the site's own), whatever stands before it: the
+ * names of the same length (SCRIPT_NAME, REMOTE_PORT, SERVER_ADDR,
+ * HTTP_ACCEPT, DOCUMENT_URI, REQUEST_SCHEME, ...) are other parameters. */
+static void
+test_params_all_known(void **state)
+{
+	static char body[] = "a=1&b=2";
+	char *params[] = {
+		"QUERY_STRING_X=no", "SCRIPT_NAME=/todos", "DOCUMENT_URI=/todos",
+		"DOCUMENT_ROOT=/srv", "SERVER_PROTOCOL=HTTP/1.1",
+		"REQUEST_SCHEME=https", "GATEWAY_INTERFACE=CGI/1.1",
+		"SERVER_SOFTWARE=nginx", "REMOTE_PORT=5555", "SERVER_ADDR=10.0.0.1",
+		"SERVER_NAME=todo", "REDIRECT_STATUS=200", "HTTP_ACCEPT=*/*",
+		"HTTP_ACCEPT_LANGUAGE=en", "HTTP_CONNECTION=close", "HTTP_REFERER=x",
+		"HTTP_SEC_FETCH_MODE=navigate", "HTTP_SEC_FETCH_DEST=document",
+		"HTTP_IF_MODIFIED_SINCE=never", "HTTP_CACHE_CONTROL=max-age=0",
+		"HTTP_X_FORWARDED=1", "HTTP_DNT=1", "HTTPX=on",
+		"CONTENT_TYPE=application/x-www-form-urlencoded",
+		"CONTENT_LENGTH=7",
+		"QUERY_STRING=q=1",
+		"REQUEST_METHOD=POST",
+		"REQUEST_URI=/todos?q=1",
+		"HTTP_HOST=h.example",
+		"HTTP_ORIGIN=https://h.example",
+		"HTTP_SEC_FETCH_SITE=same-origin",
+		"HTTP_USER_AGENT=agent",
+		"HTTP_IF_NONE_MATCH=W/\"t\"",
+		"SERVER_PORT=443",
+		"REMOTE_ADDR=192.0.2.9",
+		"HTTPS=on",
+		"HTTP_COOKIE=c=3",
+		"REQUEST_ID=abc",
+		NULL,
+	};
+	struct reader rd = { body, sizeof(body) - 1, 0, 0, 0, 0 };
+	struct request r;
+	int st;
+
+	(void)state;
+	assert_int_equal(parse(&r, params, &rd, &st), TD_OK);
+	assert_string_equal(r.method, "POST");
+	assert_string_equal(r.path, "/todos");
+	assert_string_equal(r.query_string, "q=1");
+	assert_string_equal(r.host, "h.example");
+	assert_string_equal(r.origin, "https://h.example");
+	assert_string_equal(r.fetch_site, "same-origin");
+	assert_string_equal(r.user_agent, "agent");
+	assert_string_equal(r.if_none_match, "W/\"t\"");
+	assert_string_equal(r.server_port, "443");
+	assert_string_equal(r.remote_addr, "192.0.2.9");
+	assert_string_equal(r.scheme, "https");
+	assert_string_equal(form_get(&r.cookies, "c", NULL), "3");
+	assert_string_equal(r.request_id, "abc");
+	assert_string_equal(form_get(&r.body, "b", NULL), "2");
+}
+
 int
 main(void)
 {
@@ -760,6 +817,7 @@ main(void)
 		cmocka_unit_test(test_user_agent),
 		cmocka_unit_test(test_param),
 		cmocka_unit_test(test_params_filed_once),
+		cmocka_unit_test(test_params_all_known),
 	};
 
 	return cmocka_run_group_tests_name("request", tests, setup, teardown);

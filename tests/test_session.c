@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "session.h"
 
 static void
@@ -65,6 +67,76 @@ test_token_rejects(void **state)
 	/* The last character carries 2 bits past the 32 bytes: set, refused. */
 	assert_true(session_parse_token("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", out));
 	assert_false(session_parse_token("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB", out));
+}
+
+/* Every character of the alphabet in every place of the 4-character
+ * groups (and the last 3): the hash is that of the bytes libsodium's
+ * decoder gives. Every other byte value, in any place, is refused. */
+static void
+test_token_alphabet(void **state)
+{
+	static const char abc[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	char tok[SESSION_TOKEN_B64_LEN + 1];
+	unsigned char raw[SESSION_TOKEN_BYTES], want[SESSION_HASH_BYTES],
+	    got[SESSION_HASH_BYTES];
+	size_t i, k, n;
+	int c;
+
+	(void)state;
+	assert_true(sodium_init() >= 0);
+	for (k = 0; k < 64; k++) {
+		for (i = 0; i < SESSION_TOKEN_B64_LEN; i++)
+			tok[i] = abc[(k + 5 * i) % 64];
+		tok[SESSION_TOKEN_B64_LEN - 1] = abc[(k * 4) % 64];  /* low 2 bits 0 */
+		tok[SESSION_TOKEN_B64_LEN] = '\0';
+		assert_int_equal(sodium_base642bin(raw, sizeof(raw), tok,
+		    SESSION_TOKEN_B64_LEN, NULL, &n, NULL,
+		    sodium_base64_VARIANT_URLSAFE_NO_PADDING), 0);
+		assert_int_equal(n, sizeof(raw));
+		crypto_hash_sha256(want, raw, sizeof(raw));
+		assert_true(session_parse_token(tok, got));
+		assert_memory_equal(got, want, sizeof(want));
+	}
+	for (c = 1; c < 256; c++) {
+		if (strchr(abc, c) != NULL)
+			continue;
+		for (i = 0; i < SESSION_TOKEN_B64_LEN; i += 6) {
+			memset(tok, 'A', SESSION_TOKEN_B64_LEN);
+			tok[i] = (char)c;
+			assert_false(session_parse_token(tok, got));
+		}
+	}
+}
+
+/* The form token is base64url (no padding) of BLAKE2b-256(key: the
+ * session's hash, "csrf"), spelled as libsodium's encoder spells it
+ * (tokens in pages already served must still match), for hashes whose
+ * digests cover every character. */
+static void
+test_csrf_spelling(void **state)
+{
+	unsigned char h[SESSION_HASH_BYTES], mac[32];
+	char got[CSRF_TOKEN_LEN + 1], want[CSRF_TOKEN_LEN + 1];
+	char seen[256] = { 0 };
+	size_t i, k, nseen = 0;
+
+	(void)state;
+	assert_true(sodium_init() >= 0);
+	for (k = 0; k < 300; k++) {
+		for (i = 0; i < sizeof(h); i++)
+			h[i] = (unsigned char)(k * 31 + i * 7);
+		crypto_generichash(mac, sizeof(mac), (const unsigned char *)"csrf", 4,
+		    h, sizeof(h));
+		sodium_bin2base64(want, sizeof(want), mac, sizeof(mac),
+		    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+		csrf_token_for(h, got);
+		assert_string_equal(got, want);
+		for (i = 0; i < CSRF_TOKEN_LEN; i++)
+			if (!seen[(unsigned char)got[i]]++)
+				nseen++;
+	}
+	assert_int_equal(nseen, 64);
 }
 
 static void
@@ -146,6 +218,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_token_round_trip),
 		cmocka_unit_test(test_token_rejects),
+		cmocka_unit_test(test_token_alphabet),
+		cmocka_unit_test(test_csrf_spelling),
 		cmocka_unit_test(test_cookie_names_and_headers),
 		cmocka_unit_test(test_csrf),
 	};

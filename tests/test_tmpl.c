@@ -433,6 +433,95 @@ test_records_row_room(void **state)
 	}
 }
 
+/* Rows with TVF_TEXT strings (their length given: no NUL needed at
+ * the end), two int fields (the first one the program's "id"), a
+ * string and a flag render byte for byte as the same rows given as a
+ * list of maps (the generic renderer), for templates that put values
+ * at the start and end of lines, partials standalone and inline, inside
+ * and around the rows (the start of a line decides indentation), text
+ * before and after, flags on every field. */
+struct trow3 {
+	int64_t id;
+	struct tv_text title;
+	int64_t n;
+	const char *note;
+	bool done;
+	struct tv_text desc;
+};
+
+static const struct tv_field trow3_fields[] = {
+	{ "id", TVF_INT, offsetof(struct trow3, id) },
+	{ "title", TVF_TEXT, offsetof(struct trow3, title) },
+	{ "n", TVF_INT, offsetof(struct trow3, n) },
+	{ "note", TVF_STR, offsetof(struct trow3, note) },
+	{ "done", TVF_BOOL, offsetof(struct trow3, done) },
+	{ "desc", TVF_TEXT, offsetof(struct trow3, desc) },
+};
+
+static void
+test_records_like_maps(void **state)
+{
+	struct fx *f = *state;
+	/* "a<b\"&'c" with a byte after it the length leaves out. */
+	static const char t0[] = "a<b\"&'cX", t2[] = "line\n", d1[] = "two\nlines\nY";
+	static const struct trow3 rows[] = {
+		{ 7, { t0, 7 }, 7, NULL, true, { NULL, 0 } },
+		{ 123456789012, { "", 0 }, -5, "n&m\n", false, { d1, 9 } },
+		{ -1, { t2, 5 }, 0, "", true, { "", 0 } },
+		{ 7, { "\n", 1 }, 8, "x", false, { "d", 1 } },
+	};
+	static const char *const srcs[] = {
+		"{{#rows}}<{{id}}|{{title}}|{{{title}}}|{{n}}|{{id}}{{note}}{{done}}>{{/rows}}",
+		"{{#rows}}\n{{title}}\n  {{> rp}}\n{{#done}}\n  {{> rp}}\n{{/done}}{{desc}}{{/rows}}end",
+		("{{#rows}}{{#title}}[{{.}}]{{/title}}{{^desc}}-{{/desc}}{{#desc}}({{desc}}){{/desc}}"
+		    "{{^note}}!{{/note}}{{#note}}{{note}}{{/note}}{{^done}}~{{/done}}\n{{/rows}}"),
+		"x\n  {{> rows_p}}\ny",
+		"{{#rows}}{{title}}{{> rp}}{{desc}}\n{{page}}{{> rp}}\n{{/rows}}",
+		"{{#rows}}{{desc}}\n  {{> rp}}\n{{id}}{{title}}\n  {{> rp}}\n{{/rows}}",
+		"{{#rows}}{{#page}}{{id}}{{title}}\n  {{> rp}}\n{{/page}}{{n}}{{/rows}}",
+		"a{{#rows}}{{/rows}}b",		/* a body of no ops */
+	};
+	struct tv *rec = tv_map(f->a), *maps = tv_map(f->a), *lst = tv_list(f->a), *m;
+	char name[32];
+	struct buf a, b;
+	size_t i, k;
+
+	add(f, "rp", "<{{id}}:{{title}}>\n{{#desc}}d:{{desc}}\n{{/desc}}");
+	add(f, "rows_p", "{{#rows}}{{title}}\n{{n}}{{desc}}\n{{/rows}}");
+	assert_int_equal(tv_set(rec, "rows", tv_records(f->a, rows, 4, sizeof(rows[0]),
+	    trow3_fields, sizeof(trow3_fields) / sizeof(trow3_fields[0]))), TD_OK);
+	for (k = 0; k < 4; k++) {
+		m = tv_map(f->a);
+		tv_set_int(m, "id", rows[k].id);
+		tv_set(m, "title", tv_strn(f->a, rows[k].title.s, rows[k].title.n));
+		tv_set_int(m, "n", rows[k].n);
+		tv_set(m, "note", rows[k].note != NULL ? tv_str(f->a, rows[k].note) : tv_null(f->a));
+		tv_set_bool(m, "done", rows[k].done);
+		tv_set(m, "desc", rows[k].desc.s != NULL ?
+		    tv_strn(f->a, rows[k].desc.s, rows[k].desc.n) : tv_null(f->a));
+		tv_push(lst, m);
+	}
+	assert_int_equal(tv_set(maps, "rows", lst), TD_OK);
+	tv_set_str(rec, "page", "P");
+	tv_set_str(maps, "page", "P");
+	for (i = 0; i < sizeof(srcs) / sizeof(srcs[0]); i++) {
+		snprintf(name, sizeof(name), "lm%zu", i);
+		add(f, name, srcs[i]);
+		buf_init(&a, f->a);
+		buf_init(&b, f->a);
+		assert_int_equal(tmpl_render(f->set, name, rec, &a), TD_OK);
+		assert_int_equal(tmpl_render(f->set, name, maps, &b), TD_OK);
+		assert_int_equal(a.len, b.len);
+		assert_memory_equal(a.data, b.data, a.len);
+	}
+	/* And what the first one says, spelled out. */
+	buf_init(&a, f->a);
+	assert_int_equal(tmpl_render(f->set, "lm0", rec, &a), TD_OK);
+	assert_string_equal(a.data, "<7|a&lt;b&quot;&amp;&#39;c|a<b\"&'c|7|7true>"
+	    "<123456789012|||-5|123456789012n&amp;m\nfalse><-1|line\n|line\n|0|-1true>"
+	    "<7|\n|\n|8|7xfalse>");
+}
+
 /* Each tag remembers where its name was found; the next render must not
  * trust that when the maps differ. */
 static void
@@ -1452,6 +1541,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_text_pieces_and_ints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_records_and_partials, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_records_page_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_records_like_maps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_records_row_room, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big_map, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sections, setup, teardown),

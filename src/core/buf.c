@@ -160,6 +160,8 @@ html_specials(__m128i v)
 	    _mm_cmpeq_epi8(v, _mm_set1_epi8('"')))),
 	    _mm_cmpeq_epi8(v, _mm_set1_epi8('\''))));
 }
+
+#define html_specials2 buf_html_specials2
 #endif
 
 /* The first byte in [p, e) that escaping changes, or e. */
@@ -199,14 +201,13 @@ static const char html_rep8[6][8] = {
 	"", "&amp;", "&lt;", "&gt;", "&quot;", "&#39;",
 };
 
-/* s escaped at d, which has room for 6 * n + 24 bytes; the end. One
- * pass: plain bytes are stored 16 at a time (a store may run past what
- * is kept: the next overwrites it), a special's replacement 8 bytes at a
- * time. Nothing is read past s + n. */
-static char *
-html_into(char *d, const unsigned char *p, size_t n)
+/* One pass: plain bytes are stored 16 at a time (a store may run past
+ * what is kept: the next overwrites it), a special's replacement 8 bytes
+ * at a time. Nothing is read past s + n. */
+char *
+buf_html_into(char *d, const char *s, size_t n)
 {
-	const unsigned char *e = p + n;
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
 	unsigned k;
 #ifdef __SSE2__
 	__m128i v;
@@ -223,6 +224,18 @@ html_into(char *d, const unsigned char *p, size_t n)
 		if (html_specials(v) == 0) {
 			memcpy(d, &lo, 8);
 			memcpy(d + n - 8, &hi, 8);
+			return d + n;
+		}
+	}
+	/* 16 to 32 bytes (a title, an ISO time): the first and the last 16,
+	 * overlapping, looked at together. */
+	if (n >= 16 && n <= 32) {
+		__m128i w = _mm_loadu_si128((const __m128i *)(const void *)(e - 16));
+
+		v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		if (html_specials2(v, w) == 0) {
+			_mm_storeu_si128((__m128i *)(void *)d, v);
+			_mm_storeu_si128((__m128i *)(void *)(d + n - 16), w);
 			return d + n;
 		}
 	}
@@ -298,7 +311,7 @@ buf_append_html(struct buf *b, const char *s, size_t n)
 	 * for it only when short (a long text would take 6 times its room). */
 	if (n <= 4096 ? buf_ensure(b, 6 * n + 24) :
 	    n < (size_t)-1 / 8 && !b->failed && 6 * n + 24 < b->cap - b->len) {
-		b->len = (size_t)(html_into(b->data + b->len, p, n) - b->data);
+		b->len = (size_t)(buf_html_into(b->data + b->len, s, n) - b->data);
 		b->data[b->len] = '\0';
 		return;
 	}

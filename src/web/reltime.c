@@ -117,8 +117,9 @@ put_date(char *p, const struct civil *c)
 	return put4(p + 4, c->year);
 }
 
-/* The ISO form of local time c at offset off_s (whole minutes). */
-static void
+/* The ISO form of local time c at offset off_s (whole minutes); the
+ * end (its NUL). */
+static char *
 put_iso(const struct civil *cv, int32_t off_s, char out[RELTIME_ISO_MAX])
 {
 	const struct civil c = *cv;
@@ -141,11 +142,12 @@ put_iso(const struct civil *cv, int32_t off_s, char out[RELTIME_ISO_MAX])
 	*p++ = ':';
 	p = put2(p, off / 60 % 60);
 	*p = '\0';
+	return p;
 }
 
 /* HTML's offsets are whole minutes; old local mean times are not (Paris
  * was +00:09:21): those are shown in UTC. c: t's local time, or NULL. */
-static void
+static char *
 iso_of(const struct reltime_at *t, const struct civil *c,
     char out[RELTIME_ISO_MAX])
 {
@@ -160,7 +162,7 @@ iso_of(const struct reltime_at *t, const struct civil *c,
 		local_civil(&at, &own);
 		c = &own;
 	}
-	put_iso(c, at.off_s, out);
+	return put_iso(c, at.off_s, out);
 }
 
 void
@@ -191,23 +193,33 @@ reltime_title(const struct reltime_at *t, char out[RELTIME_TITLE_MAX])
 	put_title(&c, out);
 }
 
-/* "N unit ago", "N units ago" */
-static void
-put_ago(char *p, int64_t n, const char *unit, size_t ulen)
+/* The units of "N unit ago", each padded to 8 bytes (copied whole). */
+static const char units[3][8] = { "minute", "hour", "day" };
+
+/* "N unit ago", "N units ago" (n is below 100 but for odd offsets); the
+ * end (its NUL). out has room for the 8 bytes of a unit. */
+static inline char *
+put_ago(char *p, int64_t n, const char unit[8], size_t ulen)
 {
-	p = putu(p, (uint64_t)n);
+	if (n >= 0 && n < 10)
+		*p++ = (char)('0' + n);
+	else if (n >= 10 && n < 100)
+		p = put2(p, (unsigned)n);
+	else
+		p = putu(p, (uint64_t)n);
 	*p++ = ' ';
-	memcpy(p, unit, ulen);
+	memcpy(p, unit, 8);
 	p += ulen;
 	if (n != 1)
 		*p++ = 's';
 	memcpy(p, " ago", 5);
+	return p + 4;
 }
 
 /* Which wording t gets against now (enum rel_kind), and its number. */
 enum rel_kind { REL_NOW, REL_MINUTES, REL_HOURS, REL_YESTERDAY, REL_DAYS, REL_DATE };
 
-static enum rel_kind
+static inline enum rel_kind
 relative_kind(const struct reltime_at *t, const struct reltime_at *now, int64_t *n)
 {
 	int64_t secs = floor_div(now->us - t->us, 1000000), days;
@@ -233,37 +245,43 @@ relative_kind(const struct reltime_at *t, const struct reltime_at *now, int64_t 
 	return REL_DATE;
 }
 
-/* The words of kind k with its number n; c: t's local time, or NULL. */
-static void
+/* The words of kind k with its number n; c: t's local time, or NULL.
+ * Their length. */
+static size_t
 put_relative(enum rel_kind k, int64_t n, const struct reltime_at *t,
     const struct civil *c, char out[RELTIME_REL_MAX])
 {
 	struct civil own;
+	char *e = out;
 
 	switch (k) {
 	case REL_NOW:
 		memcpy(out, "just now", 9);
+		e = out + 8;
 		break;
 	case REL_MINUTES:
-		put_ago(out, n, "minute", 6);
+		e = put_ago(out, n, units[0], 6);
 		break;
 	case REL_HOURS:
-		put_ago(out, n, "hour", 4);
+		e = put_ago(out, n, units[1], 4);
 		break;
 	case REL_YESTERDAY:
 		memcpy(out, "yesterday", 10);
+		e = out + 9;
 		break;
 	case REL_DAYS:
-		put_ago(out, n, "day", 3);
+		e = put_ago(out, n, units[2], 3);
 		break;
 	case REL_DATE:
 		if (c == NULL) {
 			local_civil(t, &own);
 			c = &own;
 		}
-		*put_date(out, c) = '\0';
+		e = put_date(out, c);
+		*e = '\0';
 		break;
 	}
+	return (size_t)(e - out);
 }
 
 static void
@@ -305,6 +323,13 @@ static struct {
 	size_t date_n;
 } last_day;
 
+/* The last whole-minute offset reltime_text_in() wrote, as "+01:00". */
+static struct {
+	bool set;
+	int32_t off_s;
+	char s[8];
+} last_off;
+
 static void
 day_forms(int64_t day)
 {
@@ -327,10 +352,21 @@ int
 reltime_text(struct arena *a, const struct reltime_at *t,
     const struct reltime_at *now, struct reltime_text *out)
 {
-	/* One allocation for the three, and t's local time broken down
-	 * once for them (a page has 50 rows), its date's forms kept from
-	 * the row before when it is the same day. */
-	char *s = arena_alloc(a, RELTIME_ISO_MAX + RELTIME_TITLE_MAX + RELTIME_REL_MAX);
+	char *s = arena_alloc(a, RELTIME_TEXT_BYTES);
+
+	if (s == NULL)
+		return 0;
+	reltime_text_in(s, t, now, out);
+	return 1;
+}
+
+void
+reltime_text_in(char s[RELTIME_TEXT_BYTES], const struct reltime_at *t,
+    const struct reltime_at *now, struct reltime_text *out)
+{
+	/* t's local time broken down once for the three (a page has 50
+	 * rows), its date's forms kept from the row before when it is the
+	 * same day. */
 	char *iso = s, *title = s + RELTIME_ISO_MAX, *rel = title + RELTIME_TITLE_MAX, *p;
 	int64_t secs = local_secs(t), day = floor_div(secs, 86400), n;
 	unsigned sod = (unsigned)(secs - day * 86400),
@@ -338,15 +374,13 @@ reltime_text(struct arena *a, const struct reltime_at *t,
 	enum rel_kind k;
 	struct civil c;
 
-	if (s == NULL)
-		return 0;
 	day_forms(day);
 	c = last_day.c;
 	c.hour = sod / 3600;
 	c.min = sod / 60 % 60;
 	c.sec = sod % 60;
 	if (t->off_s % 60 != 0) {
-		iso_of(t, NULL, iso);
+		p = iso_of(t, NULL, iso);
 	} else {
 		/* put_iso() with the date copied */
 		memcpy(iso, last_day.iso, 10);
@@ -357,12 +391,20 @@ reltime_text(struct arena *a, const struct reltime_at *t,
 		p = put2(p, c.min);
 		*p++ = ':';
 		p = put2(p, c.sec);
-		*p++ = t->off_s < 0 ? '-' : '+';
-		p = put2(p, off / 3600 % 100);
-		*p++ = ':';
-		p = put2(p, off / 60 % 60);
-		*p = '\0';
+		/* "+01:00": the rows of a page mostly share one offset */
+		if (!last_off.set || last_off.off_s != t->off_s) {
+			last_off.s[0] = t->off_s < 0 ? '-' : '+';
+			put2(last_off.s + 1, off / 3600 % 100);
+			last_off.s[3] = ':';
+			put2(last_off.s + 4, off / 60 % 60);
+			last_off.s[6] = '\0';
+			last_off.off_s = t->off_s;
+			last_off.set = true;
+		}
+		memcpy(p, last_off.s, 7);
+		p += 6;
 	}
+	out->iso_n = (size_t)(p - iso);
 	/* put_title() with the date copied */
 	memcpy(title, last_day.date, sizeof(last_day.date));
 	p = title + last_day.date_n;
@@ -372,14 +414,15 @@ reltime_text(struct arena *a, const struct reltime_at *t,
 	*p++ = ':';
 	p = put2(p, c.min);
 	*p = '\0';
+	out->title_n = (size_t)(p - title);
 	if ((k = relative_kind(t, now, &n)) == REL_DATE) {
 		memcpy(rel, last_day.date, sizeof(last_day.date));
 		rel[last_day.date_n] = '\0';
+		out->relative_n = last_day.date_n;
 	} else {
-		put_relative(k, n, t, &c, rel);
+		out->relative_n = put_relative(k, n, t, &c, rel);
 	}
 	out->iso = iso;
 	out->title = title;
 	out->relative = rel;
-	return 1;
 }

@@ -36,11 +36,17 @@ void reltime_relative(const struct reltime_at *t, const struct reltime_at *now,
  * follow from t). Below 2^24. Cheaper to digest than the words (etag.c). */
 uint32_t reltime_relative_key(const struct reltime_at *t, const struct reltime_at *now);
 
-/* The three in the arena; false when out of memory. */
+/* The three in the arena, and their lengths; false when out of memory. */
 struct reltime_text {
 	const char *iso, *title, *relative;
+	size_t iso_n, title_n, relative_n;
 };
 int reltime_text(struct arena *a, const struct reltime_at *t,
+    const struct reltime_at *now, struct reltime_text *out);
+/* The same into s, RELTIME_TEXT_BYTES of the caller's (a page's rows
+ * take one allocation). */
+#define RELTIME_TEXT_BYTES (RELTIME_ISO_MAX + RELTIME_TITLE_MAX + RELTIME_REL_MAX)
+void reltime_text_in(char s[RELTIME_TEXT_BYTES], const struct reltime_at *t,
     const struct reltime_at *now, struct reltime_text *out);
 
 #endif

@@ -30,8 +30,10 @@ request_param(char *const *params, const char *name)
 {
 	size_t n = strlen(name);
 
+	/* The first byte before a call: most parameters differ there. */
 	for (; params != NULL && *params != NULL; params++)
-		if (strncmp(*params, name, n) == 0 && (*params)[n] == '=')
+		if (**params == *name && strncmp(*params, name, n) == 0 &&
+		    (*params)[n] == '=')
 			return *params + n + 1;
 	return NULL;
 }
@@ -60,8 +62,40 @@ static const struct { const char *name; unsigned char len; } known_names[P_COUNT
 #undef K
 };
 
+/* The one known name a parameter name of n bytes at p can be, by its
+ * length and a byte or two (then compared whole), or P_COUNT. */
+static enum known
+candidate(const char *p, size_t n)
+{
+	switch (n) {
+	case 5:
+		return P_HTTPS;
+	case 9:
+		return P_HTTP_HOST;
+	case 10:
+		return P_REQUEST_ID;
+	case 11:
+		return p[0] == 'R' ? (p[2] == 'Q' ? P_REQUEST_URI : P_REMOTE_ADDR) :
+		    p[0] == 'S' ? P_SERVER_PORT :
+		    p[5] == 'O' ? P_HTTP_ORIGIN : P_HTTP_COOKIE;
+	case 12:
+		return p[0] == 'Q' ? P_QUERY_STRING : P_CONTENT_TYPE;
+	case 14:
+		return p[0] == 'R' ? P_REQUEST_METHOD : P_CONTENT_LENGTH;
+	case 15:
+		return P_HTTP_USER_AGENT;
+	case 18:
+		return P_HTTP_IF_NONE_MATCH;
+	case 19:
+		return P_HTTP_SEC_FETCH_SITE;
+	default:
+		return P_COUNT;
+	}
+}
+
 /* v[i]: the value of known_names[i], the first one given (as
- * request_param() finds it), or NULL. */
+ * request_param() finds it), or NULL. One comparison a parameter at
+ * most (test_request checks candidate() against the names). */
 static void
 file_params(char *const *params, const char *v[P_COUNT])
 {
@@ -74,14 +108,11 @@ file_params(char *const *params, const char *v[P_COUNT])
 		p = *params;
 		for (n = 0; p[n] != '=' && p[n] != '\0' && n < 32; n++)
 			;
-		if (p[n] != '=')
+		if (p[n] != '=' || (i = candidate(p, n)) == P_COUNT)
 			continue;
-		for (i = 0; i < P_COUNT; i++)
-			if (known_names[i].len == n && v[i] == NULL &&
-			    memcmp(p, known_names[i].name, n) == 0) {
-				v[i] = p + n + 1;
-				break;
-			}
+		if (known_names[i].len == n && v[i] == NULL &&
+		    memcmp(p, known_names[i].name, n) == 0)
+			v[i] = p + n + 1;
 	}
 }
 
@@ -109,9 +140,13 @@ request_id(struct arena *a, const char *v)
 
 	if (v == NULL || (n = strlen(v)) == 0 || n > 64)
 		return "-";
-	for (i = 0; i < n; i++)
-		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.", v[i]) == NULL)
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
 			return "-";
+	}
 	return arena_strndup(a, v, n);
 }
 

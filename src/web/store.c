@@ -434,6 +434,23 @@ format_cursor_time(int64_t us, char *out, size_t outlen)
 	    tm.tm_min, tm.tm_sec, frac);
 }
 
+/* "%d" of v into out (12 bytes hold any int and the NUL). */
+static void
+put_int(char out[12], int v)
+{
+	char tmp[12], *p = tmp + sizeof(tmp);
+	unsigned u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
+
+	*--p = '\0';
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	memcpy(out, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
 void
 store_session_init(struct store_session *s, const unsigned char hash[32],
     int idle_s, int max_s, int touch_s)
@@ -448,9 +465,10 @@ store_session_init(struct store_session *s, const unsigned char hash[32],
 		s->hash[3 + 2 * i] = hex[hash[i] & 15];
 	}
 	s->hash[66] = '\0';
-	snprintf(s->idle, sizeof(s->idle), "%d", idle_s);
-	snprintf(s->max, sizeof(s->max), "%d", max_s);
-	snprintf(s->touch, sizeof(s->touch), "%d", touch_s);
+	/* (by hand: three snprintf were most of a request's session set-up) */
+	put_int(s->idle, idle_s);
+	put_int(s->max, max_s);
+	put_int(s->touch, touch_s);
 }
 
 /* The session's four parameters, then up to four of the statement's. */
@@ -696,7 +714,9 @@ store_search_check(struct db *db, struct arena *a, const struct store_session *w
 		*t = (struct todo){
 			.id = (int64_t)be_u64(key),
 			.title = title,
+			.title_n = (size_t)PQgetlength(res, i, 1),
 			.description = desc,
+			.description_n = desc != NULL ? (size_t)PQgetlength(res, i, 2) : 0,
 			.completed = key[8] != 0,
 			.created_us = (int64_t)be_u64(key + 9) + PG_EPOCH_US,
 		};
@@ -736,7 +756,7 @@ store_search_check(struct db *db, struct arena *a, const struct store_session *w
 	out->email = arena_strdup(a, out->email);
 	for (k = 0; k < out->n; k++) {
 		struct todo *t = &out->items[k];
-		size_t tl = strlen(t->title), dl = t->description ? strlen(t->description) : 0;
+		size_t tl = t->title_n, dl = t->description_n;
 		char *c = arena_alloc(a, tl + dl + 2);
 
 		if (c == NULL || out->email == NULL) {

@@ -45,6 +45,8 @@ struct todo {
 	int64_t id;
 	const char *title;
 	const char *description;   /* NULL when the column is NULL */
+	size_t title_n;            /* their lengths, known from the answer: */
+	size_t description_n;      /* list pages only (store_search*), else 0 */
 	bool completed;
 	const char *created_at;    /* ISO 8601, UTC, to the second (store_get,
 	                            * store_export; NULL on list pages) */

@@ -34,7 +34,8 @@
 #define TMPL_MAX_FILES	1024		/* templates per directory */
 #define TMPL_MAX_NAME	255
 #define TMPL_MAX_DELIM	16
-#define TMPL_PAD	16		/* zero bytes after a template's source */
+#define TMPL_PAD	32		/* zero bytes after a template's source
+					 * (put32 reads up to 31 past a text) */
 
 /* ---- values ---- */
 
@@ -265,8 +266,10 @@ map_grow(struct tv *m)
 
 	if (m->u.map.n < cap)
 		return TD_OK;
-	ncap = cap ? cap * 2 : 8;
-	if (ncap > 32768)		/* the index holds uint16_t */
+	/* Four times: a page's map of some 70 keys is indexed three times
+	 * (16, 64, 256), not five. */
+	ncap = cap == 0 ? 16 : cap * 4 < 32768 ? cap * 4 : 32768;
+	if (ncap <= cap)		/* the index holds uint16_t */
 		return TD_ENOMEM;
 	p = arena_realloc(m->u.map.a, m->u.map.p, cap * sizeof(*p), ncap * sizeof(*p));
 	idx = arena_calloc(m->u.map.a, 2 * ncap, sizeof(*idx));
@@ -419,27 +422,37 @@ struct op_cache {
  * a page value, a partial) runs the template's own ops (RP_OPS) with the
  * row on the stack, as without a program.
  */
-enum rp_kind { RP_TEXT, RP_INT, RP_STR, RP_BOOL, RP_UNLESS, RP_OPS };
+enum rp_kind { RP_ID, RP_TEXT, RP_INT, RP_STR, RP_STRN, RP_BOOL, RP_UNLESS,
+	RP_UNLESS_FLAG, RP_OPS };
 
 /* Every op first copies its text (pre, the template's text before it, if
  * any), then does its kind's work: RP_TEXT is text only (a body's last). A
- * row runs half the ops it would with text as ops of its own. */
+ * row runs half the ops it would with text as ops of its own. RP_ID is an
+ * RP_INT of the program's first int field (a row's id, ten times in a
+ * list row): its digits are made once a row. */
 struct rp_op {
 	enum rp_kind kind;
-	bool escape;		/* RP_STR: {{x}}, not {{{x}}} */
-	bool want;		/* RP_UNLESS: go on when truthy == want */
+	bool escape;		/* RP_STR, RP_STRN: {{x}}, not {{{x}}} */
+	bool want;		/* RP_UNLESS*: go on when truthy == want */
 	bool pre_nl;		/* pre ends with a newline */
 	enum tv_field_type ftype;	/* RP_UNLESS */
 	size_t off;		/* the field's offset in the row */
 	const char *pre;	/* text first: pre_n bytes */
 	size_t pre_n;
-	size_t n;		/* RP_UNLESS: where to go otherwise; RP_OPS:
+	size_t n;		/* RP_UNLESS*: where to go otherwise; RP_OPS:
 				 * the ops' end */
 	size_t from;		/* RP_OPS */
 	bool outer;		/* RP_OPS: one tag or section whose single
 				 * name the table lacks: the same for every
 				 * row of a run (it comes from below) */
 };
+
+/* A switch over every rp_kind needs no range check (GCC, clang). */
+#if defined(__GNUC__)
+#define RP_UNREACHABLE() __builtin_unreachable()
+#else
+#define RP_UNREACHABLE() break
+#endif
 
 /* run_rows: the page values looked up once for a run of rows, for the
  * program's first RP_OUTER_MAX ops; rp_ask: ask at each row. */
@@ -452,10 +465,12 @@ struct row_prog {
 	struct rp_op *ops;
 	size_t n, cap;
 	/* The most a row writes outside RP_STR and RP_OPS (every text, a
-	 * number's 24 bytes, "false"), with put_text's 16 over: room for
+	 * number's 24 bytes, "false"), with put32's TMPL_PAD over: room for
 	 * it is made once a row (and again after a string or ops), so the
 	 * pieces between are copied without a check. */
 	size_t row_max;
+	bool has_id;		/* some op is RP_ID: the field at id_off */
+	size_t id_off;
 };
 
 struct tmpl {
@@ -1328,6 +1343,15 @@ field_value(struct render *r, const struct tv *rec, size_t j)
 			r->val.u.str.n = strlen(str);
 		}
 		break;
+	case TVF_TEXT: {
+		struct tv_text tx;
+
+		memcpy(&tx, p, sizeof(tx));
+		r->val = (struct tv){ .type = tx.s != NULL ? TV_STR : TV_NULL };
+		r->val.u.str.s = tx.s;
+		r->val.u.str.n = tx.s != NULL ? tx.n : 0;
+		break;
+	}
 	case TVF_INT:
 		memcpy(&i, p, sizeof(i));
 		r->val = (struct tv){ .type = TV_INT, .u.i = i };
@@ -1558,6 +1582,14 @@ emit_field(struct render *r, const struct tv_field *f, const char *base,
 		if (s != NULL)
 			emit_str(r, s, strlen(s), escape);
 		break;
+	case TVF_TEXT: {
+		struct tv_text tx;
+
+		memcpy(&tx, base + f->offset, sizeof(tx));
+		if (tx.s != NULL)
+			emit_str(r, tx.s, tx.n, escape);
+		break;
+	}
 	case TVF_INT:
 		memcpy(&i, base + f->offset, sizeof(i));
 		if (r->num_n == 0 || i != r->num_v) {
@@ -1586,6 +1618,7 @@ field_truthy(const struct tv_field *f, const char *base)
 
 	switch (f->type) {
 	case TVF_STR:
+	case TVF_TEXT:		/* (s is a struct tv_text's first member) */
 		memcpy(&s, base + f->offset, sizeof(s));
 		return s != NULL;
 	case TVF_INT:
@@ -1624,6 +1657,8 @@ struct rp_pending {
 	bool nl;
 };
 
+static const char rp_no_text[32];
+
 static struct rp_op *
 rp_add(struct row_prog *p, enum rp_kind kind, struct rp_pending *pre)
 {
@@ -1640,7 +1675,8 @@ rp_add(struct row_prog *p, enum rp_kind kind, struct rp_pending *pre)
 	o = &p->ops[p->n++];
 	memset(o, 0, sizeof(*o));
 	o->kind = kind;
-	o->pre = pre->s;
+	/* put32 reads 32 bytes of it even when there is none */
+	o->pre = pre->s != NULL ? pre->s : rp_no_text;
 	o->pre_n = pre->n;
 	o->pre_nl = pre->nl;
 	*pre = (struct rp_pending){ NULL, 0, false };
@@ -1671,11 +1707,12 @@ rp_bind(struct row_prog *p, const struct tmpl *t, size_t from, size_t to)
 			const struct tv_field *f = &p->ft[j];
 
 			o = rp_add(p, f->type == TVF_INT ? RP_INT :
-			    f->type == TVF_BOOL ? RP_BOOL : RP_STR, &pre);
+			    f->type == TVF_BOOL ? RP_BOOL :
+			    f->type == TVF_TEXT ? RP_STRN : RP_STR, &pre);
 			if (o == NULL)
 				return false;
 			if (f->type != TVF_INT && f->type != TVF_BOOL &&
-			    f->type != TVF_STR)
+			    f->type != TVF_STR && f->type != TVF_TEXT)
 				o->kind = RP_OPS;	/* an unknown type: as before */
 			o->off = f->offset;
 			o->escape = op->kind == OP_VAR;
@@ -1690,6 +1727,8 @@ rp_bind(struct row_prog *p, const struct tmpl *t, size_t from, size_t to)
 			o->off = p->ft[j].offset;
 			o->ftype = p->ft[j].type;
 			o->want = op->kind == OP_SECTION;
+			if (o->ftype == TVF_BOOL)	/* most: a flag */
+				o->kind = RP_UNLESS_FLAG;
 			at = p->n - 1;
 			if (!rp_bind(p, t, k + 1, op->end))
 				return false;
@@ -1730,45 +1769,84 @@ row_prog(const struct tmpl *t, size_t i, const struct tv_field *ft, size_t nf)
 		p->ft = NULL;		/* never matches: bound again next time */
 		return NULL;
 	}
+	p->has_id = false;
+	for (q = 0; q < p->n; q++) {
+		if (p->ops[q].kind != RP_INT)
+			continue;
+		if (!p->has_id) {
+			p->has_id = true;
+			p->id_off = p->ops[q].off;
+		}
+		if (p->ops[q].off == p->id_off)
+			p->ops[q].kind = RP_ID;
+	}
 	p->row_max = TMPL_PAD;
 	for (q = 0; q < p->n; q++)
 		p->row_max += p->ops[q].pre_n +
-		    (p->ops[q].kind == RP_INT ? 24 : p->ops[q].kind == RP_BOOL ? 5 : 0);
+		    (p->ops[q].kind == RP_INT || p->ops[q].kind == RP_ID ? 24 :
+		    p->ops[q].kind == RP_BOOL ? 5 : 0);
 	return p;
 }
 
-/* Copy n bytes of text 16 at a time to d (room made by the caller,
- * reading up to 15 past the text: a template's TMPL_PAD, or the 24-byte
- * r->num); the end. */
+/* Copy n bytes of text to d (room made by the caller: row_max's
+ * TMPL_PAD over), the first 32 at once whatever n (a row's pieces of
+ * text are short: most fit), reading up to 31 past the text, into the
+ * template's source after it or its TMPL_PAD; the end. */
 static inline char *
-put16(char *d, const char *s, size_t n)
+put32(char *d, const char *s, size_t n)
 {
 	size_t k;
 
-	for (k = 0; k < n; k += 16)
+	memcpy(d, s, 16);
+	memcpy(d + 16, s + 16, 16);
+	for (k = 32; k < n; k += 16)
 		memcpy(d + k, s + k, 16);
 	return d + n;
+}
+
+/* An int's digits ending at end (a 48-byte buffer's middle: 24 bytes
+ * are copied from where they start); where they start. */
+static inline const char *
+rp_digits(char *end, const char *base, size_t off)
+{
+	int64_t iv;
+
+	memcpy(&iv, base + off, sizeof(iv));
+	return fmt_int(end, iv);
 }
 
 /* Run p once per row of v (a TV_RECORDS), with the row on the stack. The
  * row's pieces are written at d without checks (room for p->row_max is
  * made first); out->len is brought up to d before anything that appends
- * (a string, ops) and d taken back after. */
+ * (ops) and d taken back after; a string makes its own room and room for
+ * the rest of the row again. One pass over the ops by pointer; an error
+ * leaves at once.
+ * Whether the output is at the start of a line (r->bol, for partials
+ * inside) is worked out only where asked: text leaves it at whether the
+ * text ended with a newline, which its last byte says; a value leaves it
+ * false; so it is mark_bol when nothing came after the last string or
+ * call (d == mark), else d[-1] == '\n' (an int or a bool, never empty,
+ * ends in a digit or a letter: no mark needed after one). */
 static enum td_status
 run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
     const struct tv *v)
 {
 	struct tv *row = &r->held[r->sp];
 	struct buf *out = r->out;
-	const struct rp_op *o;
+	/* (an empty body has no ops: NULL, and NULL + 0 is undefined) */
+	const struct rp_op *o, *ops = p->ops, *end = p->n != 0 ? p->ops + p->n : p->ops;
 	const struct tv *outer[RP_OUTER_MAX];
 	enum td_status st = TD_OK;
-	const char *base, *s;
-	char *d;
-	int64_t iv;
-	size_t k, q;
-	bool b, bol = r->bol;
+	const char *base, *s, *digits, *id = NULL;
+	struct tv_text tx;
+	char *d, *mark;
+	/* Digits end at num + 24 and are copied 24 bytes at once; id's
+	 * in idnum, an RP_INT's in num. */
+	char num[48], idnum[48];
+	size_t k, q, n, idn = 0;
+	bool b, bol = r->bol, mark_bol;
 
+#define BOL() (d == mark ? mark_bol : d[-1] == '\n')
 	*row = (struct tv){ .type = TV_RECORD };
 	row->u.rec = v->u.rec;
 	row->u.rec.n = 1;
@@ -1784,83 +1862,112 @@ run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
 				outer[q] = &rp_ask;
 		}
 	}
-	for (k = 0; k < v->u.rec.n && st == TD_OK; k++) {
+	for (k = 0; k < v->u.rec.n; k++) {
 		base = v->u.rec.base + k * v->u.rec.size;
 		row->u.rec.base = base;
-		if (!buf_ensure(out, p->row_max)) {
-			st = TD_ENOMEM;
-			break;
+		if (!buf_ensure(out, p->row_max))
+			goto nomem;
+		d = mark = out->data + out->len;
+		mark_bol = bol;
+		if (p->has_id) {
+			id = rp_digits(idnum + 24, base, p->id_off);
+			idn = (size_t)(idnum + 24 - id);
 		}
-		d = out->data + out->len;
-		for (q = 0; q < p->n && st == TD_OK; q++) {
-			o = &p->ops[q];
-			if (o->pre_n != 0) {
-				d = put16(d, o->pre, o->pre_n);
-				bol = o->pre_nl;
+		for (o = ops; o != end; o++) {
+			/* (no text: nothing kept, d stays) */
+			d = put32(d, o->pre, o->pre_n);
+			if (o->kind == RP_ID) {
+				memcpy(d, id, 24);
+				d += idn;
+				continue;
 			}
 			switch (o->kind) {
+			case RP_ID:
 			case RP_TEXT:
 				break;
+			case RP_UNLESS_FLAG:
+				memcpy(&b, base + o->off, sizeof(b));
+				if (b != o->want)
+					o = ops + o->n - 1;
+				break;
 			case RP_INT:
-				memcpy(&iv, base + o->off, sizeof(iv));
-				if (r->num_n == 0 || iv != r->num_v) {
-					char num[24];
-
-					s = fmt_int(num + sizeof(num), iv);
-					r->num_n = (size_t)(num + sizeof(num) - s);
-					memcpy(r->num, s, r->num_n);
-					r->num_v = iv;
-				}
-				memcpy(d, r->num, sizeof(r->num));
-				d += r->num_n;
-				bol = false;
+				digits = rp_digits(num + 24, base, o->off);
+				memcpy(d, digits, 24);
+				d += num + 24 - digits;
 				break;
 			case RP_STR:
-				memcpy(&s, base + o->off, sizeof(s));
-				if (s != NULL && *s != '\0') {
-					out->len = (size_t)(d - out->data);
-					if (o->escape)
-						buf_append_html(out, s, strlen(s));
-					else
-						buf_append(out, s, strlen(s));
-					bol = false;
-					if (!buf_ensure(out, p->row_max)) {
-						st = TD_ENOMEM;
+			case RP_STRN:
+				if (o->kind == RP_STR) {
+					memcpy(&s, base + o->off, sizeof(s));
+					if (s == NULL || *s == '\0')
 						break;
+					n = strlen(s);
+				} else {
+					memcpy(&tx, base + o->off, sizeof(tx));
+					if (tx.s == NULL || tx.n == 0)
+						break;
+					s = tx.s;
+					n = tx.n;
+				}
+				out->len = (size_t)(d - out->data);
+				/* Short text: escaped in place, with room for the
+				 * worst case and the rest of the row made at once. */
+				if (n <= 4096) {
+					if (!buf_ensure(out, (o->escape ? 6 * n + 24 : n) +
+					    p->row_max))
+						goto nomem;
+					d = out->data + out->len;
+					if (o->escape) {
+						char *e = buf_html_plain_short(d, s, n);
+
+						d = e != NULL ? e : buf_html_into(d, s, n);
+					} else {
+						memcpy(d, s, n);
+						d += n;
 					}
+				} else {
+					if (o->escape)
+						buf_append_html(out, s, n);
+					else
+						buf_append(out, s, n);
+					if (!buf_ensure(out, p->row_max))
+						goto nomem;
 					d = out->data + out->len;
 				}
+				mark = d;
+				mark_bol = false;
 				break;
 			case RP_BOOL:
 				memcpy(&b, base + o->off, sizeof(b));
 				memcpy(d, b ? "true" : "false", 5);
 				d += b ? 4 : 5;
-				bol = false;
 				break;
 			case RP_UNLESS:
 				if (o->ftype == TVF_BOOL) {
 					memcpy(&b, base + o->off, sizeof(b));
-				} else if (o->ftype == TVF_STR) {
+				} else if (o->ftype == TVF_STR || o->ftype == TVF_TEXT) {
+					/* (a struct tv_text starts with its s) */
 					memcpy(&s, base + o->off, sizeof(s));
 					b = s != NULL;
 				} else {
 					b = o->ftype == TVF_INT;  /* field_truthy() */
 				}
 				if (b != o->want)
-					q = o->n - 1;
+					o = ops + o->n - 1;
 				break;
 			case RP_OPS:
+				q = (size_t)(o - ops);
 				if (o->outer && q < RP_OUTER_MAX && outer[q] != &rp_ask) {
 					const struct op *op = &t->ops[o->from];
 
 					if (op->kind == OP_VAR || op->kind == OP_RAW) {
 						out->len = (size_t)(d - out->data);
-						r->bol = bol;
+						r->bol = BOL();
 						emit_value(r, outer[q], op->kind == OP_VAR);
-						bol = r->bol;
 						if (!buf_ensure(out, p->row_max))
-							st = TD_ENOMEM;
-						d = out->data + out->len;
+							goto nomem;
+						d = mark = out->data + out->len;
+						mark_bol = r->bol;
 						break;
 					}
 					/* A section renders as the template says;
@@ -1870,22 +1977,29 @@ run_rows(struct render *r, const struct tmpl *t, const struct row_prog *p,
 				}
 				out->len = (size_t)(d - out->data);
 				out->data[out->len] = '\0';
-				r->bol = bol;
-				st = render_ops(r, t, o->from, o->n);
-				bol = r->bol;
-				if (st == TD_OK && !buf_ensure(out, p->row_max))
-					st = TD_ENOMEM;
-				d = out->data + out->len;
+				r->bol = BOL();
+				if ((st = render_ops(r, t, o->from, o->n)) != TD_OK)
+					goto done;
+				if (!buf_ensure(out, p->row_max))
+					goto nomem;
+				d = mark = out->data + out->len;
+				mark_bol = r->bol;
 				break;
+			default:
+				RP_UNREACHABLE();	/* (no range check) */
 			}
 		}
-		if (st == TD_OK) {
-			out->len = (size_t)(d - out->data);
-			out->data[out->len] = '\0';
-		}
-		if (st == TD_OK && !buf_ok(out))
-			st = TD_ENOMEM;
+		bol = BOL();
+		out->len = (size_t)(d - out->data);
+		out->data[out->len] = '\0';
+		if (!buf_ok(out))
+			goto nomem;
 	}
+	goto done;
+nomem:
+	st = TD_ENOMEM;
+done:
+#undef BOL
 	r->bol = bol;
 	r->sp--;
 	return st;

@@ -46,7 +46,13 @@ enum td_status tv_push(struct tv *list, struct tv *v);
  * straight from the struct, so the rows of a page need no map each (a
  * table is static, one per kind of row). A NULL string field is null.
  * The structs are not copied: they must live until rendered. */
-enum tv_field_type { TVF_STR, TVF_INT, TVF_BOOL };
+enum tv_field_type { TVF_STR, TVF_INT, TVF_BOOL, TVF_TEXT };
+/* A TVF_TEXT field: a string and its length, so that rendering it
+ * measures nothing (s NULL: null; n bytes at s, no NUL needed). */
+struct tv_text {
+	const char *s;
+	size_t n;
+};
 struct tv_field {
 	const char *name;
 	enum tv_field_type type;

@@ -56,6 +56,10 @@ page_tag(char out[ETAG_SIZE], size_t c1, size_t c2, size_t m, bool no_desc)
 	f1[c2 - c1] = '\0';
 	memcpy(f2, text + c2, m - c2);
 	f2[m - c2] = '\0';
+	/* Each text with its length, as the store hands them. */
+	items[0].title_n = strlen(f0);
+	items[0].description_n = no_desc ? 0 : strlen(f1);
+	items[1].title_n = strlen(f2);
 	etag_list_page(out, "csrf", "/todos", &page, &now);
 }
 
