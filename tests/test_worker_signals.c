@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #define LONG_MS		10000	/* for things that must happen */
+#define QUEUED		4	/* connections kept waiting for a busy worker */
 #define RESP_MAX	(4 * 1024 * 1024)
 
 enum { BEGIN = 1, END = 3, PARAMS = 4, STDIN = 5, STDOUT = 6, STDERR = 7 };
@@ -453,6 +454,66 @@ test_idle_worker_stops(void **state)
 	assert_true(one_worker() != w);
 }
 
+/* Lines of the log with s. */
+static int
+log_count(const char *s)
+{
+	char line[512];
+	FILE *f = fopen(logpath, "r");
+	int n = 0;
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		n += strstr(line, s) != NULL;
+	fclose(f);
+	return n;
+}
+
+/* A worker kept busy, a connection always waiting in the listen queue,
+ * still reopens its log on SIGUSR1 and stops on SIGTERM: a wait that
+ * finds a connection ready returns it with a held signal left pending.
+ * /metrics is big enough that the worker writes each answer only as this
+ * test reads it, so the next requests are always queued by then. */
+static void
+test_busy_worker_stops(void **state)
+{
+	int64_t end = 0;
+	struct answer a;
+	int fds[QUEUED], i, round, reopened = log_count("log file reopened");
+	pid_t w;
+
+	(void)state;
+	w = one_worker();
+	for (i = 0; i < QUEUED; i++) {
+		fds[i] = connect_small();
+		send_request(fds[i], "GET", "/metrics", 4096, 0, NULL);
+	}
+	for (round = 0; end == 0 || kill(w, 0) == 0; round++) {
+		if (end != 0 && mono_ms() > end)
+			fail_msg("a busy worker did not stop on SIGTERM");
+		read_answer(fds[0], &a, 65536, 0, NULL);
+		assert_true(a.ended);
+		free(a.out);
+		close(fds[0]);
+		memmove(fds, fds + 1, (QUEUED - 1) * sizeof(fds[0]));
+		fds[QUEUED - 1] = connect_small();
+		send_request(fds[QUEUED - 1], "GET", "/metrics", 4096, 0, NULL);
+		if (round == 5)
+			assert_int_equal(kill(w, SIGUSR1), 0);
+		if (round == 30) {
+			assert_int_equal(log_count("log file reopened"),
+			    reopened + 1);
+			assert_int_equal(kill(w, SIGTERM), 0);
+			end = mono_ms() + 3000;
+		}
+	}
+	assert_true(round > 30);
+	for (i = 0; i < QUEUED; i++)
+		close(fds[i]);
+	assert_true(one_worker() != w);
+}
+
 /* A plain request after it all: the pool still serves. */
 static void
 test_serves_after(void **state)
@@ -563,6 +624,7 @@ main(void)
 		cmocka_unit_test(test_signals_while_writing_the_response),
 		cmocka_unit_test(test_stalled_peer_is_bounded),
 		cmocka_unit_test(test_idle_worker_stops),
+		cmocka_unit_test(test_busy_worker_stops),
 		cmocka_unit_test(test_serves_after),
 	};
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -204,14 +205,28 @@ on_abandon(int sig)
  * waits and is handled before the next wait. SIGUSR2, the watchdog's
  * cancel, stays open: it must reach a database wait, and SA_RESTART
  * resumes libfcgi's reads and writes.
+ *
+ * A wait that finds a connection ready returns it without running the
+ * handler of a signal held meanwhile (epoll_pwait and ppoll restore the
+ * mask and leave it pending): under steady load a worker would never see
+ * its SIGTERM or SIGUSR1. So the held signals also have a signalfd in the
+ * wait: readable while one is pending, and then let in at once.
  */
 static sigset_t held, waiting;	/* the mask while serving, while waiting */
 
-/* This worker's own epoll set, holding the listening socket. Its own:
- * EPOLLEXCLUSIVE wakes one of the idle workers per new connection, not
- * all of them, and epoll_pwait() lets the held signals in for the wait
- * only, atomically. */
-static int wait_fd = -1;
+/* This worker's own epoll set, holding the listening socket and the
+ * signalfd. Its own: EPOLLEXCLUSIVE wakes one of the idle workers per new
+ * connection, not all of them, and epoll_pwait() lets the held signals in
+ * for the wait only, atomically. */
+static int wait_fd = -1, signal_fd = -1;
+
+/* Run the handlers of the held signals now pending. */
+static void
+let_signals_in(void)
+{
+	sigprocmask(SIG_SETMASK, &waiting, NULL);
+	sigprocmask(SIG_SETMASK, &held, NULL);
+}
 
 /* The listening socket turns non-blocking (for every process sharing
  * it: the master never accepts), so that a worker that lost the race for
@@ -221,12 +236,17 @@ static int wait_fd = -1;
 static int
 wait_init(int listen_fd)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE };
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE,
+	    .data.fd = listen_fd };
+	struct epoll_event sev = { .events = EPOLLIN, .data.fd = -1 };
 	int fl = fcntl(listen_fd, F_GETFL);
 
 	if (fl < 0 || fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
 	    (wait_fd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
-	    epoll_ctl(wait_fd, EPOLL_CTL_ADD, listen_fd, &ev) != 0)
+	    epoll_ctl(wait_fd, EPOLL_CTL_ADD, listen_fd, &ev) != 0 ||
+	    (signal_fd = signalfd(-1, &held, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
+	    (sev.data.fd = signal_fd,
+	    epoll_ctl(wait_fd, EPOLL_CTL_ADD, signal_fd, &sev)) != 0)
 		return -1;
 	return 0;
 }
@@ -236,29 +256,41 @@ wait_init(int listen_fd)
  * readable, or a new one from accept(), which is done here so that
  * libfcgi reads the parameters after the signals are held again. A
  * SIGTERM held since the stop check is delivered as the wait starts
- * (the mask swap is atomic), and the wait ends after a second anyway.
+ * (the mask swap is atomic), or, when a connection is ready too, through
+ * the signalfd; the wait ends after a second anyway.
  * 0: fr->ipcFd is ready; -1 with errno (EINTR: a signal, the second
  * passed, or another worker took the connection). */
 static int
 wait_connection(FCGX_Request *fr, int listen_fd)
 {
-	struct pollfd pfd = { fr->ipcFd, POLLIN, 0 };
+	struct pollfd pfd[2] = { { fr->ipcFd, POLLIN, 0 },
+	    { signal_fd, POLLIN, 0 } };
 	struct timespec tick = { 1, 0 };
-	struct epoll_event ev;
-	int fd, n;
+	struct epoll_event ev[2];
+	int fd, n, i;
 
 	if (fr->ipcFd >= 0) {
-		n = ppoll(&pfd, 1, &tick, &waiting);
-		if (n > 0)
+		n = ppoll(pfd, 2, &tick, &waiting);
+		if (n > 0 && pfd[1].revents != 0)
+			let_signals_in();
+		/* What nginx sent on it is served before a stop. */
+		if (n > 0 && pfd[0].revents != 0)
 			return 0;
-		errno = n == 0 ? EINTR : errno;
+		errno = n >= 0 ? EINTR : errno;
 		return -1;
 	}
-	n = epoll_pwait(wait_fd, &ev, 1, 1000, &waiting);
+	n = epoll_pwait(wait_fd, ev, 2, 1000, &waiting);
 	if (n <= 0) {
 		errno = n == 0 ? EINTR : errno;
 		return -1;
 	}
+	for (i = 0; i < n; i++)
+		if (ev[i].data.fd == signal_fd) {
+			/* Handled first: a stop takes no new connection. */
+			let_signals_in();
+			errno = EINTR;
+			return -1;
+		}
 	if ((fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			errno = EINTR;
@@ -414,6 +446,8 @@ out:
 	FCGX_Free(&fr, 0);
 	if (wait_fd >= 0)
 		close(wait_fd);
+	if (signal_fd >= 0)
+		close(signal_fd);
 	arena_free(a);
 	db_free(app.db);
 	return status;
