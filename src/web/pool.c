@@ -113,6 +113,8 @@ struct pool {
 	int		 trial_k;
 	int		 trial_slots[GROW_STEP_MAX];
 	double		 trial_before;	/* requests a second before it */
+	int		 trial_ticks;	/* of its window, and of those ... */
+	int		 trial_idle;	/* ... ticks not all busy with a queue */
 	int64_t		 hold_until;	/* no change by demand before */
 	int		 next_dir;	/* of the next change when saturated */
 	int64_t		 saturated_at;	/* all busy, a queue, since; 0: not */
@@ -749,6 +751,7 @@ trial_start(struct pool *p, int dir, int from, const int *slots, int k,
 	p->trial_dir = dir;
 	p->trial_from = from;
 	p->trial_k = k;
+	p->trial_ticks = p->trial_idle = 0;
 	memcpy(p->trial_slots, slots, (size_t)k * sizeof(*slots));
 	p->trial_before = before;
 }
@@ -762,7 +765,7 @@ trial_start(struct pool *p, int dir, int from, const int *slots, int k,
  * for TRIAL_HOLD_MS, and the next goes the other way. True while a trial
  * runs or one was just undone: nothing else to size this tick. */
 static int
-trial_tick(struct pool *p, struct gen *g, int64_t now)
+trial_tick(struct pool *p, struct gen *g, int saturated, int64_t now)
 {
 	double after, ratio, need;
 	uint64_t n;
@@ -784,12 +787,25 @@ trial_tick(struct pool *p, struct gen *g, int64_t now)
 		}
 		p->trial_from_at = now;
 	}
+	if (now >= p->trial_from_at) {
+		p->trial_ticks++;
+		p->trial_idle += !saturated;
+	}
 	if (now - p->trial_from_at < TRIAL_MS)
 		return 1;
 	after = finished_rate(p, now, p->trial_from_at, &n);
 	p->trial_at = 0;
 	if (after < 0)
 		return 0;
+	/* Mostly not all busy: demand fell (or the start met it), no rate
+	 * of the pool's own to judge by. The change stays. */
+	if (p->trial_idle * 2 > p->trial_ticks) {
+		log_info("%d %s workers: demand fell below the pool during the "
+		    "trial (%.0f requests/s before, %.0f after): %s", k,
+		    p->trial_dir > 0 ? "more" : "fewer", p->trial_before, after,
+		    p->trial_dir > 0 ? "kept" : "stopped");
+		return 0;
+	}
 	ratio = after / p->trial_before;
 	if (p->trial_dir > 0) {
 		need = 0.1 * k / p->trial_from;
@@ -838,8 +854,8 @@ trial_tick(struct pool *p, struct gen *g, int64_t now)
  * trial when the rate before can be measured (TRIAL_MIN finished while
  * saturated, over two ticks to TRIAL_MS). Up while more workers make it
  * faster, then, after a start that did not or at the maximum, down while
- * fewer keep it as fast. With no rate to judge by (slow requests) it only
- * grows: more workers are the only help there is. */
+ * fewer keep it as fast. With no rate to judge by after TRIAL_MS (slow
+ * requests) it only grows: more workers are the only help there is. */
 static void
 saturated_tick(struct pool *p, struct gen *g, int wanted, int queued,
     int64_t now)
@@ -856,6 +872,11 @@ saturated_tick(struct pool *p, struct gen *g, int wanted, int queued,
 	before = finished_rate(p, now, now - p->saturated_at > TRIAL_MS ?
 	    now - TRIAL_MS : p->saturated_at, &n);
 	measured = before > 0 && n >= TRIAL_MIN;
+	/* Too few finished to judge by: wait up to TRIAL_MS for a rate
+	 * (a pool short of CPU finishes few too), then grow untried. */
+	if (!measured && wanted < workers_most(o) &&
+	    now - p->saturated_at < TRIAL_MS)
+		return;
 	if (wanted >= workers_most(o)) {
 		stat_inc(&p->stats->max_reached);
 		if (p->max_warned_at == 0 || now - p->max_warned_at > 60000) {
@@ -891,12 +912,20 @@ saturated_tick(struct pool *p, struct gen *g, int wanted, int queued,
 		return;
 	p->next_dir = 1;
 	p->down_ref = 0;
-	/* Doubling, but by half the pool at most: finer near the knee. */
-	k = workers_most(o) - wanted;
-	if (k > p->grow_step)
+	/* As many more as wait, doubling the pool at most; with fewer
+	 * waiting, doubling steps of half the pool at most: finer near the
+	 * knee (stops on trial refine it from above). */
+	if (queued >= wanted) {
+		k = wanted;
+	} else {
 		k = p->grow_step;
-	if (k > wanted / 2 && wanted >= 2)
-		k = wanted / 2;
+		if (k > wanted / 2 && wanted >= 2)
+			k = wanted / 2;
+	}
+	if (k > workers_most(o) - wanted)
+		k = workers_most(o) - wanted;
+	if (k > GROW_STEP_MAX)
+		k = GROW_STEP_MAX;
 	log_info("all %d workers busy and %d connections waiting: starting %d "
 	    "more", wanted, queued, k);
 	k = start_more(p, g, k, changed, now);
@@ -920,7 +949,7 @@ demand_tick(struct pool *p, int64_t now)
 	struct gen *g;
 	int64_t idle_ms = (int64_t)o->idle_timeout * 1000;
 	int i, wanted = 0, alive = 0, busy = 0, idle = -1, queued = 0,
-	    backlog = 0, need;
+	    backlog = 0, need, saturated;
 
 	if (p->cur < 0 || p->stopping)
 		return;
@@ -946,12 +975,13 @@ demand_tick(struct pool *p, int64_t now)
 		p->peak = busy;
 		p->peak_at = now;
 	}
-	if (trial_tick(p, g, now))
-		return;
 	/* All busy (and none being respawned): is anyone waiting? */
-	if (alive > 0 && busy == alive && wanted == alive &&
+	saturated = alive > 0 && busy == alive && wanted == alive &&
 	    listen_queue(o->listen_fd, &queued, &backlog) == TD_OK &&
-	    queued > 0) {
+	    queued > 0;
+	if (trial_tick(p, g, saturated, now))
+		return;
+	if (saturated) {
 		saturated_tick(p, g, wanted, queued, now);
 		return;
 	}
