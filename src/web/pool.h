@@ -18,7 +18,8 @@
  *    the workers, which reopen theirs between requests.
  *  - sized by demand when workers_max > workers (php-fpm's dynamic mode):
  *    `workers` are started and always kept; when every worker is busy and
- *    the listen queue is not empty, the master starts more (1, 2, 4, ...)
+ *    the listen queue is not empty, the master starts more (as many as
+ *    wait, doubling the pool at most; else 1, 2, 4, ... up to half of it)
  *    up to `workers_max`, each start on trial: kept only if the pool then
  *    finishes requests faster (measured over a second once the new workers
  *    have served), else undone. After a start undone, or at the maximum,
