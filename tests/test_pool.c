@@ -826,6 +826,33 @@ test_trials_when_faster(void **state)
 	stop_pool(fx);
 }
 
+/* A start whose demand ends before it is judged met none: the workers it
+ * started stop at once, and that is not a trial undone. */
+static void
+test_trial_when_demand_falls(void **state)
+{
+	struct fx *fx = *state;
+	struct cfg cfg = { .workers = 2, .workers_max = 8, .idle_timeout = 30,
+	    .shutdown_timeout = 2, .mode = MODE_SERVE_EXITS };
+	char b[96];
+	int starts = 0, exits = 0;
+
+	start(fx, &cfg);
+	wait_starts(fx, 2, NULL);
+	load(fx, 20, "nap\n", 12000);
+	assert_true(wait_log(fx, "connections waiting: starting 2 more", 4000));
+	load_stop(fx);
+	assert_true(wait_log(fx,
+	    "2 more workers: demand fell below the pool before them", 5000));
+	count_events(fx, QUIET_MS, &starts, &exits);
+	assert_int_equal(starts, 2);
+	assert_int_equal(exits, 2);
+	assert_false(log_has(fx, "made the pool faster"));
+	ask(fx, "view\n", b, sizeof(b));
+	assert_string_equal(strstr(b, " u="), " u=0");
+	stop_pool(fx);
+}
+
 static void
 test_recycle(void **state)
 {
@@ -1095,6 +1122,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_trials_when_no_faster,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trials_when_faster,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trial_when_demand_falls,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_brake, setup,
 		    teardown),

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <stddef.h>
 #include <signal.h>
@@ -32,16 +33,34 @@
 /* A change of size by demand is on trial: kept if the pool then finishes
  * requests faster (a start) or as fast (a stop), undone if not. Past the
  * knee more workers only share the same cores: each request gets slower,
- * none gets done sooner. */
+ * none gets done sooner. The rate of one tick differs from the next by a
+ * fifth on a shared 2-core VM: a trial is decided early only when the
+ * difference clears TRIAL_Z standard errors of the per-tick rates (a
+ * doubling does in half a second), else on two seconds of them. */
 #define TRIAL_SETTLE_MS	200	/* after a stop, before the rate counts */
 #define TRIAL_READY_MS	3000	/* after a start: until each new worker has
 				 * served a request (it has connected), at most */
-#define TRIAL_MS	1000	/* the rates compared: this long each */
+#define TRIAL_MIN_MS	500	/* a trial is judged after this long ... */
+#define TRIAL_MAX_MS	2000	/* ... and decided by this long at the most */
+#define BEFORE_MS	2000	/* the rate before a change: this long at most */
+#define BEFORE_MIN_MS	500	/* ... and this long at least, unless a rush */
+#define UNTRIED_MS	1000	/* no rate to judge by this long: grow untried */
 #define TRIAL_MIN	50	/* fewer finished before: no trial (slow requests) */
 #define TRIAL_GAIN_MIN	4	/* percent faster needed at the least */
 #define TRIAL_LOSS_MAX	3	/* percent slower that undoes a stop */
-#define TRIAL_HOLD_MS	5000	/* no change after one undone */
-#define RATE_SAMPLES	16	/* > TRIAL_MS / TICK_MS + 2 */
+#define TRIAL_Z		2.0	/* standard errors a difference must clear */
+#define TICK_SD_MIN	0.05	/* per-tick rates vary at least this much */
+#define TRIAL_HOLD_MS	5000	/* no change after one undone, doubled for */
+#define TRIAL_HOLD_MAX_MS 40000	/* each undone in a row up to this */
+#define CALM_MS		1000	/* not saturated this long: holds start over */
+#define RATE_SAMPLES	32	/* > max(BEFORE_MS, TRIAL_MAX_MS) / TICK_MS + 2 */
+
+/* Requests finished a second over a window of ticks. */
+struct rate {
+	double		 per_s;
+	double		 se;		/* standard error of per_s, relative */
+	uint64_t	 n;		/* requests finished in the window */
+};
 
 /* The master's own view of a slot; the shared one is writable by workers. */
 struct wstate {
@@ -112,13 +131,17 @@ struct pool {
 	int		 trial_from;	/* workers before it */
 	int		 trial_k;
 	int		 trial_slots[GROW_STEP_MAX];
-	double		 trial_before;	/* requests a second before it */
+	struct rate	 trial_before;	/* the rate before it */
 	int		 trial_ticks;	/* of its window, and of those ... */
 	int		 trial_idle;	/* ... ticks not all busy with a queue */
+	long		 trial_busy;	/* busy workers summed over them */
 	int64_t		 hold_until;	/* no change by demand before */
+	int64_t		 hold_ms;	/* the hold after the next undone */
 	int		 next_dir;	/* of the next change when saturated */
 	int64_t		 saturated_at;	/* all busy, a queue, since; 0: not */
-	double		 down_ref;	/* the best rate of a series of stops */
+	int64_t		 settled_at;	/* the pool's size took effect then */
+	int64_t		 calm_at;	/* not saturated since; 0: saturated */
+	struct rate	 down_ref;	/* before a series of stops; per_s 0: none */
 };
 
 static volatile sig_atomic_t worker_stop;
@@ -671,25 +694,41 @@ count_finished(struct pool *p, struct gen *g, int64_t now)
 	p->rate_next = (p->rate_next + 1) % RATE_SAMPLES;
 }
 
-/* Requests finished a second since `since`, from the oldest sample taken
- * then or later (at least a tick ago); -1 when there is none. *n: how
- * many that was. */
-static double
-finished_rate(const struct pool *p, int64_t now, int64_t since, uint64_t *n)
+/* The rate of the requests finished since `since`, from the samples taken
+ * then or later, with the standard error of their per-tick rates (at
+ * least TICK_SD_MIN a tick, and what counting alone gives). False with
+ * fewer than two ticks or none finished. */
+static int
+window_rate(const struct pool *p, int64_t since, struct rate *r)
 {
-	int i, j;
+	double x, sum = 0, sq = 0, sd;
+	int i, j, m = 0, first = -1, prev = -1;
 
 	for (i = 0; i < RATE_SAMPLES; i++) {
 		j = (p->rate_next + i) % RATE_SAMPLES;
 		if (p->rate[j].at == 0 || p->rate[j].at < since)
 			continue;
-		if (now - p->rate[j].at < TICK_MS)
-			break;
-		*n = p->finished - p->rate[j].finished;
-		return (double)*n * 1000.0 / (double)(now - p->rate[j].at);
+		if (prev < 0) {
+			first = j;
+		} else {
+			x = (double)(p->rate[j].finished -
+			    p->rate[prev].finished) * 1000.0 /
+			    (double)(p->rate[j].at - p->rate[prev].at);
+			sum += x;
+			sq += x * x;
+			m++;
+		}
+		prev = j;
 	}
-	*n = 0;
-	return -1;
+	if (m < 2 || (r->n = p->rate[prev].finished -
+	    p->rate[first].finished) == 0)
+		return 0;
+	r->per_s = (double)r->n * 1000.0 /
+	    (double)(p->rate[prev].at - p->rate[first].at);
+	sd = sqrt(fmax(sq - sum * sum / m, 0) / (m - 1)) / r->per_s;
+	r->se = fmax(sd, TICK_SD_MIN) / sqrt(m);
+	r->se = fmax(r->se, 1 / sqrt((double)r->n));
+	return 1;
 }
 
 /* Stop slot i's worker gracefully (it finishes a request it may just have
@@ -741,7 +780,7 @@ stop_some(struct pool *p, struct gen *g, int k, int *stopped)
  * `before`. */
 static void
 trial_start(struct pool *p, int dir, int from, const int *slots, int k,
-    double before, int64_t now)
+    const struct rate *before, int64_t now)
 {
 	if (k <= 0)
 		return;
@@ -752,24 +791,56 @@ trial_start(struct pool *p, int dir, int from, const int *slots, int k,
 	p->trial_from = from;
 	p->trial_k = k;
 	p->trial_ticks = p->trial_idle = 0;
+	p->trial_busy = 0;
 	memcpy(p->trial_slots, slots, (size_t)k * sizeof(*slots));
-	p->trial_before = before;
+	p->trial_before = *before;
 }
 
-/* Judge the change on trial once its window is over. Workers started are
- * kept if the pool now finishes requests faster by a tenth of what as many
- * more would give if requests only waited (TRIAL_GAIN_MIN percent at the
- * least); workers stopped stay stopped unless the pool got more than
- * TRIAL_LOSS_MAX percent slower than before them, or than the best rate
- * before any stop of the series. A change not kept is undone, none follows
- * for TRIAL_HOLD_MS, and the next goes the other way. True while a trial
- * runs or one was just undone: nothing else to size this tick. */
+/* A change's verdict once TRIAL_MIN_MS of its window are in: 1 keep, -1
+ * undo, 0 not yet. Workers started are kept if the pool got faster by a
+ * tenth of what as many more would give if requests only waited
+ * (TRIAL_GAIN_MIN percent at the least); workers stopped stay stopped
+ * unless it got more than TRIAL_LOSS_MAX percent slower than before the
+ * series of stops. Decided early when the difference clears TRIAL_Z
+ * standard errors either way, else on the rates at TRIAL_MAX_MS.
+ * *change: the relative change of rate, *se its standard error. */
 static int
-trial_tick(struct pool *p, struct gen *g, int saturated, int64_t now)
+trial_verdict(const struct pool *p, const struct rate *after, int final,
+    double *change, double *se)
 {
-	double after, ratio, need;
-	uint64_t n;
-	int i, j, k = p->trial_k, redo[GROW_STEP_MAX];
+	const struct rate *ref = &p->trial_before;
+	double need, z = final ? 0 : TRIAL_Z;
+
+	if (p->trial_dir < 0 && p->down_ref.per_s > 0)
+		ref = &p->down_ref;
+	*change = after->per_s / ref->per_s - 1;
+	*se = sqrt(after->se * after->se + ref->se * ref->se);
+	if (p->trial_dir > 0) {
+		need = fmax(0.1 * p->trial_k / p->trial_from,
+		    TRIAL_GAIN_MIN / 100.0);
+		if (*change - z * *se >= need)
+			return 1;
+		return *change + z * *se < need ? -1 : 0;
+	}
+	if (-*change - z * *se > TRIAL_LOSS_MAX / 100.0)
+		return -1;
+	return -*change + z * *se <= TRIAL_LOSS_MAX / 100.0 ? 1 : 0;
+}
+
+/* Judge the change on trial (trial_verdict) each tick of its window. A
+ * change undone counts, none follows for the hold (longer for each in a
+ * row) and the next goes the other way. A start during which fewer were
+ * busy than before it met no demand: it is undone uncounted (demand fell
+ * during it, or it was a burst); a stop
+ * during which the rest were mostly not all busy stays. True while a
+ * trial runs or one was just undone: nothing else to size this tick. */
+static int
+trial_tick(struct pool *p, struct gen *g, int saturated, int busy,
+    int64_t now)
+{
+	struct rate after;
+	double change, se;
+	int i, j, k = p->trial_k, redo[GROW_STEP_MAX], verdict;
 
 	if (p->trial_at == 0)
 		return 0;
@@ -790,71 +861,96 @@ trial_tick(struct pool *p, struct gen *g, int saturated, int64_t now)
 	if (now >= p->trial_from_at) {
 		p->trial_ticks++;
 		p->trial_idle += !saturated;
+		p->trial_busy += busy;
 	}
-	if (now - p->trial_from_at < TRIAL_MS)
+	if (now - p->trial_from_at < TRIAL_MIN_MS)
 		return 1;
-	after = finished_rate(p, now, p->trial_from_at, &n);
-	p->trial_at = 0;
-	if (after < 0)
+	if (!window_rate(p, p->trial_from_at, &after))
+		after.per_s = 0;	/* none finished */
+	if (p->trial_dir > 0 &&
+	    p->trial_busy < (long)p->trial_from * p->trial_ticks) {
+		p->trial_at = 0;
+		for (i = 0; i < k; i++)
+			if (g->ws[j = p->trial_slots[i]].wanted)
+				unwant(g, j);
+		p->stats->workers = wanted_count(g);
+		p->hold_until = now + TRIAL_HOLD_MS;
+		log_info("%d more workers: demand fell below the pool before "
+		    "them (%.1f busy of %d, %.0f requests/s before, %.0f "
+		    "after): stopping them, no change for %d s", k,
+		    (double)p->trial_busy / p->trial_ticks, p->trial_from,
+		    p->trial_before.per_s, after.per_s, TRIAL_HOLD_MS / 1000);
 		return 0;
-	/* Mostly not all busy: demand fell (or the start met it), no rate
-	 * of the pool's own to judge by. The change stays. */
-	if (p->trial_idle * 2 > p->trial_ticks) {
-		log_info("%d %s workers: demand fell below the pool during the "
-		    "trial (%.0f requests/s before, %.0f after): %s", k,
-		    p->trial_dir > 0 ? "more" : "fewer", p->trial_before, after,
+	}
+	if (p->trial_dir < 0 && p->trial_idle * 2 > p->trial_ticks) {
+		p->trial_at = 0;
+		log_info("%d fewer workers: demand fell below the pool during "
+		    "the trial (%.0f requests/s before, %.0f after): stopped",
+		    k, p->trial_before.per_s, after.per_s);
+		return 0;
+	}
+	if (after.per_s == 0) {
+		if (now - p->trial_from_at < TRIAL_MAX_MS)
+			return 1;
+		p->trial_at = 0;	/* nothing to judge by */
+		return 0;
+	}
+	verdict = trial_verdict(p, &after,
+	    now - p->trial_from_at >= TRIAL_MAX_MS, &change, &se);
+	if (verdict == 0)
+		return 1;
+	p->trial_at = 0;
+	if (verdict > 0) {
+		p->settled_at = p->trial_from_at;
+		if (p->trial_dir > 0)
+			p->hold_ms = TRIAL_HOLD_MS;
+		log_info("%d %s workers %s (%.0f requests/s before, %.0f "
+		    "after, %+.1f%% +/- %.1f%%): %s", k,
+		    p->trial_dir > 0 ? "more" : "fewer",
+		    p->trial_dir > 0 ? "made the pool faster" :
+		    "kept the pool as fast", p->trial_before.per_s, after.per_s,
+		    change * 100, TRIAL_Z * se * 100,
 		    p->trial_dir > 0 ? "kept" : "stopped");
 		return 0;
 	}
-	ratio = after / p->trial_before;
+	if (p->hold_ms < TRIAL_HOLD_MS)
+		p->hold_ms = TRIAL_HOLD_MS;
 	if (p->trial_dir > 0) {
-		need = 0.1 * k / p->trial_from;
-		if (need < TRIAL_GAIN_MIN / 100.0)
-			need = TRIAL_GAIN_MIN / 100.0;
-		if (ratio >= 1 + need) {
-			log_info("%d more workers made the pool faster (%.0f "
-			    "requests/s before, %.0f after): kept", k,
-			    p->trial_before, after);
-			return 0;
-		}
 		for (i = 0; i < k; i++)
 			if (g->ws[j = p->trial_slots[i]].wanted)
 				unwant(g, j);
 		p->grow_step = 1;
 		log_info("%d more workers did not make the pool faster (%.0f "
-		    "requests/s before, %.0f after, %.0f%% more needed): "
-		    "stopping them, no change for %d s", k, p->trial_before,
-		    after, need * 100, TRIAL_HOLD_MS / 1000);
+		    "requests/s before, %.0f after, %+.1f%% +/- %.1f%%): "
+		    "stopping them, no change for %lld s", k,
+		    p->trial_before.per_s, after.per_s, change * 100,
+		    TRIAL_Z * se * 100, (long long)p->hold_ms / 1000);
 	} else {
-		/* Against the series' best, so that small losses in a row do
-		 * not add up to a large one. */
-		if (p->down_ref > p->trial_before)
-			ratio = after / p->down_ref;
-		if (ratio >= 1 - TRIAL_LOSS_MAX / 100.0) {
-			log_info("%d fewer workers kept the pool as fast (%.0f "
-			    "requests/s before, %.0f after): stopped", k,
-			    p->trial_before, after);
-			return 0;
-		}
 		k = start_more(p, g, k, redo, now);
-		p->down_ref = 0;
+		p->down_ref.per_s = 0;
 		log_info("%d fewer workers made the pool slower (%.0f "
-		    "requests/s before, %.0f after): starting %d again, no "
-		    "change for %d s", p->trial_k, p->trial_before, after, k,
-		    TRIAL_HOLD_MS / 1000);
+		    "requests/s before, %.0f after, %+.1f%% +/- %.1f%% of "
+		    "the series' first): starting %d again, no change for "
+		    "%lld s", p->trial_k, p->trial_before.per_s, after.per_s,
+		    change * 100, TRIAL_Z * se * 100, k,
+		    (long long)p->hold_ms / 1000);
 	}
 	stat_inc(&p->stats->undone);
 	p->stats->workers = wanted_count(g);
-	p->hold_until = now + TRIAL_HOLD_MS;
+	p->hold_until = now + p->hold_ms;
+	p->settled_at = now + TRIAL_SETTLE_MS;
+	p->hold_ms = p->hold_ms * 2 > TRIAL_HOLD_MAX_MS ? TRIAL_HOLD_MAX_MS :
+	    p->hold_ms * 2;
 	p->next_dir = -p->trial_dir;
 	return 1;
 }
 
 /* Every worker busy and connections waiting: change the pool's size, on
  * trial when the rate before can be measured (TRIAL_MIN finished while
- * saturated, over two ticks to TRIAL_MS). Up while more workers make it
+ * saturated, over BEFORE_MIN_MS to BEFORE_MS, or two ticks in a rush:
+ * as many waiting as there are workers). Up while more workers make it
  * faster, then, after a start that did not or at the maximum, down while
- * fewer keep it as fast. With no rate to judge by after TRIAL_MS (slow
+ * fewer keep it as fast. With no rate to judge by after UNTRIED_MS (slow
  * requests) it only grows: more workers are the only help there is. */
 static void
 saturated_tick(struct pool *p, struct gen *g, int wanted, int queued,
@@ -862,20 +958,23 @@ saturated_tick(struct pool *p, struct gen *g, int wanted, int queued,
 {
 	const struct pool_opts *o = p->o;
 	int k, changed[GROW_STEP_MAX], measured;
-	uint64_t n;
-	double before;
+	struct rate before;
+	int64_t since;
 
 	if (p->saturated_at == 0)
 		p->saturated_at = now;
-	if (now - p->saturated_at < 2 * TICK_MS)
+	/* The rate before: while saturated at this size, BEFORE_MS at most. */
+	since = p->saturated_at > p->settled_at ? p->saturated_at :
+	    p->settled_at;
+	if (since < now - BEFORE_MS)
+		since = now - BEFORE_MS;
+	if (now - since < (queued >= wanted ? 2 * TICK_MS : BEFORE_MIN_MS))
 		return;		/* measure first */
-	before = finished_rate(p, now, now - p->saturated_at > TRIAL_MS ?
-	    now - TRIAL_MS : p->saturated_at, &n);
-	measured = before > 0 && n >= TRIAL_MIN;
-	/* Too few finished to judge by: wait up to TRIAL_MS for a rate
+	measured = window_rate(p, since, &before) && before.n >= TRIAL_MIN;
+	/* Too few finished to judge by: wait up to UNTRIED_MS for a rate
 	 * (a pool short of CPU finishes few too), then grow untried. */
 	if (!measured && wanted < workers_most(o) &&
-	    now - p->saturated_at < TRIAL_MS)
+	    now - p->saturated_at < UNTRIED_MS)
 		return;
 	if (wanted >= workers_most(o)) {
 		stat_inc(&p->stats->max_reached);
@@ -900,8 +999,10 @@ saturated_tick(struct pool *p, struct gen *g, int wanted, int queued,
 		    "stopping %d to see if fewer are as fast", wanted, queued,
 		    k);
 		k = stop_some(p, g, k, changed);
-		trial_start(p, -1, wanted, changed, k, before, now);
-		if (before > p->down_ref)
+		trial_start(p, -1, wanted, changed, k, &before, now);
+		/* Against the series' first, so that small losses in a row
+		 * do not add up to a large one. */
+		if (p->down_ref.per_s == 0)
 			p->down_ref = before;
 		p->grow_step = 1;
 		p->shrunk_at = now;
@@ -911,7 +1012,7 @@ saturated_tick(struct pool *p, struct gen *g, int wanted, int queued,
 	if (wanted >= workers_most(o))
 		return;
 	p->next_dir = 1;
-	p->down_ref = 0;
+	p->down_ref.per_s = 0;
 	/* As many more as wait, doubling the pool at most; with fewer
 	 * waiting, doubling steps of half the pool at most: finer near the
 	 * knee (stops on trial refine it from above). */
@@ -930,10 +1031,10 @@ saturated_tick(struct pool *p, struct gen *g, int wanted, int queued,
 	    "more", wanted, queued, k);
 	k = start_more(p, g, k, changed, now);
 	if (measured)
-		trial_start(p, 1, wanted, changed, k, before, now);
+		trial_start(p, 1, wanted, changed, k, &before, now);
 	p->grow_step = p->grow_step * 2 > GROW_STEP_MAX ?
 	    GROW_STEP_MAX : p->grow_step * 2;
-	p->grown_at = now;
+	p->grown_at = p->settled_at = now;
 	p->stats->workers = wanted + k;
 	if (wanted + k > p->stats->workers_peak)
 		p->stats->workers_peak = wanted + k;
@@ -979,20 +1080,26 @@ demand_tick(struct pool *p, int64_t now)
 	saturated = alive > 0 && busy == alive && wanted == alive &&
 	    listen_queue(o->listen_fd, &queued, &backlog) == TD_OK &&
 	    queued > 0;
-	if (trial_tick(p, g, saturated, now))
+	if (trial_tick(p, g, saturated, busy, now))
 		return;
 	if (saturated) {
+		p->calm_at = 0;
 		saturated_tick(p, g, wanted, queued, now);
 		return;
 	}
+	/* Demand changed: what held the pool may not hold now. */
+	if (p->calm_at == 0)
+		p->calm_at = now;
+	else if (now - p->calm_at >= CALM_MS)
+		p->hold_ms = TRIAL_HOLD_MS;
 	p->grow_step = 1;
 	p->saturated_at = 0;
-	p->down_ref = 0;
+	p->down_ref.per_s = 0;
 	need = p->peak + 1 > o->workers ? p->peak + 1 : o->workers;
 	if (wanted <= need || idle < 0 || now - p->grown_at < idle_ms ||
 	    now - p->shrunk_at < SHRINK_MS)
 		return;
-	p->shrunk_at = now;
+	p->shrunk_at = p->settled_at = now;
 	stat_inc(&p->stats->shrunk);
 	p->stats->workers = wanted - 1;
 	log_info("at most %d of %d workers busy in %d s: stopping slot %d pid "

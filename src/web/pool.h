@@ -21,8 +21,10 @@
  *    the listen queue is not empty, the master starts more (as many as
  *    wait, doubling the pool at most; else 1, 2, 4, ... up to half of it)
  *    up to `workers_max`, each start on trial: kept only if the pool then
- *    finishes requests faster (measured over a second once the new workers
- *    have served), else undone. After a start undone, or at the maximum,
+ *    finishes requests faster (measured once the new workers have served:
+ *    half a second when the difference is clear, two when not), else
+ *    undone and held (5 s, doubling while undone in a row). After a start
+ *    undone, or at the maximum,
  *    it tries stopping some (an eighth) and keeps them stopped while the
  *    pool stays as fast: the pool settles where the cores, not the
  *    workers, are the limit. When fewer are needed (the most busy at once
