@@ -138,8 +138,8 @@ struct pool {
 	int64_t		 hold_until;	/* no change by demand before */
 	int64_t		 hold_ms;	/* the hold after the next undone */
 	int		 next_dir;	/* of the next change when saturated */
-	int		 near_knee;	/* the last start gained under half of
-					 * linear, or was undone: no doubling */
+	int		 knee;		/* pool size past which starts gained
+					 * under half of linear; 0: unknown */
 	int64_t		 saturated_at;	/* all busy, a queue, since; 0: not */
 	int64_t		 settled_at;	/* the pool's size took effect then */
 	int64_t		 calm_at;	/* not saturated since; 0: saturated */
@@ -877,6 +877,7 @@ trial_tick(struct pool *p, struct gen *g, int saturated, int busy,
 				unwant(g, j);
 		p->stats->workers = wanted_count(g);
 		p->hold_until = now + TRIAL_HOLD_MS;
+		p->knee = p->trial_from;
 		log_info("%d more workers: demand fell below the pool before "
 		    "them (%.1f busy of %d, %.0f requests/s before, %.0f "
 		    "after): stopping them, no change for %d s", k,
@@ -906,7 +907,8 @@ trial_tick(struct pool *p, struct gen *g, int saturated, int busy,
 		p->settled_at = p->trial_from_at;
 		if (p->trial_dir > 0) {
 			p->hold_ms = TRIAL_HOLD_MS;
-			p->near_knee = change < 0.5 * k / p->trial_from;
+			p->knee = change < 0.5 * k / p->trial_from ?
+			    p->trial_from + k : 0;
 		}
 		log_info("%d %s workers %s (%.0f requests/s before, %.0f "
 		    "after, %+.1f%% +/- %.1f%%): %s", k,
@@ -924,7 +926,7 @@ trial_tick(struct pool *p, struct gen *g, int saturated, int busy,
 			if (g->ws[j = p->trial_slots[i]].wanted)
 				unwant(g, j);
 		p->grow_step = 1;
-		p->near_knee = 1;
+		p->knee = p->trial_from;
 		log_info("%d more workers did not make the pool faster (%.0f "
 		    "requests/s before, %.0f after, %+.1f%% +/- %.1f%%): "
 		    "stopping them, no change for %lld s", k,
@@ -1018,16 +1020,19 @@ saturated_tick(struct pool *p, struct gen *g, int wanted, int queued,
 		return;
 	p->next_dir = 1;
 	p->down_ref.per_s = 0;
-	/* As many more as wait, doubling the pool at most, while starts
-	 * gain near linearly; else doubling steps of up to half the pool,
-	 * a quarter near the knee (stops on trial refine it from above):
-	 * each start costs a connection, TLS and SCRAM included. */
-	if (queued >= wanted && !p->near_knee) {
+	/* As many more as wait, doubling the pool at most, up to the knee
+	 * once known (the cores change less often than demand); past it
+	 * doubling steps of up to half the pool, a quarter past the knee
+	 * (stops on trial refine it from above): each start costs a
+	 * connection, TLS and SCRAM included, on cores already busy. */
+	if (queued >= wanted && (p->knee == 0 || 2 * wanted <= p->knee)) {
 		k = wanted;
+	} else if (queued >= wanted && p->knee > wanted) {
+		k = p->knee - wanted;
 	} else {
 		k = p->grow_step;
-		if (k > wanted / (p->near_knee ? 4 : 2))
-			k = wanted / (p->near_knee ? 4 : 2);
+		if (k > wanted / (p->knee ? 4 : 2))
+			k = wanted / (p->knee ? 4 : 2);
 		if (k < 1)
 			k = 1;
 	}
@@ -1101,7 +1106,6 @@ demand_tick(struct pool *p, int64_t now)
 	else if (now - p->calm_at >= CALM_MS)
 		p->hold_ms = TRIAL_HOLD_MS;
 	p->grow_step = 1;
-	p->near_knee = 0;
 	p->saturated_at = 0;
 	p->down_ref.per_s = 0;
 	need = p->peak + 1 > o->workers ? p->peak + 1 : o->workers;

@@ -19,8 +19,8 @@
  *  - sized by demand when workers_max > workers (php-fpm's dynamic mode):
  *    `workers` are started and always kept; when every worker is busy and
  *    the listen queue is not empty, the master starts more (as many as
- *    wait, doubling the pool at most while starts gain near linearly;
- *    else 1, 2, 4, ... up to half of it, a quarter near the knee)
+ *    wait, doubling the pool at most, up to the knee once a start there
+ *    gained under half of linear; past it 1, 2, 4, ... up to a quarter)
  *    up to `workers_max`, each start on trial: kept only if the pool then
  *    finishes requests faster (measured once the new workers have served:
  *    half a second when the difference is clear, two when not), else
