@@ -877,7 +877,10 @@ trial_tick(struct pool *p, struct gen *g, int saturated, int busy,
 				unwant(g, j);
 		p->stats->workers = wanted_count(g);
 		p->hold_until = now + TRIAL_HOLD_MS;
-		p->knee = p->trial_from;
+		p->settled_at = now + TRIAL_SETTLE_MS;
+		/* Still mostly busy: the workers were not the limit. */
+		if (2 * p->trial_busy >= (long)p->trial_from * p->trial_ticks)
+			p->knee = p->trial_from;
 		log_info("%d more workers: demand fell below the pool before "
 		    "them (%.1f busy of %d, %.0f requests/s before, %.0f "
 		    "after): stopping them, no change for %d s", k,
@@ -887,6 +890,7 @@ trial_tick(struct pool *p, struct gen *g, int saturated, int busy,
 	}
 	if (p->trial_dir < 0 && p->trial_idle * 2 > p->trial_ticks) {
 		p->trial_at = 0;
+		p->settled_at = p->trial_from_at;
 		log_info("%d fewer workers: demand fell below the pool during "
 		    "the trial (%.0f requests/s before, %.0f after): stopped",
 		    k, p->trial_before.per_s, after.per_s);
