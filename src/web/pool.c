@@ -39,7 +39,10 @@
  * doubling does in half a second), else on two seconds of them. */
 #define TRIAL_SETTLE_MS	200	/* after a stop, before the rate counts */
 #define TRIAL_READY_MS	3000	/* after a start: until each new worker has
-				 * served a request (it has connected), at most */
+				 * served TRIAL_WARM requests, at most */
+#define TRIAL_WARM	5	/* a new worker's first requests connect, and
+				 * warm its backend: plpgsql compiled, plans
+				 * generic after five; not the pool's pace */
 #define TRIAL_MIN_MS	500	/* a trial is judged after this long ... */
 #define TRIAL_MAX_MS	2000	/* ... and decided by this long at the most */
 #define BEFORE_MS	2000	/* the rate before a change: this long at most */
@@ -52,7 +55,7 @@
 #define TICK_SD_MIN	0.05	/* per-tick rates vary at least this much */
 #define TRIAL_HOLD_MS	5000	/* no change after one undone, doubled for */
 #define TRIAL_HOLD_MAX_MS 40000	/* each undone in a row up to this */
-#define CALM_MS		1000	/* not saturated this long: holds start over */
+#define CALM_MS		1000	/* not saturated this long: holds end */
 #define RATE_SAMPLES	32	/* > max(BEFORE_MS, TRIAL_MAX_MS) / TICK_MS + 2 */
 
 /* Requests finished a second over a window of ticks. */
@@ -851,10 +854,10 @@ trial_tick(struct pool *p, struct gen *g, int saturated, int busy,
 		return 0;
 	}
 	if (p->trial_from_at == 0) {
-		/* New workers connect first: that is not the pool's pace. */
 		for (i = 0; i < k; i++) {
 			j = p->trial_slots[i];
-			if (g->ws[j].wanted && g->slots[j].requests == 0 &&
+			if (g->ws[j].wanted &&
+			    g->slots[j].requests < TRIAL_WARM &&
 			    now - p->trial_at < TRIAL_READY_MS)
 				return 1;
 		}
@@ -1105,10 +1108,12 @@ demand_tick(struct pool *p, int64_t now)
 		return;
 	}
 	/* Demand changed: what held the pool may not hold now. */
-	if (p->calm_at == 0)
+	if (p->calm_at == 0) {
 		p->calm_at = now;
-	else if (now - p->calm_at >= CALM_MS)
+	} else if (now - p->calm_at >= CALM_MS) {
 		p->hold_ms = TRIAL_HOLD_MS;
+		p->hold_until = 0;
+	}
 	p->grow_step = 1;
 	p->saturated_at = 0;
 	p->down_ref.per_s = 0;
