@@ -141,8 +141,9 @@ struct pool {
 	int64_t		 hold_until;	/* no change by demand before */
 	int64_t		 hold_ms;	/* the hold after the next undone */
 	int		 next_dir;	/* of the next change when saturated */
-	int		 knee;		/* pool size past which starts gained
-					 * under half of linear; 0: unknown */
+	int		 knee;		/* a start past this size gained under
+					 * half of linear, was undone or met
+					 * no demand; 0: unknown */
 	int64_t		 saturated_at;	/* all busy, a queue, since; 0: not */
 	int64_t		 settled_at;	/* the pool's size took effect then */
 	int64_t		 calm_at;	/* not saturated since; 0: saturated */
