@@ -781,6 +781,17 @@ stop_some(struct pool *p, struct gen *g, int k, int *stopped)
 	return n;
 }
 
+/* Stop the workers the trial on hand started that are still wanted. */
+static void
+unwant_trial(struct pool *p, struct gen *g)
+{
+	int i;
+
+	for (i = 0; i < p->trial_k; i++)
+		if (g->ws[p->trial_slots[i]].wanted)
+			unwant(g, p->trial_slots[i]);
+}
+
 /* Put a change of size on trial: `dir` 1, k workers started, or -1, k
  * stopped (their slots in slots[]), from `from`, the rate before it
  * `before`. */
@@ -876,9 +887,7 @@ trial_tick(struct pool *p, struct gen *g, int saturated, int busy,
 	if (p->trial_dir > 0 &&
 	    p->trial_busy < (long)p->trial_from * p->trial_ticks) {
 		p->trial_at = 0;
-		for (i = 0; i < k; i++)
-			if (g->ws[j = p->trial_slots[i]].wanted)
-				unwant(g, j);
+		unwant_trial(p, g);
 		p->stats->workers = wanted_count(g);
 		p->hold_until = now + TRIAL_HOLD_MS;
 		p->settled_at = now + TRIAL_SETTLE_MS;
@@ -930,9 +939,7 @@ trial_tick(struct pool *p, struct gen *g, int saturated, int busy,
 	if (p->hold_ms < TRIAL_HOLD_MS)
 		p->hold_ms = TRIAL_HOLD_MS;
 	if (p->trial_dir > 0) {
-		for (i = 0; i < k; i++)
-			if (g->ws[j = p->trial_slots[i]].wanted)
-				unwant(g, j);
+		unwant_trial(p, g);
 		p->grow_step = 1;
 		p->knee = p->trial_from;
 		log_info("%d more workers did not make the pool faster (%.0f "
@@ -972,7 +979,7 @@ saturated_tick(struct pool *p, struct gen *g, int wanted, int queued,
     int64_t now)
 {
 	const struct pool_opts *o = p->o;
-	int k, changed[GROW_STEP_MAX], measured;
+	int k, cap, changed[GROW_STEP_MAX], measured;
 	struct rate before;
 	int64_t since;
 
@@ -1029,18 +1036,17 @@ saturated_tick(struct pool *p, struct gen *g, int wanted, int queued,
 	p->next_dir = 1;
 	p->down_ref.per_s = 0;
 	/* As many more as wait, doubling the pool at most, up to the knee
-	 * once known (the cores change less often than demand); past it
-	 * doubling steps of up to half the pool, a quarter past the knee
-	 * (stops on trial refine it from above): each start costs a
+	 * once known (the cores change less often than demand). Else
+	 * doubling steps of up to half the pool, a quarter once the knee is
+	 * known (stops on trial refine it from above): each start costs a
 	 * connection, TLS and SCRAM included, on cores already busy. */
 	if (queued >= wanted && (p->knee == 0 || 2 * wanted <= p->knee)) {
 		k = wanted;
 	} else if (queued >= wanted && p->knee > wanted) {
 		k = p->knee - wanted;
 	} else {
-		k = p->grow_step;
-		if (k > wanted / (p->knee ? 4 : 2))
-			k = wanted / (p->knee ? 4 : 2);
+		cap = wanted / (p->knee ? 4 : 2);
+		k = p->grow_step < cap ? p->grow_step : cap;
 		if (k < 1)
 			k = 1;
 	}
