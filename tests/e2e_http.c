@@ -907,17 +907,40 @@ children(pid_t master, pid_t *out, int max)
 }
 
 static void
+rt_signal(int sig, struct rt_stats *s)
+{
+	assert_int_equal(rt_stats_signal(sig, s), 0);
+}
+
+static void
+rt_read(struct rt_stats *s)
+{
+	rt_signal(SIGUSR1, s);
+}
+
+static void
+rt_reset(void)
+{
+	struct rt_stats s;
+
+	rt_signal(SIGUSR2, &s);
+	assert_int_equal(s.round_trips, 0);
+}
+
+static void
 test_killed_worker_is_replaced(void **state)
 {
 	pid_t master = (pid_t)atoi(getenv("TODO_E2E_MASTER_PID"));
 	int workers = atoi(getenv("TODO_E2E_WORKERS"));
 	pid_t before[64], after[64];
 	struct http_resp r;
+	struct rt_stats s;
 	int n, i, tries, replaced = 0;
 
 	(void)state;
 	n = children(master, before, 64);
 	assert_int_equal(n, workers);
+	rt_reset();
 	assert_int_equal(kill(before[0], SIGKILL), 0);
 	for (tries = 0; tries < 100 && !replaced; tries++) {
 		sleep_ms(50);
@@ -930,6 +953,15 @@ test_killed_worker_is_replaced(void **state)
 				replaced = 0;
 	}
 	assert_true(replaced);
+	/* The new worker connects to the database before it takes a
+	 * request: nobody waits on its connect. */
+	for (tries = 0; tries < 200; tries++) {
+		rt_read(&s);
+		if (s.connections > 0)
+			break;
+		sleep_ms(50);
+	}
+	assert_int_equal(s.connections, 1);
 	for (i = 0; i < 2 * workers; i++) {
 		get("/todos", NULL, &r);
 		assert_int_equal(r.status, 200);
@@ -969,27 +1001,6 @@ test_reload_replaces_workers_without_failing_requests(void **state)
 		assert_int_equal(r.status, 200);
 		http_resp_free(&r);
 	}
-}
-
-static void
-rt_signal(int sig, struct rt_stats *s)
-{
-	assert_int_equal(rt_stats_signal(sig, s), 0);
-}
-
-static void
-rt_read(struct rt_stats *s)
-{
-	rt_signal(SIGUSR1, s);
-}
-
-static void
-rt_reset(void)
-{
-	struct rt_stats s;
-
-	rt_signal(SIGUSR2, &s);
-	assert_int_equal(s.round_trips, 0);
 }
 
 /* Every worker connected and prepared, so that the counts below contain

@@ -881,6 +881,12 @@ db_last_resent(const struct db *db)
 	return db->resent;
 }
 
+enum td_status
+db_connect_now(struct db *db)
+{
+	return ensure_connected(db, now_ms() + db->timeout_ms);
+}
+
 /* db_exec timed, for the status pages' database time. */
 enum td_status
 db_exec(struct db *db, int stmt, const char *const *params, PGresult **res,

@@ -1,4 +1,4 @@
-/* db.h - one worker's PostgreSQL connection: opened lazily after fork,
+/* db.h - one worker's PostgreSQL connection: opened after fork,
  * each statement prepared on its first use (in the same round trip as its
  * first execution), checked for liveness before each use without a round
  * trip, and re-opened after a database restart or network cut. Works
@@ -37,6 +37,12 @@ struct db;
 enum td_status db_new(struct db **out, const char *conninfo, int timeout_ms,
     const struct db_stmt *stmts, int nstmts, int min_schema);
 void db_free(struct db *db);
+
+/* Open the connection now unless it is open, as db_exec would: bounded by
+ * the timeout, failures logged and retried with the same back-off by the
+ * next call. A worker calls it before it takes requests, so that none
+ * waits on TLS and authentication while other workers could serve it. */
+enum td_status db_connect_now(struct db *db);
 
 /* Run prepared statement `stmt` (an index into stmts): one round trip once
  * connected. *res is set only on TD_OK (caller PQclear()s it). A statement

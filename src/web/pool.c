@@ -1448,13 +1448,21 @@ pool_worker_busy(struct pool_slot *slot, const char *request_id,
 }
 
 void
-pool_worker_idle(struct pool_slot *slot)
+pool_worker_ready(struct pool_slot *slot)
 {
 	if (slot == NULL)
 		return;
 	__atomic_store_n(&slot->busy_since_ms, 0, __ATOMIC_RELEASE);
 	slot->request_id[0] = '\0';
 	slot->request_line[0] = '\0';
+}
+
+void
+pool_worker_idle(struct pool_slot *slot)
+{
+	if (slot == NULL)
+		return;
+	pool_worker_ready(slot);
 	slot->requests = slot->requests + 1;
 }
 

@@ -133,6 +133,9 @@ enum td_status pool_run(const struct pool_opts *opts);
 void pool_worker_busy(struct pool_slot *slot, const char *request_id,
     const char *request_line);
 void pool_worker_idle(struct pool_slot *slot);
+/* Idle again after work that was not a request (connecting before the
+ * first): as pool_worker_idle, but no request is counted. */
+void pool_worker_ready(struct pool_slot *slot);
 /* The last request's status and duration, for the status page. */
 void pool_worker_result(struct pool_slot *slot, int status,
     uint64_t duration_us);

@@ -358,8 +358,8 @@ worker_main(int listen_fd, struct pool_slot *slot, void *arg)
 	/* Made here, after fork: no two workers draw the same bytes. */
 	randpool_init(&app.rand);
 	stmts = store_statements(&nstmts);
-	/* The connection is opened lazily by the first request, after fork:
-	 * a PGconn is never shared between processes. */
+	/* The connection is opened after fork (a PGconn is never shared
+	 * between processes), before the first request: see below. */
 	if (db_new(&app.db, env->cfg->database_url, env->cfg->db_timeout * 1000,
 	    stmts, nstmts, TODO_SCHEMA_VERSION) != TD_OK ||
 	    (a = arena_new((size_t)env->cfg->arena_cap)) == NULL) {
@@ -405,6 +405,16 @@ worker_main(int listen_fd, struct pool_slot *slot, void *arg)
 		log_error("FCGX_InitRequest failed");
 		goto out;
 	}
+	/* Connected before taking a request: a worker started by demand or
+	 * to replace one would otherwise make the requests it takes wait for
+	 * TCP, TLS, authentication and the schema check (several round trips
+	 * to a database far away) while the others could serve them. Busy
+	 * meanwhile, as the pool saw it when a request did this, and bounded
+	 * by TODO_DB_TIMEOUT. On failure (logged) it serves anyway: db_exec
+	 * retries, pages say 503. */
+	pool_worker_busy(slot, "-", "(connecting to the database)");
+	(void)db_connect_now(app.db);
+	pool_worker_ready(slot);
 	while (!pool_worker_stopping()) {
 		if (env->cfg->max_requests > 0 && served >= (uint64_t)env->cfg->max_requests)
 			break;
