@@ -640,6 +640,14 @@ test_busy_idle(void **state)
 	assert_string_equal(s.request_id, "");
 	pool_worker_idle(&s);
 	assert_int_equal(s.requests, 2);
+	/* Busy with something that is not a request (connecting): idle
+	 * again, no request counted. */
+	pool_worker_busy(&s, "-", "(connecting to the database)");
+	assert_true(s.busy_since_ms > 0);
+	pool_worker_ready(&s);
+	assert_int_equal(s.busy_since_ms, 0);
+	assert_string_equal(s.request_line, "");
+	assert_int_equal(s.requests, 2);
 	assert_false(pool_worker_stopping());
 }
 
