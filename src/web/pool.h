@@ -22,7 +22,7 @@
  *    wait, doubling the pool at most, up to the knee once a start there
  *    gained under half of linear; past it 1, 2, 4, ... up to a quarter)
  *    up to `workers_max`, each start on trial: kept only if the pool then
- *    finishes requests faster (measured once each new worker has served five:
+ *    finishes requests faster (measured once each new worker has served 20:
  *    half a second when the difference is clear, two when not), else
  *    undone and held (5 s, doubling while undone in a row). After a start
  *    undone, or at the maximum,
@@ -107,7 +107,8 @@ struct pool_view {
 
 /* Called in the worker after fork with the listening fd; returns the
  * process exit status. The worker must call pool_worker_busy()/idle()
- * around each request so the master can time it. */
+ * around each request so the master can time it (busy()/ready() around
+ * other work that keeps it from taking requests, such as connecting). */
 typedef int (*pool_worker_fn)(int listen_fd, struct pool_slot *slot, void *arg);
 /* Called in the master on SIGHUP; TD_OK means the new settings are live. */
 typedef enum td_status (*pool_reload_fn)(void *arg);
