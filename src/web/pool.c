@@ -40,10 +40,9 @@
 #define TRIAL_SETTLE_MS	200	/* after a stop, before the rate counts */
 #define TRIAL_READY_MS	3000	/* after a start: until each new worker has
 				 * served TRIAL_WARM requests, at most */
-#define TRIAL_WARM	20	/* a new worker's first requests warm its
+#define TRIAL_WARM	5	/* a new worker's first requests warm its
 				 * backend (catalog caches, plpgsql compiled,
-				 * each statement planned afresh for its first
-				 * five runs): not the pool's pace */
+				 * plans): not the pool's pace */
 #define TRIAL_MIN_MS	500	/* a trial is judged after this long ... */
 #define TRIAL_MAX_MS	2000	/* ... and decided by this long at the most */
 #define BEFORE_MS	2000	/* the rate before a change: this long at most */

@@ -22,7 +22,7 @@
  *    wait, doubling the pool at most, up to the knee once a start there
  *    gained under half of linear; past it 1, 2, 4, ... up to a quarter)
  *    up to `workers_max`, each start on trial: kept only if the pool then
- *    finishes requests faster (measured once each new worker has served 20:
+ *    finishes requests faster (measured once each new worker has served five:
  *    half a second when the difference is clear, two when not), else
  *    undone and held (5 s, doubling while undone in a row). After a start
  *    undone, or at the maximum,
